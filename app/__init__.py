@@ -1,0 +1,1 @@
+"""bordermark: border-marker incident GIS service."""

@@ -1,0 +1,1 @@
+"""Administrative units (provinces, districts) with validity dates."""

@@ -1,0 +1,132 @@
+"""Create, list, revoke and resolve bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.auth.models import ApiToken, Role
+from app.errors import InvalidInput, NotFound
+
+TOKEN_PREFIX = "bm_"  # noqa: S105 - a marker for secret scanners, not a secret
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    plaintext: str  # shown once, never stored
+
+
+async def _unit_parent(session: AsyncSession, code: str, level: str) -> str | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT parent_code FROM admin_units WHERE code = :code AND level = :level LIMIT 1"
+            ),
+            {"code": code, "level": level},
+        )
+    ).first()
+    if row is None:
+        raise InvalidInput(f"unknown {level} {code!r}", field=level)
+    return row[0]  # type: ignore[no-any-return]
+
+
+async def create_token(
+    session: AsyncSession,
+    *,
+    name: str,
+    role: Role,
+    province_code: str | None = None,
+    district_code: str | None = None,
+    expires_in_days: int | None = None,
+) -> IssuedToken:
+    """Issue a token; its scope must name real admin units. Commits."""
+    if not name.strip():
+        raise InvalidInput("a token needs a name", field="name")
+    if district_code is not None:
+        parent = await _unit_parent(session, district_code, "district")
+        if province_code is not None and province_code != parent:
+            raise InvalidInput(
+                f"district {district_code} lies in {parent}, not {province_code}", field="district"
+            )
+        province_code = parent
+    elif province_code is not None:
+        await _unit_parent(session, province_code, "province")
+    if role is Role.officer and province_code is None:
+        raise InvalidInput("an officer token needs --province", field="province")
+    if role is Role.reporter and district_code is None:
+        raise InvalidInput("a reporter token needs --district", field="district")
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    token = ApiToken(
+        id=uuid.uuid4(),
+        name=name.strip(),
+        role=role.value,
+        province_code=province_code,
+        district_code=district_code,
+        token_hash=hash_token(plaintext),
+        token_prefix=plaintext[:10],
+        expires_at=expires_at,
+    )
+    session.add(token)
+    await session.commit()
+    return IssuedToken(token, plaintext)
+
+
+async def list_tokens(session: AsyncSession) -> list[ApiToken]:
+    return list((await session.scalars(select(ApiToken).order_by(ApiToken.created_at))).all())
+
+
+async def revoke_token(session: AsyncSession, *, token_id_or_prefix: str) -> ApiToken:
+    """Revoke by id or by the displayed prefix (which must be unambiguous). Commits."""
+    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+    try:
+        query = query.where(ApiToken.id == uuid.UUID(token_id_or_prefix))
+    except ValueError:
+        query = query.where(ApiToken.token_prefix == token_id_or_prefix)
+    found = list((await session.scalars(query)).all())
+    if not found:
+        raise NotFound(f"no active token {token_id_or_prefix!r}")
+    if len(found) > 1:
+        raise InvalidInput(f"{token_id_or_prefix!r} matches several tokens; use the id")
+    found[0].revoked_at = datetime.now(UTC)
+    await session.commit()
+    return found[0]
+
+
+async def resolve_token(
+    session: AsyncSession, plaintext: str, *, remote_addr: str | None
+) -> Caller | None:
+    """The caller a valid, unrevoked, unexpired token stands for; None otherwise.
+    Looking up by hash means no secret is ever compared byte by byte in Python."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, name, role, province_code, district_code FROM api_tokens "
+                "WHERE token_hash = :h AND revoked_at IS NULL "
+                "AND (expires_at IS NULL OR expires_at > now())"
+            ),
+            {"h": hash_token(plaintext)},
+        )
+    ).first()
+    if row is None:
+        return None
+    return Caller(
+        token_id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        province_code=row.province_code,
+        district_code=row.district_code,
+        remote_addr=remote_addr,
+    )

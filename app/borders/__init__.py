@@ -1,0 +1,1 @@
+"""Border lines, their subdivided copies for proximity queries, and their zones."""

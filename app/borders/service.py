@@ -1,0 +1,166 @@
+"""Writes to borders: the line with its geodesic measures, its subdivided parts, its zones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from pyproj import Geod
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import record
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.auth.scopes import require_role
+from app.errors import InvalidInput, NotFound
+
+WGS84_GEOD = Geod(ellps="WGS84")
+# Vertices per subdivided part: small parts keep the geography index tight.
+SUBDIVIDE_MAX_VERTICES = 32
+
+
+def measured_wkt(coords: list[tuple[float, float]]) -> tuple[str, float]:
+    """LINESTRING M WKT whose M is the geodesic metres from the start, and the total length."""
+    measures = [0.0]
+    for (lon1, lat1), (lon2, lat2) in pairwise(coords):
+        _, _, dist = WGS84_GEOD.inv(lon1, lat1, lon2, lat2)
+        measures.append(measures[-1] + dist)
+    body = ", ".join(f"{x!r} {y!r} {m!r}" for (x, y), m in zip(coords, measures, strict=True))
+    return f"LINESTRING M ({body})", measures[-1]
+
+
+@dataclass(frozen=True)
+class BorderLine:
+    code: str
+    name_vi: str
+    name_en: str
+    left_country: str
+    right_country: str
+    coords: list[tuple[float, float]]
+    orientation: str | None = None
+    official_length_km: float | None = None
+    source: str | None = None
+    accuracy: str | None = None
+
+
+async def upsert_border(session: AsyncSession, line: BorderLine) -> int:
+    """Insert or replace a border line and its parts. Does not commit (seed/import own it)."""
+    if len(line.coords) < 2:
+        raise InvalidInput("a border line needs at least two vertices", field="geometry")
+    wkt, length_m = measured_wkt(line.coords)
+    border_id: int = (
+        await session.execute(
+            text(
+                """
+                INSERT INTO borders (code, name_vi, name_en, left_country, right_country,
+                    orientation, geom, measured_geom, length_m, official_length_km, source,
+                    accuracy)
+                VALUES (:code, :name_vi, :name_en, :left, :right, :orientation,
+                    ST_Force2D(ST_GeomFromText(:wkt, 4326)), ST_GeomFromText(:wkt, 4326),
+                    :length_m, :official, :source, :accuracy)
+                ON CONFLICT (code) DO UPDATE SET
+                    name_vi = EXCLUDED.name_vi, name_en = EXCLUDED.name_en,
+                    left_country = EXCLUDED.left_country, right_country = EXCLUDED.right_country,
+                    orientation = EXCLUDED.orientation, geom = EXCLUDED.geom,
+                    measured_geom = EXCLUDED.measured_geom, length_m = EXCLUDED.length_m,
+                    official_length_km = EXCLUDED.official_length_km,
+                    source = EXCLUDED.source, accuracy = EXCLUDED.accuracy, updated_at = now()
+                RETURNING id
+                """
+            ),
+            {
+                "code": line.code,
+                "name_vi": line.name_vi,
+                "name_en": line.name_en,
+                "left": line.left_country,
+                "right": line.right_country,
+                "orientation": line.orientation,
+                "wkt": wkt,
+                "length_m": length_m,
+                "official": line.official_length_km,
+                "source": line.source,
+                "accuracy": line.accuracy,
+            },
+        )
+    ).scalar_one()
+    await session.execute(text("DELETE FROM border_parts WHERE border_id = :b"), {"b": border_id})
+    await session.execute(
+        text(
+            "INSERT INTO border_parts (border_id, geom) "
+            "SELECT id, (ST_Dump(ST_Subdivide(geom, :n))).geom FROM borders WHERE id = :b"
+        ),
+        {"b": border_id, "n": SUBDIVIDE_MAX_VERTICES},
+    )
+    return border_id
+
+
+@dataclass(frozen=True)
+class ZoneSetting:
+    code: str
+    name_vi: str
+    name_en: str
+    distance_m: float
+    article: str | None = None
+    description: str | None = None
+
+
+async def upsert_zone(session: AsyncSession, *, border_id: int, zone: ZoneSetting) -> None:
+    await session.execute(
+        text(
+            """
+            INSERT INTO border_zones (border_id, code, name_vi, name_en, distance_m, article,
+                description)
+            VALUES (:b, :code, :name_vi, :name_en, :d, :article, :description)
+            ON CONFLICT (border_id, code) DO UPDATE SET
+                name_vi = EXCLUDED.name_vi, name_en = EXCLUDED.name_en,
+                distance_m = EXCLUDED.distance_m, article = EXCLUDED.article,
+                description = EXCLUDED.description
+            """
+        ),
+        {"b": border_id, **zone.__dict__, "d": zone.distance_m},
+    )
+
+
+async def border_id_of(session: AsyncSession, code: str) -> int:
+    found = (
+        await session.execute(text("SELECT id FROM borders WHERE code = :c"), {"c": code.upper()})
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no border {code!r}; borders are codes such as VN-CN, VN-LA, VN-KH")
+    return int(found)
+
+
+async def set_zone_distance(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    border_code: str,
+    zone_code: str,
+    distance_m: float,
+    article: str | None,
+) -> None:
+    """Change one zone's distance (admins: zones follow the agreements). Commits."""
+    require_role(caller, Role.admin)
+    border_id = await border_id_of(session, border_code)
+    previous = (
+        await session.execute(
+            text(
+                "UPDATE border_zones SET distance_m = :d, article = coalesce(:a, article) "
+                "WHERE border_id = :b AND code = :z "
+                "RETURNING (SELECT distance_m FROM border_zones WHERE border_id = :b AND code = :z)"
+            ),
+            {"d": distance_m, "a": article, "b": border_id, "z": zone_code},
+        )
+    ).scalar_one_or_none()
+    if previous is None:
+        raise NotFound(f"border {border_code} has no zone {zone_code!r}")
+    record(
+        session,
+        caller=caller,
+        action="zone.update",
+        entity_type="border_zone",
+        entity_id=f"{border_code}:{zone_code}",
+        detail={"distance_m": {"from": previous, "to": distance_m}},
+    )
+    await session.commit()

@@ -1,0 +1,1 @@
+"""Chainage: references and ranges along a border resolved to geometry, and the reverse."""

@@ -1,0 +1,191 @@
+"""`bordermark serve|bootstrap|db|seed|token|cluster`.
+
+Every command talks to the database the service uses: DATABASE_URL, or the private
+cluster under BORDERMARK_DATA_DIR (started on demand) when it is unset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from app.auth.models import Role
+from app.config import Settings, get_settings
+from app.errors import DomainError
+
+
+def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    from app.bootstrap import start_database
+    from app.db import create_engine, create_sessionmaker
+
+    start_database(settings)
+
+    async def run() -> Any:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.bootstrap import start_database
+    from app.main import create_app
+
+    start_database(settings)
+    host, port = args.host or settings.host, args.port or settings.port
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level="info")
+
+
+def cmd_bootstrap(settings: Settings, args: argparse.Namespace) -> None:
+    from app.bootstrap import bootstrap
+
+    tokens = asyncio.run(bootstrap(settings))
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"\nbordermark is ready to serve at {base}  (API docs: {base}/docs)")
+    if tokens:
+        print(
+            "demo tokens (development only; kept in", settings.data_dir / "demo-tokens.json", "):"
+        )
+        for role, token in tokens.items():
+            print(f"  {role:9} {token}")
+        print(
+            f"\ntry: curl -H 'Authorization: Bearer {tokens['admin']}' "
+            f"{base}/api/v1/borders/VN-CN/markers/1088/2\n"
+        )
+
+
+def cmd_db(settings: Settings, args: argparse.Namespace) -> None:
+    from alembic import command
+
+    from app.bootstrap import alembic_config, start_database
+
+    start_database(settings)
+    config = alembic_config(settings.sqlalchemy_url())
+    if args.action == "upgrade":
+        command.upgrade(config, args.revision or "head")
+    elif args.action == "downgrade":
+        command.downgrade(config, args.revision or "-1")
+    else:
+        command.current(config, verbose=True)
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
+    from seed.loader import load_demo
+
+    counts = _with_session(settings, load_demo)
+    print("demo dataset:", ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    from app.auth import tokens
+
+    if args.action == "create":
+        issued = _with_session(
+            settings,
+            lambda s: tokens.create_token(
+                s,
+                name=args.name,
+                role=Role(args.role),
+                province_code=args.province,
+                district_code=args.district,
+                expires_in_days=args.expires_days,
+            ),
+        )
+        t = issued.token
+        print(f"token {t.id} ({t.role}, province={t.province_code}, district={t.district_code})")
+        print("shown once, store it now:")
+        print(issued.plaintext)
+    elif args.action == "list":
+        rows = _with_session(settings, tokens.list_tokens)
+        for t in rows:
+            state = "revoked" if t.revoked_at else "active"
+            print(
+                f"{t.id}  {t.token_prefix}…  {t.role:8} {state:7} "
+                f"province={t.province_code or '-'} district={t.district_code or '-'}  {t.name}"
+            )
+    else:
+        revoked = _with_session(
+            settings, lambda s: tokens.revoke_token(s, token_id_or_prefix=args.token)
+        )
+        print(f"revoked {revoked.id} ({revoked.name})")
+
+
+def cmd_cluster(settings: Settings, args: argparse.Namespace) -> None:
+    from app.embedded_pg import embedded_cluster, ensure_postgis_installed
+
+    if not settings.uses_embedded_cluster:
+        sys.exit("DATABASE_URL is set: there is no embedded cluster to manage")
+    if args.action == "start":
+        ensure_postgis_installed()
+    cluster = embedded_cluster(settings.data_dir, settings.embedded_pg_port)
+    if args.action == "start":
+        cluster.start()
+        print(f"running at {cluster.url()} (data in {cluster.pgdata})")
+    elif args.action == "stop":
+        cluster.stop()
+        print("stopped")
+    else:
+        print("running" if cluster.is_running() else "stopped", cluster.url())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bordermark", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    boot = sub.add_parser("bootstrap", help="start/migrate/seed the database, issue demo tokens")
+    boot.set_defaults(func=cmd_bootstrap)
+
+    db = sub.add_parser("db", help="migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?")
+    db.set_defaults(func=cmd_db)
+
+    seed = sub.add_parser("seed", help="load the demo dataset (idempotent)")
+    seed.set_defaults(func=cmd_seed)
+
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    create = token_sub.add_parser("create", help="issue a token (printed once)")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--province", help="province code, e.g. lang-son (officer scope)")
+    create.add_argument("--district", help="district code, e.g. van-lang (reporter scope)")
+    create.add_argument("--name", required=True, help="who holds it, e.g. 'Đồn BP Tân Thanh'")
+    create.add_argument("--expires-days", type=int)
+    token_sub.add_parser("list", help="list tokens (never their secrets)")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by id or prefix")
+    revoke.add_argument("token")
+    token.set_defaults(func=cmd_token)
+
+    cluster = sub.add_parser("cluster", help="the embedded PostgreSQL cluster")
+    cluster.add_argument("action", choices=["start", "stop", "status"])
+    cluster.set_defaults(func=cmd_cluster)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        args.func(settings, args)
+    except DomainError as exc:
+        sys.exit(f"bordermark: {exc.detail}")
+    except ValueError as exc:  # settings validation and the like: say it, no traceback
+        sys.exit(f"bordermark: {exc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Settings from the environment (`DATABASE_URL`, `BORDERMARK_*`), validated at start-up.
+
+Nothing here is built at import time: `get_settings()` reads the environment when called,
+and `create_app(settings)` receives the result, so tests can pass their own.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BORDERMARK_", extra="ignore")
+
+    env: Environment = Environment.development
+    # Unset means: the private PostgreSQL cluster under `data_dir` (development only).
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    data_dir: Path = Path(".data")
+    embedded_pg_port: int = Field(default=54329, ge=1024, le=65535)
+
+    host: str = Field(default="127.0.0.1", validation_alias="HOST")
+    port: int = Field(default=8000, ge=1, le=65535, validation_alias="PORT")
+
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=100)
+
+    default_page_size: int = Field(default=100, ge=1)
+    max_page_size: int = Field(default=10_000, ge=1)
+    max_vertices: int = Field(default=10_000, ge=2)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("BORDERMARK_DEFAULT_PAGE_SIZE exceeds BORDERMARK_MAX_PAGE_SIZE")
+        if self.env is Environment.production and not self.database_url:
+            raise ValueError(
+                "DATABASE_URL is required in production; the embedded cluster is for development"
+            )
+        return self
+
+    @property
+    def uses_embedded_cluster(self) -> bool:
+        return self.database_url is None
+
+    def sqlalchemy_url(self) -> str:
+        """The async SQLAlchemy URL: DATABASE_URL (any postgres scheme) or the embedded cluster."""
+        if self.database_url is None:
+            return f"postgresql+asyncpg://postgres@127.0.0.1:{self.embedded_pg_port}/bordermark"
+        return to_asyncpg_url(self.database_url)
+
+
+def to_asyncpg_url(url: str) -> str:
+    for prefix in (
+        "postgresql+asyncpg://",
+        "postgresql+psycopg://",
+        "postgresql://",
+        "postgres://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme of {url.split(':')[0]!r}")
+
+
+def get_settings() -> Settings:
+    return Settings()

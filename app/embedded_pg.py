@@ -1,0 +1,190 @@
+"""The private PostgreSQL + PostGIS cluster that `make run` and the tests start themselves.
+
+Debian's server binaries live in /usr/lib/postgresql/<major>/bin. initdb refuses to run as
+root, so as root every server command runs as the `postgres` user on a directory it owns.
+The cluster listens on 127.0.0.1:<port> and on its own socket directory, so it never
+collides with a system cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+POSTGIS_PACKAGE = "postgresql-15-postgis-3"
+
+
+class EmbeddedClusterError(RuntimeError):
+    pass
+
+
+def find_bin_dir() -> Path:
+    """The newest installed PostgreSQL server bin directory."""
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return candidates[-1].parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).resolve().parent
+    raise EmbeddedClusterError(
+        f"PostgreSQL server binaries not found: install {POSTGIS_PACKAGE} "
+        "(it brings postgresql-15) or set DATABASE_URL to an existing PostGIS database"
+    )
+
+
+def postgis_installed(bin_dir: Path) -> bool:
+    major = bin_dir.parent.name
+    return Path(f"/usr/share/postgresql/{major}/extension/postgis.control").exists()
+
+
+def ensure_postgis_installed() -> Path:
+    """Return the server bin dir, installing PostGIS from Debian packages when root can."""
+    try:
+        bin_dir = find_bin_dir()
+        if postgis_installed(bin_dir):
+            return bin_dir
+    except EmbeddedClusterError:
+        pass
+    apt = shutil.which("apt-get")
+    if os.geteuid() != 0 or apt is None:
+        raise EmbeddedClusterError(
+            f"PostGIS is not installed. Install it with `apt-get install -y {POSTGIS_PACKAGE}` "
+            "(as root), or set DATABASE_URL to a PostgreSQL database with PostGIS available."
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [apt, "install", "-y", "-qq", POSTGIS_PACKAGE]
+    if subprocess.run(install, env=env, check=False).returncode != 0:  # noqa: S603
+        subprocess.run([apt, "update", "-qq"], env=env, check=True)  # noqa: S603
+        subprocess.run(install, env=env, check=True)  # noqa: S603
+    bin_dir = find_bin_dir()
+    if not postgis_installed(bin_dir):
+        raise EmbeddedClusterError(f"{POSTGIS_PACKAGE} installed but postgis.control not found")
+    return bin_dir
+
+
+@dataclass(frozen=True)
+class EmbeddedCluster:
+    root: Path  # everything of the cluster lives below here
+    port: int
+    bin_dir: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "server.log"
+
+    def url(self, database: str = "bordermark") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = list(args)
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+        if check and result.returncode != 0:
+            raise EmbeddedClusterError(
+                f"{' '.join(args[:2])} failed ({result.returncode}): {result.stderr.strip()}"
+            )
+        return result
+
+    def _prepare_dirs(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(self.socket_dir, "postgres", "postgres")
+        # A cluster under a fresh clone: postgres must be able to reach it through the tree.
+        self.root.chmod(0o700)
+
+    def is_initialised(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def is_running(self) -> bool:
+        if not self.is_initialised():
+            return False
+        result = self._run(
+            str(self.bin_dir / "pg_ctl"), "-D", str(self.pgdata), "status", check=False
+        )
+        return result.returncode == 0
+
+    def start(self) -> None:
+        """Initialise when new, start when stopped; a running cluster is left as it is."""
+        self._prepare_dirs()
+        if not self.is_initialised():
+            self._run(
+                str(self.bin_dir / "initdb"),
+                "-D",
+                str(self.pgdata),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            )
+        if self.is_running():
+            return
+        options = (
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=on -c max_connections=200"
+        )
+        self._run(
+            str(self.bin_dir / "pg_ctl"),
+            "-D",
+            str(self.pgdata),
+            "-o",
+            options,
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        deadline = time.monotonic() + 30
+        while not self.is_running():
+            if time.monotonic() > deadline:
+                raise EmbeddedClusterError(f"cluster did not start; see {self.log_file}")
+            time.sleep(0.1)
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.is_running():
+            self._run(
+                str(self.bin_dir / "pg_ctl"), "-D", str(self.pgdata), "-m", mode, "-w", "stop"
+            )
+
+
+def embedded_cluster(data_dir: Path, port: int) -> EmbeddedCluster:
+    return EmbeddedCluster(root=(data_dir / "pg").resolve(), port=port, bin_dir=find_bin_dir())
+
+
+async def ensure_database(server_url: str, name: str) -> None:
+    """Create database `name` on the server of `server_url` when it does not exist."""
+    import asyncpg
+
+    base = server_url.replace("postgresql+asyncpg://", "postgresql://")
+    admin_url = base.rsplit("/", 1)[0] + "/postgres"
+    conn = await asyncpg.connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            # Identifiers cannot be bound parameters; quote_ident makes the name safe.
+            quoted = await conn.fetchval("SELECT quote_ident($1)", name)
+            await conn.execute(f"CREATE DATABASE {quoted}")
+    finally:
+        await conn.close()

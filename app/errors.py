@@ -1,0 +1,181 @@
+"""One exception tree for domain errors, one status table, RFC 9457 problem+json out.
+
+Services raise `DomainError` subclasses; the handlers registered once in `create_app`
+turn them, FastAPI's validation errors and any unexpected exception into
+`application/problem+json`. No stack trace ever leaves the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger("bordermark.errors")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class DomainError(Exception):
+    slug = "error"
+    title = "Error"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+
+
+class NotFound(DomainError):
+    slug, title = "not-found", "Not found"
+
+
+class InvalidInput(DomainError):
+    slug, title = "invalid-input", "Invalid input"
+
+    def __init__(
+        self, detail: str, *, field: str | None = None, errors: list[FieldError] | None = None
+    ) -> None:
+        errs = list(errors or [])
+        if field is not None:
+            errs.append(FieldError(field, detail))
+        super().__init__(detail, extra={"errors": [e.as_dict() for e in errs]})
+
+
+class Conflict(DomainError):
+    slug, title = "conflict", "Conflict"
+
+
+class PreconditionFailed(DomainError):
+    slug, title = "precondition-failed", "Precondition failed"
+
+
+class Unauthenticated(DomainError):
+    slug, title = "unauthenticated", "Authentication required"
+
+
+class Forbidden(DomainError):
+    slug, title = "forbidden", "Forbidden"
+
+
+class PayloadTooLarge(DomainError):
+    slug, title = "payload-too-large", "Payload too large"
+
+
+class ServiceUnavailable(DomainError):
+    slug, title = "unavailable", "Service unavailable"
+
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    NotFound: 404,
+    InvalidInput: 422,
+    Conflict: 409,
+    PreconditionFailed: 412,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    PayloadTooLarge: 413,
+    ServiceUnavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def problem_response(
+    status: int,
+    *,
+    slug: str,
+    title: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    # FastAPI prefixes the source ("query", "path", "body"); keep the field path after it.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"query", "path", "body", "header", "cookie"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem_response(
+        status, slug=exc.slug, title=exc.title, detail=exc.detail, extra=exc.extra, headers=headers
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(_field_name(tuple(e.get("loc", ()))), str(e.get("msg", "invalid"))).as_dict()
+        for e in exc.errors()
+    ]
+    fields = ", ".join(e["field"] for e in errors)
+    return problem_response(
+        422,
+        slug="invalid-input",
+        title="Invalid input",
+        detail=f"The request has invalid fields: {fields}",
+        extra={"errors": errors},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    return problem_response(
+        exc.status_code,
+        slug=phrase.lower().replace(" ", "-"),
+        title=phrase,
+        detail=detail,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        500,
+        slug="internal-error",
+        title="Internal server error",
+        detail="The server could not complete the request. It has been logged.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,1 @@
+"""Geodesy and grammar of the border: marker codes, chainage, CRS, geometry validation."""

@@ -1,0 +1,95 @@
+"""Helpers for SQL-first GeoJSON responses: PostGIS builds the features, Python only wraps
+them with paging links, so large pages are never parsed back into Python objects."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from app.errors import InvalidInput
+
+GEOJSON_MEDIA_TYPE = "application/geo+json"
+COORD_DECIMALS = 7  # about 1 cm on the ground
+
+
+class GeoJSONResponse(Response):
+    media_type = GEOJSON_MEDIA_TYPE
+
+
+def raw_geojson(
+    text: str, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return GeoJSONResponse(content=text.encode("utf-8"), status_code=status_code, headers=headers)
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, types: Sequence[type]) -> list[Any]:
+    """Decode a `next` cursor and check its shape; a tampered cursor is a 422, not a 500."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError("wrong length")
+        for value, kind in zip(values, types, strict=True):
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError("wrong type")
+        return values
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("cursor is not one this service issued", field="cursor") from exc
+
+
+def next_link(
+    request: Request, cursor: str, *, media_type: str = GEOJSON_MEDIA_TYPE
+) -> dict[str, str]:
+    url = request.url.remove_query_params("cursor").include_query_params(cursor=cursor)
+    return {"rel": "next", "type": media_type, "href": str(url)}
+
+
+def self_link(request: Request, *, media_type: str = GEOJSON_MEDIA_TYPE) -> dict[str, str]:
+    return {"rel": "self", "type": media_type, "href": str(request.url)}
+
+
+def feature_collection(
+    features_json: str, *, number_returned: int, links: list[dict[str, str]], **members: Any
+) -> Response:
+    extra = "".join(
+        f",{json.dumps(k)}:{json.dumps(v, ensure_ascii=False)}" for k, v in members.items()
+    )
+    body = (
+        '{"type":"FeatureCollection","features":'
+        + features_json
+        + f',"numberReturned":{number_returned},"links":{json.dumps(links)}{extra}}}'
+    )
+    return raw_geojson(body)
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """`minlon,minlat,maxlon,maxlat` in EPSG:4326."""
+    if text is None or text == "":
+        return None
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError as exc:
+        raise InvalidInput(
+            "bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox"
+        ) from exc
+    if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
+        raise InvalidInput(
+            "bbox must be four finite numbers: minlon,minlat,maxlon,maxlat", field="bbox"
+        )
+    x1, y1, x2, y2 = parts
+    if not (-180 <= x1 <= x2 <= 180 and -90 <= y1 <= y2 <= 90):
+        raise InvalidInput(
+            "bbox must satisfy -180 <= minlon <= maxlon <= 180 and -90 <= minlat <= maxlat <= 90",
+            field="bbox",
+        )
+    return x1, y1, x2, y2

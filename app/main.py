@@ -1,0 +1,84 @@
+"""Application factory: routers, a lifespan-owned engine, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+
+from app.borders.router import router as borders_router
+from app.chainage.router import router as chainage_router
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import install_error_handlers, problem_response
+from app.markers.router import router as markers_router
+from app.segments.router import router as segments_router
+
+DB_RETRY_AFTER_S = 5
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Tests may install their own engine/sessionmaker before start-up.
+        own_engine = getattr(app.state, "engine", None) is None
+        if own_engine:
+            app.state.engine = create_engine(settings)
+            app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        yield
+        if own_engine:
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="bordermark",
+        version="0.1.0",
+        description=(
+            "Border-marker incident GIS service: the register of boundary markers, the border "
+            "line between them, chainage, and (next) border events. Every endpoint but "
+            "/healthz needs `Authorization: Bearer <token>`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            503,
+            slug="unavailable",
+            title="Service unavailable",
+            detail="The database cannot be reached right now; retry shortly.",
+            headers={"Retry-After": str(DB_RETRY_AFTER_S)},
+        )
+
+    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError, TimeoutError):
+        app.add_exception_handler(error, database_unavailable)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The database answers")
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means "not ready"
+            return problem_response(
+                503,
+                slug="not-ready",
+                title="Not ready",
+                detail="database unreachable",
+                headers={"Retry-After": str(DB_RETRY_AFTER_S)},
+            )
+        return JSONResponse({"status": "ready"})
+
+    for router in (borders_router, markers_router, segments_router, chainage_router):
+        app.include_router(router)
+    return app

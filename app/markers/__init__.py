@@ -1,0 +1,1 @@
+"""Boundary markers: the register, their condition, their place along the line."""

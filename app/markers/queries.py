@@ -1,0 +1,148 @@
+"""SQL-first reads of markers as GeoJSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InvalidInput, NotFound
+from app.geo.marker_codes import MarkerCode
+from app.geojson import COORD_DECIMALS
+
+MARKER_FEATURE = f"""
+json_build_object(
+  'type', 'Feature',
+  'id', m.id,
+  'geometry', ST_AsGeoJSON(m.geom, {COORD_DECIMALS})::json,
+  'properties', json_build_object(
+    'border', b.code, 'code', m.code, 'ref', b.code || ':' || m.code,
+    'number', m.number, 'aux_index', m.aux_index, 'bank_index', m.bank_index,
+    'kind', m.kind, 'condition', m.condition, 'elevation_m', m.elevation_m,
+    'last_inspected_on', m.last_inspected_on, 'notes', m.notes,
+    'chainage_m', round(m.chainage_m::numeric, 1), 'line_fraction', m.line_fraction,
+    'offset_from_line_m', round(m.offset_from_line_m::numeric, 1),
+    'province', m.province_code, 'illustrative', m.illustrative,
+    'version', m.version, 'updated_at', m.updated_at
+  )
+)
+"""
+
+
+@dataclass(frozen=True)
+class MarkerFilter:
+    border: str | None = None
+    from_code: MarkerCode | None = None
+    to_code: MarkerCode | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    conditions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    features_json: str
+    number_returned: int
+    next_key: list[Any] | None
+
+
+def _where(f: MarkerFilter, after: list[Any] | None) -> tuple[str, dict[str, Any]]:
+    # Only fixed fragments are joined; every value is a bound parameter.
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if f.border is not None:
+        clauses.append("b.code = :border")
+        params["border"] = f.border.upper()
+    if (f.from_code or f.to_code) and f.border is None:
+        raise InvalidInput("from/to name markers of one border: give border too", field="border")
+    if f.from_code is not None:
+        clauses.append("(m.number, m.aux_index, m.bank_index) >= (:fn, :fa, :fb)")
+        params.update(fn=f.from_code.number, fa=f.from_code.aux, fb=f.from_code.bank)
+    if f.to_code is not None:
+        # `to=836` covers both banks 836(1) and 836(2); `to=836(1)` only the first.
+        clauses.append("(m.number, m.aux_index, m.bank_index) <= (:tn, :ta, :tb)")
+        params.update(tn=f.to_code.number, ta=f.to_code.aux, tb=f.to_code.bank or 9)
+    if f.bbox is not None:
+        clauses.append("m.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
+        params.update(x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3])
+    if f.conditions:
+        clauses.append("m.condition = ANY(:conditions)")
+        params["conditions"] = list(f.conditions)
+    if after is not None:
+        clauses.append("(b.code, m.number, m.aux_index, m.bank_index) > (:k0, :k1, :k2, :k3)")
+        params.update(k0=after[0], k1=after[1], k2=after[2], k3=after[3])
+    return (" AND ".join(clauses) or "TRUE"), params
+
+
+async def list_markers(
+    session: AsyncSession, f: MarkerFilter, *, limit: int, after: list[Any] | None
+) -> Page:
+    where, params = _where(f, after)
+    sql = f"""
+    WITH page AS (
+      SELECT {MARKER_FEATURE} AS feature,
+             json_build_array(b.code, m.number, m.aux_index, m.bank_index) AS sort_key,
+             row_number() OVER (ORDER BY b.code, m.number, m.aux_index, m.bank_index) AS rn
+      FROM markers m JOIN borders b ON b.id = m.border_id
+      WHERE {where}
+      ORDER BY rn
+      LIMIT :limit_plus_one
+    )
+    SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
+           count(*) FILTER (WHERE rn <= :limit),
+           count(*) > :limit,
+           (SELECT sort_key::text FROM page WHERE rn = :limit)
+    FROM page
+    """
+    row = (
+        await session.execute(text(sql), {**params, "limit": limit, "limit_plus_one": limit + 1})
+    ).one()
+    next_key = json.loads(row[3]) if row[2] and row[3] else None
+    return Page(row[0], int(row[1]), next_key)
+
+
+async def marker_feature(session: AsyncSession, *, border: str, code: MarkerCode) -> str:
+    found = (
+        await session.execute(
+            text(
+                f"SELECT {MARKER_FEATURE}::text "
+                "FROM markers m JOIN borders b ON b.id = m.border_id "
+                "WHERE b.code = :border AND m.number = :n AND m.aux_index = :a "
+                "AND m.bank_index = :k"
+            ),
+            {"border": border.upper(), "n": code.number, "a": code.aux, "k": code.bank},
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no marker {code} on border {border.upper()}")
+    return str(found)
+
+
+async def nearest_markers(
+    session: AsyncSession, *, lon: float, lat: float, k: int, border: str | None
+) -> tuple[str, int]:
+    """The k markers nearest a point, by geodesic distance (KNN on the geography index)."""
+    border_clause = "AND b.code = :border" if border else ""
+    sql = f"""
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g),
+    near AS (
+      SELECT m.id, m.geom::geography <-> p.g AS d
+      FROM markers m JOIN borders b ON b.id = m.border_id, p
+      WHERE TRUE {border_clause}
+      ORDER BY m.geom::geography <-> p.g
+      LIMIT :k
+    )
+    SELECT coalesce(json_agg(
+             jsonb_set(to_jsonb({MARKER_FEATURE}), '{{properties,distance_m}}',
+                       to_jsonb(round(near.d::numeric, 1)))
+             ORDER BY near.d)::text, '[]'),
+           count(*)
+    FROM near JOIN markers m ON m.id = near.id JOIN borders b ON b.id = m.border_id
+    """
+    params: dict[str, Any] = {"lon": lon, "lat": lat, "k": k}
+    if border:
+        params["border"] = border.upper()
+    row = (await session.execute(text(sql), params)).one()
+    return row[0], int(row[1])

@@ -1,0 +1,59 @@
+"""Query-parameter parsing shared by the domain routers (codes, CRS, paging)."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import numpy as np
+from fastapi import Query
+
+from app.errors import InvalidInput
+from app.geo.crs import OutsideAreaOfUse, UnsupportedCrs, parse_crs, to_wgs84
+from app.geo.marker_codes import InvalidMarkerCode, MarkerCode, parse_marker_code
+
+LimitParam = Annotated[
+    int | None, Query(ge=1, description="Page size (default and maximum are settings).")
+]
+CursorParam = Annotated[str | None, Query(description="Opaque cursor from a `next` link.")]
+CrsParam = Annotated[
+    str | None,
+    Query(
+        description="CRS of input coordinates: EPSG:4326 (default), 4756, 3405, 3406, "
+        "9205-9218, 5897-5899."
+    ),
+]
+
+
+def marker_code_param(value: str | None, field: str) -> MarkerCode | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_marker_code(value)
+    except InvalidMarkerCode as exc:
+        raise InvalidInput(str(exc), field=field) from exc
+
+
+def epsg_param(value: str | None, field: str = "crs") -> int:
+    try:
+        return parse_crs(value)
+    except UnsupportedCrs as exc:
+        raise InvalidInput(str(exc), field=field) from exc
+
+
+def point_to_wgs84(x: float, y: float, epsg: int, *, field: str) -> tuple[float, float]:
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise InvalidInput("coordinates must be finite numbers", field=field)
+    try:
+        lon, lat = to_wgs84(np.array([[x, y]]), epsg)[0]
+    except OutsideAreaOfUse as exc:
+        raise InvalidInput(str(exc), field=field) from exc
+    return float(lon), float(lat)
+
+
+def page_size(limit: int | None, *, default: int, maximum: int) -> int:
+    if limit is None:
+        return default
+    if limit > maximum:
+        raise InvalidInput(f"limit may be at most {maximum}", field="limit")
+    return limit

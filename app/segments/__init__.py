@@ -1,0 +1,1 @@
+"""Segments: the stretch of border line between consecutive marker positions."""

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.auth.dependencies import CallerDep
+from app.config import Settings
+from app.db import SessionDep
+from app.geojson import decode_cursor, encode_cursor, feature_collection, next_link, self_link
+from app.params import CursorParam, LimitParam, marker_code_param, page_size
+from app.segments import queries
+
+router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
+
+
+@router.get("", summary="Segments between consecutive markers, with geodesic lengths")
+async def list_segments(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    border: Annotated[str | None, Query(max_length=5)] = None,
+    from_: Annotated[str | None, Query(alias="from", description="First marker, e.g. 1042")] = None,
+    to: Annotated[str | None, Query(description="Last marker, e.g. 1053/1")] = None,
+    limit: LimitParam = None,
+    cursor: CursorParam = None,
+) -> Response:
+    settings: Settings = request.app.state.settings
+    size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
+    page = await queries.list_segments(
+        session,
+        border=border,
+        from_code=marker_code_param(from_, "from"),
+        to_code=marker_code_param(to, "to"),
+        limit=size,
+        after=decode_cursor(cursor, types=(str, int, int)) if cursor else None,
+    )
+    links = [self_link(request)]
+    if page.next_key is not None:
+        links.append(next_link(request, encode_cursor(page.next_key)))
+    return feature_collection(page.features_json, number_returned=page.number_returned, links=links)

@@ -1,0 +1,164 @@
+"""Real PostGIS for every test.
+
+One throwaway cluster per test session (or TEST_DATABASE_URL), migrated with Alembic (not
+create_all) and loaded with the demo dataset. Each test runs inside a connection-level
+transaction that is rolled back at the end; service commits become savepoint releases.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic import command
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+
+from app.auth.models import Role
+from app.auth.tokens import create_token
+from app.bootstrap import alembic_config
+from app.config import Environment, Settings, to_asyncpg_url
+from app.db import create_sessionmaker, get_session
+from app.embedded_pg import EmbeddedCluster, ensure_database, ensure_postgis_installed
+from app.main import create_app
+from seed.loader import load_demo
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class TestServer:
+    url: str  # postgresql://... of the server (database name replaced per use)
+
+    def database(self, name: str) -> str:
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[TestServer]:
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield TestServer(given.replace("postgresql+asyncpg://", "postgresql://"))
+        return
+    bin_dir = ensure_postgis_installed()
+    root = Path(tempfile.mkdtemp(prefix="bordermark-test-"))
+    root.chmod(0o755)  # the postgres user must reach the cluster below it
+    cluster = EmbeddedCluster(root=root / "pg", port=_free_port(), bin_dir=bin_dir)
+    cluster.start()
+    try:
+        yield TestServer(cluster.url("postgres"))
+    finally:
+        cluster.stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    admin: str
+    officer: str  # Lạng Sơn
+    officer_other: str  # Cao Bằng
+    reporter: str  # Văn Lãng district, Lạng Sơn
+    analyst: str
+
+    def of(self, name: str) -> str:
+        return str(getattr(self, name))
+
+
+@pytest.fixture(scope="session")
+async def database(pg_server: TestServer) -> AsyncIterator[tuple[str, Tokens]]:
+    """The test database: migrated, seeded, with one committed token per role."""
+    url = to_asyncpg_url(pg_server.database("bordermark_test"))
+    await ensure_database(url, "bordermark_test")
+    import asyncio
+
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    engine = create_async_engine(url)
+    async with create_sessionmaker(engine)() as session:
+        await load_demo(session)
+        issued = {}
+        for name, role, province, district in [
+            ("admin", Role.admin, None, None),
+            ("officer", Role.officer, "lang-son", None),
+            ("officer_other", Role.officer, "cao-bang", None),
+            ("reporter", Role.reporter, None, "van-lang"),
+            ("analyst", Role.analyst, None, None),
+        ]:
+            token = await create_token(
+                session,
+                name=f"test {name}",
+                role=role,
+                province_code=province,
+                district_code=district,
+            )
+            issued[name] = token.plaintext
+    await engine.dispose()
+    yield url, Tokens(**issued)
+
+
+@pytest.fixture(scope="session")
+async def engine(database: tuple[str, Tokens]) -> AsyncIterator[AsyncEngine]:
+    eng = create_async_engine(database[0], pool_size=5)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def tokens(database: tuple[str, Tokens]) -> Tokens:
+    return database[1]
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        try:
+            yield conn
+        finally:
+            await outer.rollback()
+
+
+@pytest.fixture
+async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    session = AsyncSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+@pytest.fixture
+def settings(database: tuple[str, Tokens]) -> Settings:
+    return Settings(env=Environment.test, DATABASE_URL=database[0])
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, engine: AsyncEngine, db: AsyncSession
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        yield db
+
+    app.dependency_overrides[get_session] = test_session
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
