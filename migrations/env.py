@@ -12,18 +12,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.all_models import Base
 from app.config import get_settings
+from app.migration_support import include_object
 
 config = context.config
 target_metadata = Base.metadata
-
-# Tables PostGIS brings with the extension; never ours to create or drop.
-POSTGIS_TABLES = {"spatial_ref_sys", "layer", "topology"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    if type_ == "table" and name in POSTGIS_TABLES:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def _configure(connection: Connection) -> None:

@@ -173,6 +173,9 @@ class Location:
     point_on_line: dict[str, Any]
 
 
+# A point this close past-or-before a marker counts as at the marker (coordinates travel
+# rounded to 7 decimals, about 1 cm, so exact comparison would flip between neighbours).
+MARKER_SNAP_M = 0.5
 # Points closer to the line than this are "on the line" (GPS error is metres anyway).
 ON_LINE_TOLERANCE_M = 1.0
 
@@ -207,7 +210,7 @@ async def locate(session: AsyncSession, *, border: str, lon: float, lat: float) 
                 "SELECT code, chainage_m FROM markers WHERE border_id = :b AND chainage_m <= :m "
                 "ORDER BY chainage_m DESC, number DESC, aux_index DESC, bank_index DESC LIMIT 1"
             ),
-            {"b": border_id, "m": metres + 1e-6},
+            {"b": border_id, "m": metres + MARKER_SNAP_M},
         )
     ).one_or_none()
     if before is None or row.nearest is None:
@@ -218,7 +221,7 @@ async def locate(session: AsyncSession, *, border: str, lon: float, lat: float) 
     else:
         side = row.left_country if row.side > 0 else row.right_country
     nearest_code, nearest_distance = json.loads(row.nearest)
-    offset = metres - float(before.chainage_m)
+    offset = max(0.0, metres - float(before.chainage_m))
     return Location(
         border=border,
         ref=format_chainage(before.code, offset),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from app.geo.marker_codes import InvalidMarkerCode, MarkerCode, parse_marker_code
 
 # Thousands written with a comma or a dot (`3,800`), an optional decimal part, optional `m`.
-_OFFSET_RE = re.compile(r"^(\d{1,3}(?:[,.]\d{3})+|\d+)(?:\.(\d+))?\s*m?$", re.IGNORECASE)
+_OFFSET_RE = re.compile(r"^(\d{1,3}(?:[,.]\d{3})+|\d+)(?:\.(\d+))?\s*m?$", re.IGNORECASE | re.ASCII)
 # Range separators: hyphen, en dash, em dash, "to", Vietnamese "đến".
 _RANGE_SPLIT_RE = re.compile(r"\s*(?:\s(?:to|đến)\s|[-–—])\s*", re.IGNORECASE)
 _BORDER_PREFIX_RE = re.compile(r"^([A-Z]{2}-[A-Z]{2})\s*:\s*(.+)$", re.IGNORECASE)

@@ -18,7 +18,9 @@ MAX_NUMBER = 9999
 MAX_AUX = 99
 MAX_BANK = 3
 
-_CODE_RE = re.compile(r"^[Mm]?\s*(\d{1,5})(?:\s*/\s*(\d{1,3}))?(?:\s*\(\s*(\d{1,2})\s*\))?$")
+_CODE_RE = re.compile(
+    r"^[Mm]?\s*(\d{1,5})(?:\s*/\s*(\d{1,3}))?(?:\s*\(\s*(\d{1,2})\s*\))?$", re.ASCII
+)
 
 VALID_FORMS = (
     "a marker code is NUMBER, NUMBER/AUX, NUMBER(BANK) or NUMBER/AUX(BANK), "

@@ -127,13 +127,16 @@ async def nearest_markers(
     border_clause = "AND b.code = :border" if border else ""
     sql = f"""
     WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g),
-    near AS (
-      SELECT m.id, m.geom::geography <-> p.g AS d
+    -- KNN on the geography index ranks by sphere distance; take spare candidates and rank
+    -- them again by the exact spheroid distance, which is what we report.
+    candidates AS (
+      SELECT m.id, ST_Distance(m.geom::geography, p.g) AS d
       FROM markers m JOIN borders b ON b.id = m.border_id, p
       WHERE TRUE {border_clause}
       ORDER BY m.geom::geography <-> p.g
-      LIMIT :k
-    )
+      LIMIT :k * 4 + 8
+    ),
+    near AS (SELECT id, d FROM candidates ORDER BY d LIMIT :k)
     SELECT coalesce(json_agg(
              jsonb_set(to_jsonb({MARKER_FEATURE}), '{{properties,distance_m}}',
                        to_jsonb(round(near.d::numeric, 1)))

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from tests.conftest import Tokens, bearer
+
+
+async def test_unknown_route_is_a_problem(client, tokens: Tokens) -> None:
+    r = await client.get("/api/v1/nothing-here", headers=bearer(tokens.admin))
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert set(r.json()) >= {"type", "title", "status", "detail"}
+
+
+async def test_wrong_method_is_a_problem(client, tokens: Tokens) -> None:
+    r = await client.delete("/api/v1/borders", headers=bearer(tokens.admin))
+    assert r.status_code == 405
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_malformed_json_is_a_422_problem(client, tokens: Tokens) -> None:
+    r = await client.post(
+        "/api/v1/markers",
+        content=b"{not json",
+        headers={**bearer(tokens.admin), "content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"]
+
+
+async def test_unexpected_errors_leak_no_trace(settings) -> None:
+    import httpx
+
+    from app.main import create_app
+
+    app = create_app(settings)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        r = await c.get("/boom")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "secret" not in r.text and "Traceback" not in r.text

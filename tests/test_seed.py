@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from seed.loader import ILLUSTRATIVE, load_demo, plan_markers
+
+FINGERPRINT = text(
+    "SELECT count(*), md5(string_agg(code || ST_AsText(geom) || chainage_m::text, ',' ORDER BY id)) "
+    "FROM markers"
+)
+
+
+async def test_loading_twice_changes_nothing(db) -> None:
+    before = (await db.execute(FINGERPRINT)).one()
+    counts = await load_demo(db)
+    after = (await db.execute(FINGERPRINT)).one()
+    assert tuple(before) == tuple(after)
+    assert counts["borders"] == 3 and counts["admin_units"] == 18
+
+
+async def test_named_markers_of_the_seed_reports_exist(db) -> None:
+    named = [
+        "1053/1",
+        "1088/1",
+        "1088/2",
+        "556/1",
+        "556/2",
+        "834/1",
+        "836(1)",
+        "836(2)",
+        "944/1(1)",
+        "944/1(2)",
+        "104(2)",
+        "0",
+        "1378",
+        "615",
+        "821",
+        "1163",
+    ]
+    rows = await db.execute(
+        text(
+            "SELECT m.code FROM markers m JOIN borders b ON b.id = m.border_id "
+            "WHERE b.code = 'VN-CN' AND m.code = ANY(:c)"
+        ),
+        {"c": named},
+    )
+    assert {r[0] for r in rows} == set(named)
+    # A double marker replaces the plain number: there is no bare 836.
+    plain = await db.execute(
+        text(
+            "SELECT count(*) FROM markers m JOIN borders b ON b.id = m.border_id "
+            "WHERE b.code = 'VN-CN' AND m.code IN ('836', '102')"
+        )
+    )
+    assert plain.scalar_one() == 0
+
+
+async def test_markers_follow_the_line_in_code_order(db) -> None:
+    rows = (
+        (
+            await db.execute(
+                text(
+                    "SELECT m.chainage_m FROM markers m JOIN borders b ON b.id = m.border_id "
+                    "WHERE b.code = 'VN-CN' AND m.bank_index IN (0, 1) ORDER BY m.number, m.aux_index, m.bank_index"
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert rows == sorted(rows)
+
+
+async def test_banks_stand_on_their_sides(db) -> None:
+    rows = dict(
+        (
+            await db.execute(
+                text(
+                    "SELECT m.code, bordermark_side_of_line(b.geom, m.geom) FROM markers m "
+                    "JOIN borders b ON b.id = m.border_id WHERE m.code IN ('836(1)', '836(2)')"
+                )
+            )
+        ).all()
+    )
+    assert rows == {"836(1)": 1, "836(2)": -1}  # (1) left = China, (2) right = Vietnam
+
+
+async def test_districts_end_with_the_2025_reform(db) -> None:
+    rows = (
+        await db.execute(
+            text("SELECT level, valid_to, count(*) FROM admin_units GROUP BY 1, 2 ORDER BY 1")
+        )
+    ).all()
+    assert [(r[0], str(r[1]), r[2]) for r in rows] == [
+        ("district", "2025-07-01", 15),
+        ("province", "None", 3),
+    ]
+    outside = (
+        await db.execute(
+            text(
+                "SELECT count(*) FROM admin_units d JOIN admin_units p ON p.code = d.parent_code "
+                "WHERE d.level = 'district' AND NOT ST_CoveredBy(ST_Buffer(d.geom, -1e-6), p.geom)"
+            )
+        )
+    ).scalar_one()
+    assert outside == 0
+
+
+def test_every_generated_marker_says_it_is_illustrative() -> None:
+    planned = plan_markers(
+        {1: 0.0, 2: 100.0, 3: 200.0}, [("2(1)", "x"), ("2(2)", "x"), ("1/1", "y")]
+    )
+    assert [str(p.code) for p in planned] == ["1", "1/1", "2(1)", "2(2)", "3"]
+    assert all(p.basis.startswith(ILLUSTRATIVE) for p in planned)
+    assert [p.measure_m for p in planned] == [0.0, 50.0, 100.0, 100.0, 200.0]
