@@ -13,10 +13,10 @@ help:
 	@echo "make run    bootstrap (venv, PostGIS, database, migrations, demo data, tokens) and serve"
 	@echo "make test   bootstrap, then pytest against a throwaway PostGIS, ruff and mypy --strict"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 postgis: $(STAMP)

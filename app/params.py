@@ -41,6 +41,26 @@ def epsg_param(value: str | None, field: str = "crs") -> int:
         raise InvalidInput(str(exc), field=field) from exc
 
 
+def input_epsg(query_crs: str | None, body_crs: object = None) -> int:
+    """The CRS of input coordinates: the `crs` query parameter or a GeoJSON (2008) body
+    member `"crs": {"type": "name", "properties": {"name": "EPSG:9215"}}`; they must agree."""
+    from_query = epsg_param(query_crs) if query_crs else None
+    from_body = None
+    if body_crs is not None:
+        name = body_crs.get("properties", {}).get("name") if isinstance(body_crs, dict) else None
+        if not isinstance(name, str):
+            raise InvalidInput(
+                'crs must be {"type": "name", "properties": {"name": "EPSG:...."}}', field="crs"
+            )
+        from_body = epsg_param(name, field="crs")
+    if from_query and from_body and from_query != from_body:
+        raise InvalidInput(
+            f"the crs parameter (EPSG:{from_query}) and the body's crs (EPSG:{from_body}) differ",
+            field="crs",
+        )
+    return from_query or from_body or epsg_param(None)
+
+
 def point_to_wgs84(x: float, y: float, epsg: int, *, field: str) -> tuple[float, float]:
     if not (math.isfinite(x) and math.isfinite(y)):
         raise InvalidInput("coordinates must be finite numbers", field=field)

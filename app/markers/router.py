@@ -29,6 +29,7 @@ from app.params import (
     CursorParam,
     LimitParam,
     epsg_param,
+    input_epsg,
     marker_code_param,
     page_size,
     point_to_wgs84,
@@ -44,11 +45,11 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _point(request: Request, geometry: object, crs: str | None) -> Point:
+def _point(request: Request, geometry: object, epsg: int) -> Point:
     try:
         geom = parse_geometry(
             geometry,
-            epsg=epsg_param(crs),
+            epsg=epsg,
             max_vertices=_settings(request).max_vertices,
             allowed_types=POINT_ONLY,
         )
@@ -132,7 +133,7 @@ async def create_marker(
         border_code=props.border,
         marker=service.MarkerInput(
             code=code,
-            point=_point(request, body.geometry, crs),
+            point=_point(request, body.geometry, input_epsg(crs, body.crs)),
             kind=props.kind,
             condition=props.condition,
             elevation_m=props.elevation_m,
@@ -176,7 +177,11 @@ async def patch_marker(
     fields = body.model_fields_set
     if "condition" in fields and body.condition is None:
         raise InvalidInput("condition cannot be cleared", field="condition")
-    point = _point(request, body.geometry, crs) if body.geometry is not None else None
+    point = (
+        _point(request, body.geometry, input_epsg(crs, body.crs))
+        if body.geometry is not None
+        else None
+    )
     await service.update_marker(
         session,
         caller=caller,

@@ -35,6 +35,9 @@ class MarkerCreate(BaseModel):
     type: Literal["Feature"]
     geometry: dict[str, Any]
     properties: MarkerProperties
+    crs: dict[str, Any] | None = Field(
+        default=None, description='GeoJSON 2008 named CRS, e.g. {"type": "name", ...}'
+    )
 
 
 class MarkerPatch(BaseModel):
@@ -43,6 +46,7 @@ class MarkerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     geometry: dict[str, Any] | None = None
+    crs: dict[str, Any] | None = None
     condition: MarkerCondition | None = None
     elevation_m: float | None = Elevation
     last_inspected_on: date | None = None

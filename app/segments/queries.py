@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.geo.marker_codes import MarkerCode
 from app.geojson import COORD_DECIMALS
 
@@ -86,3 +86,20 @@ async def list_segments(
     row = (await session.execute(text(sql), params)).one()
     next_key = json.loads(row[3]) if row[2] and row[3] else None
     return SegmentPage(row[0], int(row[1]), next_key)
+
+
+async def segment_feature(session: AsyncSession, segment_id: int) -> str:
+    found = (
+        await session.execute(
+            text(
+                f"SELECT {SEGMENT_FEATURE}::text FROM segments s "
+                "JOIN borders b ON b.id = s.border_id "
+                "JOIN markers fm ON fm.id = s.from_marker_id "
+                "JOIN markers tm ON tm.id = s.to_marker_id WHERE s.id = :id"
+            ),
+            {"id": segment_id},
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no segment {segment_id}")
+    return str(found)

@@ -2,14 +2,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from app.auth.dependencies import CallerDep
 from app.config import Settings
 from app.db import SessionDep
-from app.geojson import decode_cursor, encode_cursor, feature_collection, next_link, self_link
+from app.geojson import (
+    decode_cursor,
+    encode_cursor,
+    feature_collection,
+    next_link,
+    raw_geojson,
+    self_link,
+)
 from app.params import CursorParam, LimitParam, marker_code_param, page_size
-from app.segments import queries
+from app.segments import queries, service
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 
@@ -39,3 +47,22 @@ async def list_segments(
     if page.next_key is not None:
         links.append(next_link(request, encode_cursor(page.next_key)))
     return feature_collection(page.features_json, number_returned=page.number_returned, links=links)
+
+
+class SightlineOverride(BaseModel):
+    sightline_width_m: float | None = Field(
+        gt=0, le=1_000, description="Corridor width on this segment, metres; null clears it."
+    )
+
+
+@router.patch("/{segment_id}", summary="Override the sightline corridor width (admin)")
+async def patch_segment(
+    segment_id: Annotated[int, Path(ge=1)],
+    body: SightlineOverride,
+    session: SessionDep,
+    caller: CallerDep,
+) -> Response:
+    await service.set_sightline_override(
+        session, caller=caller, segment_id=segment_id, width_m=body.sightline_width_m
+    )
+    return raw_geojson(await queries.segment_feature(session, segment_id))

@@ -38,15 +38,16 @@ async def _audit_count(db) -> int:  # type: ignore[no-untyped-def]
     return int((await db.execute(text("SELECT count(*) FROM audit_log"))).scalar_one())
 
 
-# expected status per caller: (create in Lạng Sơn, edit in Lạng Sơn, edit in Cao Bằng, zone)
+# expected status per caller:
+# (create in Lạng Sơn, edit in Lạng Sơn, edit in Cao Bằng, zone, segment override)
 MATRIX = {
-    "none": (401, 401, 401, 401),
-    "bad": (401, 401, 401, 401),
-    "admin": (201, 200, 200, 200),
-    "officer": (201, 200, 403, 403),
-    "officer_other": (403, 403, 200, 403),
-    "reporter": (403, 403, 403, 403),
-    "analyst": (403, 403, 403, 403),
+    "none": (401, 401, 401, 401, 401),
+    "bad": (401, 401, 401, 401, 401),
+    "admin": (201, 200, 200, 200, 200),
+    "officer": (201, 200, 403, 403, 403),
+    "officer_other": (403, 403, 200, 403, 403),
+    "reporter": (403, 403, 403, 403, 403),
+    "analyst": (403, 403, 403, 403, 403),
 }
 
 
@@ -55,6 +56,14 @@ async def test_write_matrix(client, db, tokens: Tokens, caller: str) -> None:
     headers = _headers(tokens, caller)
     expected = MATRIX[caller]
     point = await _midpoint(client, tokens, "1089", "1090")
+    # A VN-LA segment: the VN-CN marker created below rebuilds (renumbers) VN-CN's segments.
+    segment_id = (
+        await db.execute(
+            text(
+                "SELECT s.id FROM segments s JOIN borders b ON b.id = s.border_id WHERE b.code = 'VN-LA' LIMIT 1"
+            )
+        )
+    ).scalar_one()
     calls = [
         (
             "POST",
@@ -68,6 +77,7 @@ async def test_write_matrix(client, db, tokens: Tokens, caller: str) -> None:
         ("PATCH", "/api/v1/borders/VN-CN/markers/1089", {"condition": "damaged"}),
         ("PATCH", "/api/v1/borders/VN-CN/markers/836(2)", {"notes": "kiểm tra định kỳ"}),
         ("PUT", "/api/v1/borders/VN-CN/zones/no_new_structures_30m", {"distance_m": 35}),
+        ("PATCH", f"/api/v1/segments/{segment_id}", {"sightline_width_m": 15}),
     ]
     for (method, path, body), status in zip(calls, expected, strict=True):
         before = await _audit_count(db)

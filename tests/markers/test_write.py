@@ -204,3 +204,66 @@ async def test_audit_log_is_append_only_in_the_database(db) -> None:
         with pytest.raises(DBAPIError, match="append-only"):
             await db.execute(text(statement))
         await nested.rollback()
+
+
+async def test_crs_named_in_the_geojson_body(client, tokens: Tokens) -> None:
+    (x1, y1), (x2, y2) = (
+        await _coords(client, tokens, "1089"),
+        await _coords(client, tokens, "1090"),
+    )
+    lon, lat = (x1 + x2) / 2, (y1 + y2) / 2
+    x, y = from_wgs84(np.array([[lon, lat]]), 3405)[0]
+    body = {
+        **_feature("1089/1", [x, y]),
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3405"}},
+    }
+    clash = await client.post(
+        "/api/v1/markers", json=body, params={"crs": "EPSG:9215"}, headers=bearer(tokens.admin)
+    )
+    assert clash.status_code == 422 and clash.json()["errors"][0]["field"] == "crs"
+    r = await client.post("/api/v1/markers", json=body, headers=bearer(tokens.admin))
+    assert r.status_code == 201, r.text
+    assert r.json()["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
+
+
+async def test_segment_sightline_override_survives_a_rebuild(client, tokens: Tokens) -> None:
+    listed = await client.get(
+        "/api/v1/segments",
+        params={"border": "VN-CN", "from": "1089", "to": "1090"},
+        headers=bearer(tokens.admin),
+    )
+    segment = listed.json()["features"][0]
+    refused = await client.patch(
+        f"/api/v1/segments/{segment['id']}",
+        json={"sightline_width_m": 20},
+        headers=bearer(tokens.officer),
+    )
+    assert refused.status_code == 403
+    r = await client.patch(
+        f"/api/v1/segments/{segment['id']}",
+        json={"sightline_width_m": 20},
+        headers=bearer(tokens.admin),
+    )
+    assert r.status_code == 200, r.text
+    assert (
+        r.json()["properties"] | {"sightline_width_m": 20, "sightline_overridden": True}
+        == r.json()["properties"]
+    )
+    # Moving marker 1090 rebuilds the border's segments; the override stays on 1089-1090.
+    lon, lat = await _coords(client, tokens, "1090")
+    moved = await client.patch(
+        "/api/v1/borders/VN-CN/markers/1090",
+        json={"geometry": {"type": "Point", "coordinates": [lon + 0.0003, lat]}},
+        headers=bearer(tokens.admin),
+    )
+    assert moved.status_code == 200
+    again = await client.get(
+        "/api/v1/segments",
+        params={"border": "VN-CN", "from": "1089", "to": "1090"},
+        headers=bearer(tokens.admin),
+    )
+    assert again.json()["features"][0]["properties"]["sightline_width_m"] == 20
+    missing = await client.patch(
+        "/api/v1/segments/999999", json={"sightline_width_m": 5}, headers=bearer(tokens.admin)
+    )
+    assert missing.status_code == 404
