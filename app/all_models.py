@@ -5,17 +5,31 @@ from app.audit.models import AuditEntry
 from app.auth.models import ApiToken
 from app.borders.models import Border, BorderPart, BorderZone
 from app.db import Base
+from app.incidents.models import (
+    Attachment,
+    BreachRule,
+    Incident,
+    IncidentAttachment,
+    IncidentCategory,
+    IncidentHistory,
+)
 from app.markers.models import Marker
 from app.segments.models import Segment
 
 __all__ = [
     "AdminUnit",
     "ApiToken",
+    "Attachment",
     "AuditEntry",
     "Base",
     "Border",
     "BorderPart",
     "BorderZone",
+    "BreachRule",
+    "Incident",
+    "IncidentAttachment",
+    "IncidentCategory",
+    "IncidentHistory",
     "Marker",
     "Segment",
 ]

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=10_000, ge=1)
     max_vertices: int = Field(default=10_000, ge=2)
+    max_batch_items: int = Field(default=500, ge=1, le=5_000)
+
+    attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    similar_within_m: float = Field(default=200.0, gt=0)
+    similar_within_days: int = Field(default=14, ge=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -47,6 +52,10 @@ class Settings(BaseSettings):
                 "DATABASE_URL is required in production; the embedded cluster is for development"
             )
         return self
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
     @property
     def uses_embedded_cluster(self) -> bool:

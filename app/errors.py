@@ -64,6 +64,10 @@ class PreconditionFailed(DomainError):
     slug, title = "precondition-failed", "Precondition failed"
 
 
+class PreconditionRequired(DomainError):
+    slug, title = "precondition-required", "Precondition required"
+
+
 class Unauthenticated(DomainError):
     slug, title = "unauthenticated", "Authentication required"
 
@@ -85,6 +89,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidInput: 422,
     Conflict: 409,
     PreconditionFailed: 412,
+    PreconditionRequired: 428,
     Unauthenticated: 401,
     Forbidden: 403,
     PayloadTooLarge: 413,

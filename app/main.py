@@ -11,10 +11,13 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from app.borders.router import router as borders_router
+from app.borders.service import on_zone_change
 from app.chainage.router import router as chainage_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers, problem_response
+from app.incidents.context import recompute_border
+from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
 from app.segments.router import router as segments_router
 
@@ -79,6 +82,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ready"})
 
-    for router in (borders_router, markers_router, segments_router, chainage_router):
+    # Zone distances and sightline overrides change incidents' context.
+    on_zone_change(recompute_border)
+    for router in (
+        borders_router,
+        markers_router,
+        segments_router,
+        chainage_router,
+        incidents_router,
+    ):
         app.include_router(router)
     return app

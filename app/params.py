@@ -77,3 +77,17 @@ def page_size(limit: int | None, *, default: int, maximum: int) -> int:
     if limit > maximum:
         raise InvalidInput(f"limit may be at most {maximum}", field="limit")
     return limit
+
+
+def etag_of(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version(if_match: str | None) -> int | None:
+    """The version an If-Match names (`"3"` or `W/"3"`); None for absent or `*`."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise InvalidInput("If-Match must be an ETag this service issued", field="If-Match")
+    return int(tag)

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.borders.service import BorderLine, ZoneSetting, upsert_border, upsert_zone
 from app.geo.marker_codes import MarkerCode, parse_marker_code
 from app.markers.service import rebuild_segments
+from app.text import fold
 
 DATA = Path(__file__).parent / "data"
 ILLUSTRATIVE = "illustrative: generated for the demo, not survey data"
@@ -63,11 +64,11 @@ def to_wgs84(geom: BaseGeometry) -> BaseGeometry:
 
 def slug(name: str) -> str:
     """`Tràng Định` -> `trang-dinh` (unit codes people can type)."""
-    ascii_name = ascii_fold(name)
-    return "-".join(ascii_name.lower().split())
+    return "-".join(fold(name).split())
 
 
 def ascii_fold(name: str) -> str:
+    """`Tràng Định` -> `Trang Dinh` (case kept, for the ascii name column)."""
     decomposed = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
@@ -314,6 +315,29 @@ async def _load_admin_units(session: AsyncSession) -> None:
         )
 
 
+async def _load_breach_rules(session: AsyncSession, ids: dict[str, int]) -> None:
+    for row in _read_csv("breach-rules.csv"):
+        await session.execute(
+            text(
+                """
+                INSERT INTO breach_rules (border_id, category, zone_code, article, summary,
+                    exempt_tags)
+                VALUES (:b, :category, :zone, :article, :summary, :exempt)
+                ON CONFLICT (border_id, category, zone_code, article) DO UPDATE SET
+                    summary = EXCLUDED.summary, exempt_tags = EXCLUDED.exempt_tags
+                """
+            ),
+            {
+                "b": ids[row["border"]],
+                "category": row["category"],
+                "zone": row["zone_code"] or None,
+                "article": row["article"],
+                "summary": row["summary"],
+                "exempt": [t for t in row["exempt_tags"].split(";") if t],
+            },
+        )
+
+
 async def load_demo(session: AsyncSession) -> dict[str, int]:
     """Load (or top up) the demo dataset in one transaction. Commits."""
     specs = border_specs()
@@ -349,6 +373,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
             ),
         )
     await _load_admin_units(session)
+    await _load_breach_rules(session, ids)
     extras = [
         (r["code"], r["basis"]) for r in _read_csv("extra-markers.csv") if r["border"] == "VN-CN"
     ]

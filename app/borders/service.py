@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -16,6 +17,23 @@ from app.auth.scopes import require_role
 from app.errors import InvalidInput, NotFound
 
 WGS84_GEOD = Geod(ellps="WGS84")
+
+# Called (in the writer's transaction) after a border's zone distances change, so later
+# domains (incidents) can recompute what depends on them without borders importing them.
+ZoneChangeHook = Callable[[AsyncSession, int], Awaitable[object]]
+ZONE_CHANGE_HOOKS: list[ZoneChangeHook] = []
+
+
+def on_zone_change(hook: ZoneChangeHook) -> None:
+    if hook not in ZONE_CHANGE_HOOKS:
+        ZONE_CHANGE_HOOKS.append(hook)
+
+
+async def zones_changed(session: AsyncSession, border_id: int) -> None:
+    for hook in ZONE_CHANGE_HOOKS:
+        await hook(session, border_id)
+
+
 # Vertices per subdivided part: small parts keep the geography index tight.
 SUBDIVIDE_MAX_VERTICES = 32
 
@@ -163,4 +181,5 @@ async def set_zone_distance(
         entity_id=f"{border_code}:{zone_code}",
         detail={"distance_m": {"from": previous, "to": distance_m}},
     )
+    await zones_changed(session, border_id)
     await session.commit()

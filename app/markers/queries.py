@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,3 +150,21 @@ async def nearest_markers(
         params["border"] = border.upper()
     row = (await session.execute(text(sql), params)).one()
     return row[0], int(row[1])
+
+
+async def marker_point(
+    session: AsyncSession, *, border_id: int, code: MarkerCode, field: str
+) -> Point:
+    """The position of a marker, or a 422 naming `field` when the border has no such code."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT ST_X(geom), ST_Y(geom) FROM markers WHERE border_id = :b "
+                "AND number = :n AND aux_index = :a AND bank_index = :k"
+            ),
+            {"b": border_id, "n": code.number, "a": code.aux, "k": code.bank},
+        )
+    ).one_or_none()
+    if row is None:
+        raise InvalidInput(f"the border has no marker {code}", field=field)
+    return Point(row[0], row[1])

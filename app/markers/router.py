@@ -29,6 +29,8 @@ from app.params import (
     CursorParam,
     LimitParam,
     epsg_param,
+    etag_of,
+    if_match_version,
     input_epsg,
     marker_code_param,
     page_size,
@@ -60,16 +62,7 @@ def _point(request: Request, geometry: object, epsg: int) -> Point:
 
 
 def _etag(feature_json: str) -> str:
-    return f'"{json.loads(feature_json)["properties"]["version"]}"'
-
-
-def _if_match_version(if_match: str | None) -> int | None:
-    if if_match is None or if_match.strip() == "*":
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise InvalidInput("If-Match must be an ETag this service issued", field="If-Match")
-    return int(tag)
+    return etag_of(json.loads(feature_json)["properties"]["version"])
 
 
 @router.get("/markers", summary="Markers as GeoJSON, in code order, with keyset paging")
@@ -195,7 +188,7 @@ async def patch_marker(
             last_inspected_on=body.last_inspected_on,
             notes=body.notes,
         ),
-        if_match_version=_if_match_version(if_match),
+        if_match_version=if_match_version(if_match),
     )
     feature = await queries.marker_feature(session, border=border, code=parsed)
     return raw_geojson(feature, headers={"ETag": _etag(feature)})

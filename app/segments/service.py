@@ -10,6 +10,7 @@ from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_role
+from app.borders.service import zones_changed
 from app.errors import NotFound
 
 
@@ -22,7 +23,7 @@ async def set_sightline_override(
         await session.execute(
             text(
                 "UPDATE segments s SET sightline_width_m = :w FROM segments old "
-                "WHERE s.id = :id AND old.id = s.id RETURNING old.sightline_width_m"
+                "WHERE s.id = :id AND old.id = s.id RETURNING old.sightline_width_m, s.border_id"
             ),
             {"w": width_m, "id": segment_id},
         )
@@ -37,4 +38,5 @@ async def set_sightline_override(
         entity_id=str(segment_id),
         detail={"from": previous[0], "to": width_m},
     )
+    await zones_changed(session, int(previous[1]))
     await session.commit()

@@ -114,7 +114,13 @@ def _get_routes() -> list[str]:
     return found
 
 
-SAMPLE_PATH_VALUES = {"{border}": "VN-CN", "{code}": "1089", "{zone}": "sightline_corridor"}
+SAMPLE_PATH_VALUES = {
+    "{border}": "VN-CN",
+    "{code}": "1089",
+    "{zone}": "sightline_corridor",
+    "{incident_id}": "5b0c7a1e-0000-4000-8000-00000000abcd",
+    "{sha256}": "0" * 64,
+}
 
 
 @pytest.mark.parametrize("path", _get_routes())

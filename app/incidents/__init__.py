@@ -1,0 +1,1 @@
+"""Border events (vụ việc): submission, context, lifecycle, history, attachments, queries."""

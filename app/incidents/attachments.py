@@ -1,0 +1,184 @@
+"""Photos and scanned documents: stored once by SHA-256 under the data directory, typed by
+their content (not their name or the client's header), size-limited, safe to resend."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.areas.service import require_area
+from app.audit.service import record
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.auth.scopes import require_role
+from app.errors import InvalidInput, NotFound, PayloadTooLarge
+
+CHUNK = 1024 * 1024
+
+# Leading bytes of the formats we accept. Written out because the types are few and the
+# check must not trust the client's Content-Type (python-magic would need libmagic).
+SIGNATURES: list[tuple[bytes, int, str]] = [
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"%PDF-", 0, "application/pdf"),
+    (b"WEBP", 8, "image/webp"),  # RIFF....WEBP
+    (b"ftypheic", 4, "image/heic"),
+    (b"ftypheix", 4, "image/heic"),
+    (b"ftypmif1", 4, "image/heif"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"II*\x00", 0, "image/tiff"),
+    (b"MM\x00*", 0, "image/tiff"),
+]
+
+
+def sniff_media_type(head: bytes) -> str | None:
+    for signature, offset, media_type in SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if media_type == "image/webp" and not head.startswith(b"RIFF"):
+                continue
+            return media_type
+    return None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size_bytes: int
+    media_type: str
+    path: Path
+
+
+def content_path(root: Path, sha256: str) -> Path:
+    return root / sha256[:2] / sha256[2:4] / sha256
+
+
+def store(source: BinaryIO, *, root: Path, max_bytes: int) -> StoredFile:
+    """Copy to a temporary file while hashing and counting; refuse past the limit or an
+    unknown type; then move into place (atomic, and a no-op when the content exists)."""
+    root.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            while chunk := source.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge(f"attachments are limited to {max_bytes} bytes")
+                if len(head) < 32:
+                    head = (head + chunk)[:32]
+                digest.update(chunk)
+                tmp.write(chunk)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        if size == 0:
+            raise InvalidInput("the file is empty", field="file")
+        media_type = sniff_media_type(head)
+        if media_type is None:
+            raise InvalidInput(
+                "attachments must be images (JPEG, PNG, WebP, HEIC, GIF, TIFF) or PDF, "
+                "judged by their content",
+                field="file",
+            )
+        sha = digest.hexdigest()
+        final = content_path(root, sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_name, final)
+        return StoredFile(sha, size, media_type, final)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
+async def attach(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    incident_id: uuid.UUID,
+    stored: StoredFile,
+    filename: str,
+) -> bool:
+    """Link a stored file to an incident; False when it was linked already. Commits."""
+    require_role(caller, Role.reporter, Role.officer)
+    wkb = (
+        await session.execute(
+            text("SELECT encode(ST_AsBinary(geom), 'hex') FROM incidents WHERE id = :id"),
+            {"id": incident_id},
+        )
+    ).scalar_one_or_none()
+    if wkb is None:
+        raise NotFound(f"no incident {incident_id}")
+    await require_area(session, caller, wkb_hex=wkb, what=f"incident {incident_id}")
+    await session.execute(
+        text(
+            "INSERT INTO attachments (sha256, size_bytes, media_type) VALUES (:s, :n, :t) "
+            "ON CONFLICT (sha256) DO NOTHING"
+        ),
+        {"s": stored.sha256, "n": stored.size_bytes, "t": stored.media_type},
+    )
+    linked = (
+        await session.execute(
+            text(
+                "INSERT INTO incident_attachments (incident_id, sha256, filename, uploaded_by) "
+                "VALUES (:i, :s, :f, :u) ON CONFLICT DO NOTHING RETURNING sha256"
+            ),
+            {"i": incident_id, "s": stored.sha256, "f": filename, "u": caller.name},
+        )
+    ).scalar_one_or_none()
+    if linked is None:
+        return False
+    await session.execute(
+        text(
+            "INSERT INTO incident_history (incident_id, actor_token_id, actor_name, action, "
+            "changes) VALUES (:i, :t, :n, 'attachment_added', CAST(:c AS jsonb))"
+        ),
+        {
+            "i": incident_id,
+            "t": caller.token_id,
+            "n": caller.name,
+            "c": json.dumps({"sha256": stored.sha256, "media_type": stored.media_type}),
+        },
+    )
+    await session.execute(
+        text("UPDATE incidents SET version = version + 1, updated_at = now() WHERE id = :i"),
+        {"i": incident_id},
+    )
+    record(
+        session,
+        caller=caller,
+        action="incident.attachment",
+        entity_type="incident",
+        entity_id=str(incident_id),
+        detail={"sha256": stored.sha256, "filename": filename},
+    )
+    await session.commit()
+    return True
+
+
+async def attachment_of(
+    session: AsyncSession, incident_id: uuid.UUID, sha256: str
+) -> tuple[str, str]:
+    row = (
+        await session.execute(
+            text(
+                "SELECT a.media_type, ia.filename FROM incident_attachments ia "
+                "JOIN attachments a ON a.sha256 = ia.sha256 "
+                "WHERE ia.incident_id = :i AND ia.sha256 = :s"
+            ),
+            {"i": incident_id, "s": sha256},
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"incident {incident_id} has no attachment {sha256}")
+    return str(row[0]), str(row[1])

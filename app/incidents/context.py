@@ -1,0 +1,225 @@
+"""Spatial context of incidents, computed in PostGIS in one statement for a set of ids.
+
+For each incident: the border's nearest marker (geodesic metres), the chainage of the
+line's point closest to it (`1089+230`), its distance from the line, its side (a country,
+`on_line`, or `crossing`), the province and district valid when it happened (Vietnam's
+calendar day), the zones it reaches (per the border's zone settings; the sightline
+corridor takes a segment's override), for lines and polygons the length or area inside
+each zone and on the far side, and the agreement articles its category may breach there
+(breach_rules, with exemption tags). Recomputed when geometry, category or zones change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# An event this close to the line is on it (GPS error is metres anyway).
+ON_LINE_M = 1.0
+# Pieces smaller than this (metres or square metres) do not count for a side: noise
+# where a fence runs along the line.
+PIECE_NOISE = 1.0
+# Events on the far side still belong to the facing district within this reach.
+UNIT_REACH_M = 5_000.0
+LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"
+
+_CONTEXT_SQL = f"""
+WITH target AS (
+  SELECT i.id, i.geom AS g, i.category, i.tags, i.border_id,
+         (i.occurred_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date AS day,
+         b.geom AS line, b.measured_geom AS mline,
+         CASE WHEN b.right_country = 'VN' THEN -1 ELSE 1 END AS vn_sign,
+         b.left_country, b.right_country,
+         GeometryType(i.geom) AS gtype
+  FROM incidents i JOIN borders b ON b.id = i.border_id
+  WHERE i.id = ANY(CAST(:ids AS uuid[]))
+),
+located AS (
+  SELECT t.*,
+    (SELECT min(ST_Distance(p.geom::geography, t.g::geography))
+     FROM (SELECT bp.geom FROM border_parts bp WHERE bp.border_id = t.border_id
+           ORDER BY bp.geom <-> t.g LIMIT 3) p) AS dist,
+    ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, t.g)) AS m
+  FROM target t
+),
+pieces AS (
+  SELECT l.id, d.geom AS piece
+  FROM located l,
+       LATERAL ST_Dump(CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT') THEN l.g
+                            ELSE ST_Split(l.g, l.line) END) d
+),
+probe AS (
+  -- One point inside each piece: its side is the piece's side.
+  SELECT p.id, p.piece, CASE GeometryType(p.piece)
+        WHEN 'LINESTRING' THEN ST_LineInterpolatePoint(p.piece, 0.5)
+        WHEN 'POLYGON' THEN ST_PointOnSurface(p.piece)
+        ELSE p.piece END AS pt
+  FROM pieces p
+),
+sided AS (
+  SELECT pr.id,
+    -- +1 Vietnam's side, -1 the far side, 0 on the line (within ON_LINE_M: a fence built
+    -- along the line is on it, not on both sides).
+    CASE WHEN (SELECT min(ST_Distance(bp.geom::geography, pr.pt::geography))
+               FROM (SELECT geom FROM border_parts WHERE border_id = l.border_id
+                     ORDER BY geom <-> pr.pt LIMIT 2) bp) < {ON_LINE_M} THEN 0
+         ELSE bordermark_side_of_line(l.line, pr.pt) * l.vn_sign END AS vn_side,
+    CASE GeometryType(pr.piece)
+        WHEN 'LINESTRING' THEN ST_Length(pr.piece::geography)
+        WHEN 'POLYGON' THEN ST_Area(pr.piece::geography)
+        ELSE NULL END AS measure
+  FROM probe pr JOIN located l ON l.id = pr.id
+),
+side_summary AS (
+  SELECT id,
+    bool_or(vn_side > 0 AND coalesce(measure, {PIECE_NOISE} + 1) > {PIECE_NOISE}) AS on_vn,
+    bool_or(vn_side < 0 AND coalesce(measure, {PIECE_NOISE} + 1) > {PIECE_NOISE}) AS on_far,
+    sum(measure) FILTER (WHERE vn_side < 0) AS far_measure,
+    sum(measure) AS total_measure
+  FROM sided GROUP BY id
+),
+zone_width AS (
+  SELECT l.id, z.code,
+    CASE WHEN z.code = 'sightline_corridor' THEN coalesce(
+      (SELECT s.sightline_width_m FROM segments s
+       WHERE s.border_id = l.border_id AND l.m BETWEEN s.start_m AND s.end_m
+       ORDER BY s.start_m LIMIT 1), z.distance_m)
+    ELSE z.distance_m END AS width
+  FROM located l JOIN border_zones z ON z.border_id = l.border_id
+),
+zone_eval AS (
+  SELECT w.id, w.code, w.width,
+    CASE WHEN l.dist > w.width OR l.gtype IN ('POINT', 'MULTIPOINT') THEN NULL
+    ELSE (
+      SELECT CASE WHEN l.gtype LIKE '%LINESTRING'
+                  THEN ST_Length(ST_Intersection(l.g, c.corridor)::geography)
+                  ELSE ST_Area(ST_Intersection(l.g, c.corridor)::geography) END
+      FROM (SELECT ST_Buffer(ST_Union(bp.geom)::geography, w.width)::geometry AS corridor
+            FROM border_parts bp
+            WHERE bp.border_id = l.border_id
+              AND ST_DWithin(bp.geom::geography, l.g::geography, w.width)) c)
+    END AS measure,
+    l.dist <= w.width AS inside
+  FROM zone_width w JOIN located l ON l.id = w.id
+),
+zone_summary AS (
+  SELECT id,
+    coalesce(array_agg(code ORDER BY width) FILTER (WHERE inside), '{{}}') AS zones,
+    coalesce(jsonb_object_agg(code, jsonb_build_object('width_m', width,
+        'inside', inside, 'measure', round(measure::numeric, 1)))
+      FILTER (WHERE code IS NOT NULL), '{{}}') AS measures
+  FROM zone_eval GROUP BY id
+),
+units AS (
+  SELECT l.id,
+    (SELECT u.code FROM admin_units u
+     WHERE u.level = 'province' AND u.valid_from <= l.day
+       AND (u.valid_to IS NULL OR u.valid_to > l.day)
+       AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
+     ORDER BY ST_Distance(u.geom::geography, l.g::geography),
+              ST_Area(ST_Intersection(u.geom, l.g)::geography) DESC,
+              ST_Length(ST_Intersection(u.geom, l.g)::geography) DESC
+     LIMIT 1) AS province,
+    (SELECT u.code FROM admin_units u
+     WHERE u.level = 'district' AND u.valid_from <= l.day
+       AND (u.valid_to IS NULL OR u.valid_to > l.day)
+       AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
+     ORDER BY ST_Distance(u.geom::geography, l.g::geography),
+              ST_Area(ST_Intersection(u.geom, l.g)::geography) DESC,
+              ST_Length(ST_Intersection(u.geom, l.g)::geography) DESC
+     LIMIT 1) AS district,
+    coalesce((SELECT array_agg(u.code ORDER BY u.code) FROM admin_units u
+     WHERE u.level = 'district' AND u.valid_from <= l.day
+       AND (u.valid_to IS NULL OR u.valid_to > l.day)
+       AND ST_Intersects(u.geom, l.g)), '{{}}') AS districts
+  FROM located l
+),
+nearest AS (
+  SELECT l.id, n.code, n.d
+  FROM located l,
+  LATERAL (
+    SELECT c.code, ST_Distance(c.geom::geography, l.g::geography) AS d
+    FROM (SELECT mk.code, mk.geom FROM markers mk WHERE mk.border_id = l.border_id
+          ORDER BY mk.geom::geography <-> l.g::geography LIMIT 4) c
+    ORDER BY 2 LIMIT 1) n
+),
+counted_from AS (
+  SELECT l.id, f.code, greatest(l.m - f.chainage_m, 0) AS offset_m
+  FROM located l,
+  LATERAL (
+    SELECT mk.code, mk.chainage_m FROM markers mk
+    WHERE mk.border_id = l.border_id AND mk.chainage_m <= l.m + 0.5
+    ORDER BY mk.chainage_m DESC, mk.number DESC, mk.aux_index DESC, mk.bank_index DESC
+    LIMIT 1) f
+),
+breach AS (
+  SELECT l.id,
+    coalesce(jsonb_agg(jsonb_build_object('article', r.article, 'zone', r.zone_code,
+                                          'summary', r.summary)
+                       ORDER BY r.article, r.zone_code) FILTER (WHERE r.id IS NOT NULL),
+             '[]') AS breaches
+  FROM located l
+  JOIN zone_summary zs ON zs.id = l.id
+  LEFT JOIN breach_rules r ON r.border_id = l.border_id AND r.category = l.category
+       AND (r.zone_code IS NULL OR r.zone_code = ANY(zs.zones))
+       AND NOT (r.exempt_tags && l.tags)
+  GROUP BY l.id
+),
+final AS (
+  SELECT l.id, l.dist, l.m, ss.on_vn, ss.on_far,
+    CASE WHEN ss.on_vn AND ss.on_far THEN 'crossing'
+         WHEN l.dist < {ON_LINE_M} THEN 'on_line'
+         WHEN ss.on_far THEN CASE WHEN l.vn_sign = 1 THEN l.right_country ELSE l.left_country END
+         ELSE 'VN' END AS side,
+    jsonb_build_object(
+      'unit', CASE WHEN l.gtype LIKE '%LINESTRING' THEN 'm'
+                   WHEN l.gtype LIKE '%POLYGON' THEN 'm2' END,
+      'total', round(ss.total_measure::numeric, 1),
+      'far_side', round(coalesce(ss.far_measure, 0)::numeric, 1),
+      'zones', zs.measures) AS zone_measures,
+    zs.zones, u.province, u.district, u.districts,
+    n.code AS nearest_code, n.d AS nearest_d,
+    CASE WHEN cf.code IS NULL THEN NULL
+         WHEN round(cf.offset_m) = 0 THEN cf.code
+         ELSE cf.code || '+' || round(cf.offset_m)::bigint END AS chainage_ref,
+    b.breaches
+  FROM located l
+  JOIN side_summary ss ON ss.id = l.id
+  JOIN zone_summary zs ON zs.id = l.id
+  JOIN units u ON u.id = l.id
+  JOIN breach b ON b.id = l.id
+  LEFT JOIN nearest n ON n.id = l.id
+  LEFT JOIN counted_from cf ON cf.id = l.id
+)
+UPDATE incidents i SET
+  distance_to_line_m = f.dist, chainage_m = f.m, chainage_ref = f.chainage_ref,
+  side = f.side, crosses_line = (f.on_vn AND f.on_far), zones = f.zones,
+  zone_measures = f.zone_measures, province_code = f.province, district_code = f.district,
+  district_codes = CASE WHEN cardinality(f.districts) = 0 AND f.district IS NOT NULL
+                        THEN ARRAY[f.district] ELSE f.districts END,
+  nearest_marker_code = f.nearest_code, nearest_marker_distance_m = f.nearest_d,
+  breaches = f.breaches
+FROM final f WHERE i.id = f.id
+"""
+
+
+async def compute_context(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    if ids:
+        await session.execute(
+            text(_CONTEXT_SQL), {"ids": [str(i) for i in ids], "reach": UNIT_REACH_M}
+        )
+
+
+async def recompute_border(session: AsyncSession, border_id: int) -> int:
+    """Recompute every incident of a border (after its zones changed). Does not commit."""
+    rows = await session.execute(
+        text("SELECT id FROM incidents WHERE border_id = :b"), {"b": border_id}
+    )
+    ids = [r[0] for r in rows]
+    # In chunks: one statement per few hundred keeps memory and lock time bounded.
+    for start in range(0, len(ids), 500):
+        await compute_context(session, ids[start : start + 500])
+    return len(ids)

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.timestamps import Timestamped, check_in
+
+
+class Status(StrEnum):
+    reported = "reported"
+    verified = "verified"
+    escalated = "escalated"  # reported to the Ministry (National Boundary Commission)
+    in_negotiation = "in_negotiation"  # raised with the other side
+    resolved = "resolved"
+    dismissed = "dismissed"
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class IncidentCategory(Base):
+    """The event taxonomy, kept as data (DOMAIN.md's events to start with)."""
+
+    __tablename__ = "incident_categories"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_en: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class BreachRule(Base):
+    """Which agreement article an event of a category may breach inside a zone. A rule
+    with no zone applies wherever the event is; `exempt_tags` lists tags that exempt an
+    event (e.g. `jointly_agreed`, `border_gate_facility`)."""
+
+    __tablename__ = "breach_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    border_id: Mapped[int] = mapped_column(
+        ForeignKey("borders.id", ondelete="CASCADE"), nullable=False
+    )
+    category: Mapped[str] = mapped_column(
+        ForeignKey("incident_categories.code", ondelete="CASCADE"), nullable=False
+    )
+    zone_code: Mapped[str | None] = mapped_column(String(40))
+    article: Mapped[str] = mapped_column(String(100), nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    exempt_tags: Mapped[list[str]] = mapped_column(
+        ARRAY(String(60)), nullable=False, server_default="{}"
+    )
+
+    __table_args__ = (
+        UniqueConstraint(
+            "border_id", "category", "zone_code", "article", postgresql_nulls_not_distinct=True
+        ),
+    )
+
+
+class Incident(Timestamped, Base):
+    __tablename__ = "incidents"
+
+    # Client-generated: resending the same id is how a field app retries safely.
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    border_id: Mapped[int] = mapped_column(ForeignKey("borders.id"), nullable=False)
+    category: Mapped[str] = mapped_column(ForeignKey("incident_categories.code"), nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    severity: Mapped[str] = mapped_column(String(10), nullable=False, server_default="medium")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="reported")
+    reported_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), nullable=False, server_default="{}")
+    location_ref: Mapped[str | None] = mapped_column(String(120))
+    geom = mapped_column(Geometry("GEOMETRY", 4326, spatial_index=False), nullable=False)
+    created_by_token_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    dismissal_reason: Mapped[str | None] = mapped_column(String(40))
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Folded (lower case, no diacritics) title, description and tags, for `q`.
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+
+    # Context computed on arrival (and again when geometry, category or zones change).
+    nearest_marker_code: Mapped[str | None] = mapped_column(String(20))
+    nearest_marker_distance_m: Mapped[float | None] = mapped_column(Float)
+    chainage_ref: Mapped[str | None] = mapped_column(String(40))
+    chainage_m: Mapped[float | None] = mapped_column(Float)
+    distance_to_line_m: Mapped[float] = mapped_column(Float, nullable=False)
+    side: Mapped[str] = mapped_column(String(10), nullable=False)
+    crosses_line: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    province_code: Mapped[str | None] = mapped_column(String(40))
+    district_code: Mapped[str | None] = mapped_column(String(40))
+    district_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), nullable=False, server_default="{}"
+    )
+    zones: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False, server_default="{}")
+    zone_measures: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default="{}"
+    )
+    breaches: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default="[]")
+
+    __table_args__ = (
+        CheckConstraint(check_in("status", [s.value for s in Status]), name="status"),
+        CheckConstraint(check_in("severity", [s.value for s in Severity]), name="severity"),
+        Index("ix_incidents_geom", "geom", postgresql_using="gist"),
+        Index("ix_incidents_geog", text("(geom::geography)"), postgresql_using="gist"),
+        Index("ix_incidents_occurred_at_id", "occurred_at", "id"),
+        Index("ix_incidents_zones", "zones", postgresql_using="gin"),
+        Index(
+            "ix_incidents_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index("ix_incidents_province_code_status", "province_code", "status"),
+    )
+
+
+class IncidentHistory(Base):
+    """Append-only: every change to an incident, who, when, what (a trigger refuses edits)."""
+
+    __tablename__ = "incident_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.id"), nullable=False, index=True
+    )
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    actor_token_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    actor_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    note: Mapped[str | None] = mapped_column(Text)
+    document_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+class Attachment(Base):
+    """A stored file, content-addressed by SHA-256 (one copy however often it is sent)."""
+
+    __tablename__ = "attachments"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    media_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class IncidentAttachment(Base):
+    __tablename__ = "incident_attachments"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.id"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(ForeignKey("attachments.sha256"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    uploaded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

@@ -1,0 +1,273 @@
+"""SQL-first reads of incidents: lists with combinable filters and keyset paging, one
+incident, its history, similar open reports."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.errors import NotFound
+from app.geojson import COORD_DECIMALS
+from app.incidents.lifecycle import OPEN_STATES
+
+INCIDENT_PROPERTIES = """
+json_build_object(
+  'border', b.code, 'category', i.category, 'title', i.title, 'description', i.description,
+  'occurred_at', i.occurred_at, 'severity', i.severity, 'status', i.status,
+  'reported_by', i.reported_by, 'tags', i.tags, 'location_ref', i.location_ref,
+  'nearest_marker', i.nearest_marker_code,
+  'nearest_marker_distance_m', round(i.nearest_marker_distance_m::numeric, 1),
+  'chainage_ref', i.chainage_ref, 'chainage_m', round(i.chainage_m::numeric, 1),
+  'distance_to_line_m', round(i.distance_to_line_m::numeric, 1), 'side', i.side,
+  'crosses_line', i.crosses_line, 'province', i.province_code, 'district', i.district_code,
+  'districts', i.district_codes, 'zones', i.zones, 'zone_measures', i.zone_measures,
+  'breaches', i.breaches, 'dismissal_reason', i.dismissal_reason,
+  'duplicate_of', i.duplicate_of, 'resolved_at', i.resolved_at, 'version', i.version,
+  'created_at', i.created_at, 'updated_at', i.updated_at
+)
+"""
+
+
+def incident_feature(extra_properties: str = "") -> str:
+    props = INCIDENT_PROPERTIES
+    if extra_properties:
+        props = f"(({INCIDENT_PROPERTIES})::jsonb || {extra_properties})"
+    return (
+        f"json_build_object('type', 'Feature', 'id', i.id, "
+        f"'geometry', ST_AsGeoJSON(i.geom, {COORD_DECIMALS})::json, 'properties', {props})"
+    )
+
+
+def visibility(caller: Caller, params: dict[str, Any]) -> str:
+    """Officers and reporters see their province's incidents; admins and analysts all."""
+    if caller.role in (Role.admin, Role.analyst):
+        return "TRUE"
+    params["scope_province"] = caller.province_code
+    return "i.province_code = :scope_province"
+
+
+@dataclass
+class IncidentFilter:
+    border: str | None = None
+    province: str | None = None
+    district: str | None = None
+    categories: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    severities: list[str] = field(default_factory=list)
+    occurred_since: datetime | None = None
+    occurred_until: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    near: tuple[float, float] | None = None  # lon, lat
+    within_m: float | None = None
+    zone: str | None = None
+    crosses_line: bool | None = None
+    range_wkb: str | None = None  # a stretch of line (hex WKB), with within_m
+    q: str | None = None  # already folded
+    tags: list[str] = field(default_factory=list)
+
+
+def where_clause(f: IncidentFilter, caller: Caller, params: dict[str, Any]) -> str:
+    # Only fixed fragments; every value is bound.
+    clauses = [visibility(caller, params)]
+    if f.border:
+        clauses.append("b.code = :border")
+        params["border"] = f.border.upper()
+    if f.province:
+        clauses.append("i.province_code = :province")
+        params["province"] = f.province
+    if f.district:
+        clauses.append(":district = ANY(i.district_codes)")
+        params["district"] = f.district
+    if f.categories:
+        clauses.append("i.category = ANY(:categories)")
+        params["categories"] = f.categories
+    if f.statuses:
+        clauses.append("i.status = ANY(:statuses)")
+        params["statuses"] = f.statuses
+    if f.severities:
+        clauses.append("i.severity = ANY(:severities)")
+        params["severities"] = f.severities
+    if f.occurred_since:
+        clauses.append("i.occurred_at >= :since")
+        params["since"] = f.occurred_since
+    if f.occurred_until:
+        clauses.append("i.occurred_at < :until")
+        params["until"] = f.occurred_until
+    if f.bbox:
+        clauses.append("i.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
+        params.update(x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3])
+    if f.near is not None:
+        clauses.append(
+            "ST_DWithin(i.geom::geography, ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)"
+            "::geography, :within_m)"
+        )
+        params.update(near_lon=f.near[0], near_lat=f.near[1], within_m=f.within_m)
+    if f.range_wkb is not None:
+        clauses.append(
+            "ST_DWithin(i.geom::geography, ST_GeomFromWKB(decode(:range_wkb, 'hex'), 4326)"
+            "::geography, :range_within_m)"
+        )
+        params.update(range_wkb=f.range_wkb, range_within_m=f.within_m)
+    if f.zone:
+        clauses.append("i.zones @> ARRAY[CAST(:zone AS varchar)]")
+        params["zone"] = f.zone
+    if f.crosses_line is not None:
+        clauses.append("i.crosses_line = :crosses")
+        params["crosses"] = f.crosses_line
+    if f.q:
+        clauses.append("i.search_text LIKE :q")
+        params["q"] = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if f.tags:
+        clauses.append("i.tags @> CAST(:tags AS varchar[])")
+        params["tags"] = f.tags
+    return " AND ".join(clauses)
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    features_json: str
+    number_returned: int
+    next_key: list[Any] | None
+
+
+async def list_incidents(
+    session: AsyncSession, f: IncidentFilter, *, caller: Caller, limit: int, after: list[Any] | None
+) -> IncidentPage:
+    """Newest first, or nearest first when `near` is given (with `distance_m`). Keyset
+    paging on (occurred_at, id) or (distance, id): stable while others insert."""
+    params: dict[str, Any] = {"limit": limit, "limit_plus_one": limit + 1}
+    where = where_clause(f, caller, params)
+    if f.near is not None:
+        distance = (
+            "ST_Distance(i.geom::geography, ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)"
+            "::geography)"
+        )
+        order = "d, i.id"
+        key = "json_build_array(d, i.id)"
+        if after is not None:
+            where += " AND (d, i.id) > (CAST(:k0 AS float8), CAST(:k1 AS uuid))"
+            params.update(k0=after[0], k1=after[1])
+        feature = incident_feature("jsonb_build_object('distance_m', round(d::numeric, 1))")
+        sql = f"""
+        WITH page AS (
+          SELECT {feature} AS feature, {key} AS sort_key, row_number() OVER (ORDER BY {order}) AS rn
+          FROM (SELECT i.*, {distance} AS d FROM incidents i) i JOIN borders b ON b.id = i.border_id
+          WHERE {where}
+          ORDER BY {order} LIMIT :limit_plus_one
+        )
+        """
+    else:
+        if after is not None:
+            where += " AND (i.occurred_at, i.id) < (CAST(:k0 AS timestamptz), CAST(:k1 AS uuid))"
+            params.update(k0=after[0], k1=after[1])
+        sql = f"""
+        WITH page AS (
+          SELECT {incident_feature()} AS feature,
+                 json_build_array(i.occurred_at, i.id) AS sort_key,
+                 row_number() OVER (ORDER BY i.occurred_at DESC, i.id DESC) AS rn
+          FROM incidents i JOIN borders b ON b.id = i.border_id
+          WHERE {where}
+          ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit_plus_one
+        )
+        """
+    sql += """
+    SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
+           count(*) FILTER (WHERE rn <= :limit), count(*) > :limit,
+           (SELECT sort_key::text FROM page WHERE rn = :limit)
+    FROM page
+    """
+    row = (await session.execute(text(sql), params)).one()
+    next_key = json.loads(row[3]) if row[2] and row[3] else None
+    return IncidentPage(row[0], int(row[1]), next_key)
+
+
+async def incident_feature_json(
+    session: AsyncSession, incident_id: uuid.UUID, *, caller: Caller
+) -> tuple[str, int]:
+    """One incident with its attachments; 404 also when it is outside the caller's area."""
+    params: dict[str, Any] = {"id": incident_id}
+    scope = visibility(caller, params)
+    attachments = (
+        "jsonb_build_object('attachments', coalesce((SELECT jsonb_agg(jsonb_build_object("
+        "'sha256', a.sha256, 'filename', ia.filename, 'media_type', a.media_type, "
+        "'size_bytes', a.size_bytes, 'uploaded_at', ia.uploaded_at, 'uploaded_by', ia.uploaded_by) "
+        "ORDER BY ia.uploaded_at) FROM incident_attachments ia "
+        "JOIN attachments a ON a.sha256 = ia.sha256 WHERE ia.incident_id = i.id), '[]'::jsonb))"
+    )
+    row = (
+        await session.execute(
+            text(
+                f"SELECT {incident_feature(attachments)}::text, i.version FROM incidents i "
+                f"JOIN borders b ON b.id = i.border_id WHERE i.id = :id AND {scope}"
+            ),
+            params,
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no incident {incident_id}")
+    return str(row[0]), int(row[1])
+
+
+async def history(
+    session: AsyncSession, incident_id: uuid.UUID, *, caller: Caller
+) -> list[dict[str, Any]]:
+    await incident_feature_json(session, incident_id, caller=caller)  # 404 when not visible
+    rows = await session.execute(
+        text(
+            "SELECT json_build_object('at', at, 'actor', actor_name, 'action', action, "
+            "'changes', changes, 'note', note, 'document_ref', document_ref)::text "
+            "FROM incident_history WHERE incident_id = :id ORDER BY id"
+        ),
+        {"id": incident_id},
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class SimilarSettings:
+    within_m: float = 200.0
+    within_days: int = 14
+
+
+async def similar(
+    session: AsyncSession, incident_id: uuid.UUID, *, caller: Caller, settings: SimilarSettings
+) -> list[dict[str, Any]]:
+    """Open incidents of the same category within `within_m` and `within_days` of this one:
+    the likely duplicates an officer may dismiss."""
+    params: dict[str, Any] = {
+        "id": incident_id,
+        "m": settings.within_m,
+        "days": settings.within_days,
+        "open": [s.value for s in OPEN_STATES],
+    }
+    scope = visibility(caller, params)
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT json_build_object('id', i.id, 'title', i.title, 'status', i.status,
+                     'occurred_at', i.occurred_at, 'category', i.category,
+                     'distance_m',
+                     round(ST_Distance(i.geom::geography, me.geom::geography)::numeric, 1))::text
+            FROM incidents me
+            JOIN incidents i ON i.id <> me.id AND i.category = me.category
+              AND i.status = ANY(:open)
+              AND i.occurred_at BETWEEN me.occurred_at - make_interval(days => :days)
+                                    AND me.occurred_at + make_interval(days => :days)
+              AND ST_DWithin(i.geom::geography, me.geom::geography, :m)
+            JOIN borders b ON b.id = i.border_id
+            WHERE me.id = :id AND {scope}
+            ORDER BY ST_Distance(i.geom::geography, me.geom::geography), i.id
+            LIMIT 20
+            """
+        ),
+        params,
+    )
+    return [json.loads(r[0]) for r in rows]

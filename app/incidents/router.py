@@ -1,0 +1,344 @@
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+
+from app.auth.caller import Caller
+from app.auth.dependencies import CallerDep
+from app.config import Settings
+from app.db import SessionDep
+from app.errors import InvalidInput, PayloadTooLarge
+from app.geo.chainage import is_range, split_border_prefix
+from app.geojson import (
+    decode_cursor,
+    encode_cursor,
+    feature_collection,
+    next_link,
+    parse_bbox,
+    raw_geojson,
+    self_link,
+)
+from app.incidents import attachments, queries, service
+from app.incidents.context import LOCAL_TIME_ZONE
+from app.incidents.location import resolve_place
+from app.incidents.models import Severity, Status
+from app.incidents.schemas import BatchRequest, IncidentPatch, IncidentSubmission, TransitionRequest
+from app.params import CrsParam, CursorParam, LimitParam, etag_of, if_match_version, page_size
+from app.text import fold
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+IncidentId = Annotated[uuid.UUID, Path(description="The incident's UUID")]
+LOCAL = ZoneInfo(LOCAL_TIME_ZONE)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _similar_settings(settings: Settings) -> queries.SimilarSettings:
+    return queries.SimilarSettings(settings.similar_within_m, settings.similar_within_days)
+
+
+async def _feature_response(
+    request: Request,
+    session: Any,
+    incident_id: uuid.UUID,
+    caller: Caller,
+    *,
+    status_code: int = 200,
+    with_similar: bool = False,
+) -> Response:
+    feature, version = await queries.incident_feature_json(session, incident_id, caller=caller)
+    if with_similar:
+        similar = await queries.similar(
+            session, incident_id, caller=caller, settings=_similar_settings(_settings(request))
+        )
+        feature = feature[:-1] + ',"similar":' + json.dumps(similar, ensure_ascii=False) + "}"
+    headers = {"ETag": etag_of(version), "Location": f"/api/v1/incidents/{incident_id}"}
+    return raw_geojson(feature, status_code=status_code, headers=headers)
+
+
+@router.post(
+    "/incidents",
+    status_code=201,
+    summary="Submit an incident; resending the same id is safe "
+    "(201 first, 200 after, 409 if changed)",
+)
+async def submit_incident(
+    request: Request,
+    body: IncidentSubmission,
+    session: SessionDep,
+    caller: CallerDep,
+    crs: CrsParam = None,
+) -> Response:
+    settings = _settings(request)
+    outcome = await service.submit_and_commit(
+        session, caller=caller, submission=body, crs_param=crs, max_vertices=settings.max_vertices
+    )
+    return await _feature_response(
+        request,
+        session,
+        outcome.incident_id,
+        caller,
+        status_code=201 if outcome.result == "created" else 200,
+        with_similar=True,
+    )
+
+
+@router.post("/incidents:batch", summary="Sync up to 500 incidents; one result per item, in order")
+async def submit_batch(
+    request: Request,
+    body: BatchRequest,
+    session: SessionDep,
+    caller: CallerDep,
+    crs: CrsParam = None,
+) -> JSONResponse:
+    settings = _settings(request)
+    if len(body.features) > settings.max_batch_items:
+        raise InvalidInput(
+            f"a batch holds at most {settings.max_batch_items} features", field="features"
+        )
+    results = await service.submit_batch(
+        session,
+        caller=caller,
+        features=body.features,
+        crs_param=crs,
+        max_vertices=settings.max_vertices,
+    )
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.result] = counts.get(r.result, 0) + 1
+    return JSONResponse({"results": [asdict(r) for r in results], "counts": counts})
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """Dates without a zone are the office's local time (Vietnam, UTC+7)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=LOCAL)
+
+
+async def _near(session: Any, near: str, border: str | None) -> tuple[float, float]:
+    parts = near.split(",")
+    if len(parts) == 2:
+        try:
+            lon, lat = float(parts[0]), float(parts[1])
+        except ValueError as exc:
+            raise InvalidInput("near is lon,lat or a marker like VN-CN:1089", field="near") from exc
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InvalidInput("near lon,lat out of range", field="near")
+        return lon, lat
+    place = await resolve_place(
+        session, geometry=None, location=near, epsg=4326, border_hint=border, max_vertices=2
+    )
+    point = place.geom.centroid
+    return float(point.x), float(point.y)
+
+
+@router.get("/incidents", summary="Incidents as GeoJSON with combinable filters, newest first")
+async def list_incidents(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    border: Annotated[str | None, Query(max_length=5)] = None,
+    province: Annotated[str | None, Query(max_length=40)] = None,
+    district: Annotated[str | None, Query(max_length=40)] = None,
+    category: Annotated[list[str] | None, Query(description="One or more categories")] = None,
+    status: Annotated[list[Status] | None, Query()] = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    occurred_since: datetime | None = None,
+    occurred_until: datetime | None = None,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    near: Annotated[str | None, Query(description="VN-CN:1089 or lon,lat", max_length=120)] = None,
+    within_m: Annotated[float | None, Query(gt=0, le=100_000)] = None,
+    zone: Annotated[str | None, Query(max_length=40)] = None,
+    crosses_line: bool | None = None,
+    range_: Annotated[
+        str | None, Query(alias="range", max_length=120, description="VN-CN:1042-1053/1")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text, with or without diacritics")
+    ] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    limit: LimitParam = None,
+    cursor: CursorParam = None,
+) -> Response:
+    settings = _settings(request)
+    size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
+    filters = queries.IncidentFilter(
+        border=border,
+        province=province,
+        district=district,
+        categories=list(category or []),
+        statuses=[s.value for s in status or []],
+        severities=[s.value for s in severity or []],
+        occurred_since=_local(occurred_since),
+        occurred_until=_local(occurred_until),
+        bbox=parse_bbox(bbox),
+        zone=zone,
+        crosses_line=crosses_line,
+        q=fold(q) if q and q.strip() else None,
+        tags=list(tag or []),
+    )
+    if near is not None:
+        filters.near = await _near(session, near, border)
+        filters.within_m = within_m or 1_000.0
+    if range_ is not None:
+        _, ref = split_border_prefix(range_)
+        if not is_range(ref):
+            raise InvalidInput("range is a stretch like VN-CN:1042-1053/1", field="range")
+        place = await resolve_place(
+            session, geometry=None, location=range_, epsg=4326, border_hint=border, max_vertices=2
+        )
+        filters.range_wkb = place.wkb_hex
+        filters.within_m = within_m or 500.0
+    key_types: tuple[type, ...] = (float, str) if filters.near else (str, str)
+    after = decode_cursor(cursor, types=key_types) if cursor else None
+    if after and filters.near:
+        after[0] = float(after[0])
+    page = await queries.list_incidents(session, filters, caller=caller, limit=size, after=after)
+    links = [self_link(request)]
+    if page.next_key is not None:
+        links.append(next_link(request, encode_cursor(page.next_key)))
+    return feature_collection(page.features_json, number_returned=page.number_returned, links=links)
+
+
+@router.get("/incidents/{incident_id}", summary="One incident with its context and attachments")
+async def get_incident(
+    request: Request, incident_id: IncidentId, session: SessionDep, caller: CallerDep
+) -> Response:
+    return await _feature_response(request, session, incident_id, caller)
+
+
+@router.patch("/incidents/{incident_id}", summary="Edit an incident (If-Match required)")
+async def patch_incident(
+    request: Request,
+    incident_id: IncidentId,
+    body: IncidentPatch,
+    session: SessionDep,
+    caller: CallerDep,
+    crs: CrsParam = None,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    await service.patch_incident(
+        session,
+        caller=caller,
+        incident_id=incident_id,
+        patch=body,
+        if_match=if_match_version(if_match),
+        crs_param=crs,
+        max_vertices=_settings(request).max_vertices,
+    )
+    return await _feature_response(request, session, incident_id, caller)
+
+
+@router.post(
+    "/incidents/{incident_id}/transitions", summary="Move an incident through its lifecycle"
+)
+async def post_transition(
+    request: Request,
+    incident_id: IncidentId,
+    body: TransitionRequest,
+    session: SessionDep,
+    caller: CallerDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    await service.transition(
+        session,
+        caller=caller,
+        incident_id=incident_id,
+        request=body,
+        if_match=if_match_version(if_match),
+    )
+    return await _feature_response(request, session, incident_id, caller)
+
+
+@router.get("/incidents/{incident_id}/history", summary="Every change, oldest first")
+async def get_history(
+    incident_id: IncidentId, session: SessionDep, caller: CallerDep
+) -> JSONResponse:
+    return JSONResponse(
+        {
+            "id": str(incident_id),
+            "history": await queries.history(session, incident_id, caller=caller),
+        }
+    )
+
+
+@router.get(
+    "/incidents/{incident_id}/similar", summary="Open incidents of the same category nearby"
+)
+async def get_similar(
+    request: Request, incident_id: IncidentId, session: SessionDep, caller: CallerDep
+) -> JSONResponse:
+    await queries.incident_feature_json(session, incident_id, caller=caller)
+    found = await queries.similar(
+        session, incident_id, caller=caller, settings=_similar_settings(_settings(request))
+    )
+    return JSONResponse({"id": str(incident_id), "similar": found})
+
+
+@router.post(
+    "/incidents/{incident_id}/attachments", status_code=201, summary="Upload a photo or PDF"
+)
+async def upload_attachment(
+    request: Request,
+    incident_id: IncidentId,
+    session: SessionDep,
+    caller: CallerDep,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, HEIC, GIF, TIFF or PDF")],
+) -> JSONResponse:
+    settings = _settings(request)
+    declared = request.headers.get("content-length")
+    if (
+        declared
+        and declared.isdigit()
+        and int(declared) > settings.attachment_max_bytes + 64 * 1024
+    ):
+        raise PayloadTooLarge(f"attachments are limited to {settings.attachment_max_bytes} bytes")
+    await queries.incident_feature_json(session, incident_id, caller=caller)  # 404 when not visible
+    stored = attachments.store(
+        file.file, root=settings.attachments_dir, max_bytes=settings.attachment_max_bytes
+    )
+    filename = (file.filename or stored.sha256)[:255]
+    created = await attachments.attach(
+        session, caller=caller, incident_id=incident_id, stored=stored, filename=filename
+    )
+    body = {
+        "sha256": stored.sha256,
+        "media_type": stored.media_type,
+        "size_bytes": stored.size_bytes,
+        "filename": filename,
+        "href": f"/api/v1/incidents/{incident_id}/attachments/{stored.sha256}",
+    }
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.get("/incidents/{incident_id}/attachments", summary="Attachments of an incident")
+async def list_attachments(
+    incident_id: IncidentId, session: SessionDep, caller: CallerDep
+) -> JSONResponse:
+    feature, _ = await queries.incident_feature_json(session, incident_id, caller=caller)
+    return JSONResponse({"attachments": json.loads(feature)["properties"]["attachments"]})
+
+
+@router.get("/incidents/{incident_id}/attachments/{sha256}", summary="Download an attachment")
+async def download_attachment(
+    request: Request,
+    incident_id: IncidentId,
+    sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+    session: SessionDep,
+    caller: CallerDep,
+) -> FileResponse:
+    await queries.incident_feature_json(session, incident_id, caller=caller)
+    media_type, filename = await attachments.attachment_of(session, incident_id, sha256)
+    path = attachments.content_path(_settings(request).attachments_dir, sha256)
+    return FileResponse(path, media_type=media_type, filename=filename)

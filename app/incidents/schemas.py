@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.incidents.models import Severity, Status
+from app.text import nfc
+
+MAX_TAGS = 20
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    cleaned = sorted({nfc(t).strip() for t in tags if t.strip()})
+    if len(cleaned) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags")
+    if any(len(t) > 60 for t in cleaned):
+        raise ValueError("a tag is at most 60 characters")
+    return cleaned
+
+
+class IncidentProperties(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(max_length=40, examples=["fence"])
+    title: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=20_000)
+    occurred_at: AwareDatetime = Field(description="When it happened, with a time zone.")
+    severity: Severity = Severity.medium
+    reported_by: str | None = Field(default=None, max_length=200)
+    tags: list[str] = Field(default_factory=list)
+    border: str | None = Field(default=None, max_length=5, description="Default: nearest.")
+
+    @field_validator("title", "description", "reported_by")
+    @classmethod
+    def _nfc(cls, value: str | None) -> str | None:
+        return None if value is None else nfc(value).strip()
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return _clean_tags(value)
+
+
+class IncidentSubmission(BaseModel):
+    """A GeoJSON Feature: `geometry` (in `crs`), or a `location` the service resolves:
+    a marker `VN-CN:1089`, a chainage `VN-CN:1248+470` or a range `VN-CN:1042-1053/1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"]
+    id: uuid.UUID = Field(description="Client-generated; resending it is safe.")
+    geometry: dict[str, Any] | None = None
+    location: str | None = Field(default=None, max_length=120)
+    crs: dict[str, Any] | None = None
+    properties: IncidentProperties
+
+    @model_validator(mode="after")
+    def _one_place(self) -> IncidentSubmission:
+        if (self.geometry is None) == (self.location is None):
+            raise ValueError("give exactly one of geometry or location")
+        return self
+
+
+class IncidentPatch(BaseModel):
+    """Fields to change. Absent fields stay; a new geometry or location replaces the place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str | None = Field(default=None, max_length=40)
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=20_000)
+    occurred_at: AwareDatetime | None = None
+    severity: Severity | None = None
+    tags: list[str] | None = None
+    geometry: dict[str, Any] | None = None
+    location: str | None = Field(default=None, max_length=120)
+    crs: dict[str, Any] | None = None
+
+    @field_validator("title", "description")
+    @classmethod
+    def _nfc(cls, value: str | None) -> str | None:
+        return None if value is None else nfc(value).strip()
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _clean_tags(value)
+
+    @model_validator(mode="after")
+    def _one_place(self) -> IncidentPatch:
+        if self.geometry is not None and self.location is not None:
+            raise ValueError("give geometry or location, not both")
+        return self
+
+
+DismissalReason = Literal["duplicate_of", "not_a_violation", "resolved_elsewhere", "other"]
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Status
+    note: str | None = Field(default=None, max_length=5_000)
+    document_ref: str | None = Field(
+        default=None, max_length=200, examples=["Công văn số 1232/UBND-THNC"]
+    )
+    reason: DismissalReason | None = None
+    duplicate_of: uuid.UUID | None = None
+
+    @field_validator("note", "document_ref")
+    @classmethod
+    def _nfc(cls, value: str | None) -> str | None:
+        return None if value is None else nfc(value).strip()
+
+    @model_validator(mode="after")
+    def _reason(self) -> TransitionRequest:
+        if self.to is Status.dismissed and self.reason is None:
+            raise ValueError("dismissing needs a reason")
+        if self.reason == "duplicate_of" and self.duplicate_of is None:
+            raise ValueError("reason duplicate_of needs duplicate_of: the incident it repeats")
+        return self
+
+
+class BatchRequest(BaseModel):
+    # Items are validated one by one in the service, so one bad item sinks nothing else.
+    features: list[dict[str, Any]] = Field(min_length=1, max_length=500)
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+
+
+def occurred_iso(value: datetime) -> str:
+    return value.isoformat()

@@ -1,0 +1,474 @@
+"""Writes to incidents: at-most-once submission, batch sync, edits, transitions.
+
+Idempotency rests on the primary key (the client's UUID) and `INSERT ... ON CONFLICT DO
+NOTHING`: a concurrent duplicate waits for the first insert to commit, then finds the
+row and compares content hashes. Nothing is acknowledged before the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.areas.service import require_area
+from app.audit.service import record
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.auth.scopes import require_role
+from app.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    status_of,
+)
+from app.incidents.context import compute_context
+from app.incidents.lifecycle import TRANSITIONS, allowed_next
+from app.incidents.location import Place, resolve_place
+from app.incidents.models import Status
+from app.incidents.schemas import IncidentPatch, IncidentSubmission, TransitionRequest
+from app.params import input_epsg
+from app.text import fold
+
+
+def content_hash(sub: IncidentSubmission) -> str:
+    """What makes two submissions "the same": everything the client sent but the id, with
+    text in NFC, tags sorted and the time in UTC, so a retry from another phone matches."""
+    content = sub.model_dump(mode="json", exclude={"id"})
+    content["properties"]["occurred_at"] = sub.properties.occurred_at.astimezone(UTC).isoformat()
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def search_text(title: str, description: str | None, tags: list[str]) -> str:
+    return fold(" ".join([title, description or "", *tags]))
+
+
+async def _require_category(session: AsyncSession, category: str, field_name: str) -> None:
+    known = (
+        (await session.execute(text("SELECT code FROM incident_categories ORDER BY code")))
+        .scalars()
+        .all()
+    )
+    if category not in known:
+        raise InvalidInput(
+            f"unknown category {category!r}; known: {', '.join(known)}", field=field_name
+        )
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    result: Literal["created", "duplicate"]
+    incident_id: uuid.UUID
+
+
+async def _history(
+    session: AsyncSession,
+    *,
+    incident_id: uuid.UUID,
+    caller: Caller,
+    action: str,
+    changes: dict[str, Any],
+    note: str | None = None,
+    document_ref: str | None = None,
+) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO incident_history (incident_id, actor_token_id, actor_name, action, "
+            "changes, note, document_ref) VALUES (:i, :t, :n, :a, CAST(:c AS jsonb), :note, :doc)"
+        ),
+        {
+            "i": incident_id,
+            "t": caller.token_id,
+            "n": caller.name,
+            "a": action,
+            "c": json.dumps(changes, ensure_ascii=False, default=str),
+            "note": note,
+            "doc": document_ref,
+        },
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    submission: IncidentSubmission,
+    crs_param: str | None,
+    max_vertices: int,
+) -> SubmitOutcome:
+    """Store one submission (or recognise its replay). Does not commit: the caller commits
+    before acknowledging, so a batch can share one commit."""
+    require_role(caller, Role.reporter, Role.officer)
+    props = submission.properties
+    await _require_category(session, props.category, "properties.category")
+    place = await resolve_place(
+        session,
+        geometry=submission.geometry,
+        location=submission.location,
+        epsg=input_epsg(crs_param, submission.crs),
+        border_hint=props.border,
+        max_vertices=max_vertices,
+    )
+    await require_area(session, caller, wkb_hex=place.wkb_hex, what="the incident")
+    digest = content_hash(submission)
+    inserted = (
+        await session.execute(
+            text(
+                """
+                INSERT INTO incidents (id, content_hash, border_id, category, title, description,
+                    occurred_at, severity, status, reported_by, tags, location_ref, geom,
+                    created_by_token_id, search_text, distance_to_line_m, side)
+                VALUES (:id, :hash, :border_id, :category, :title, :description, :occurred_at,
+                    :severity, 'reported', :reported_by, :tags, :location_ref,
+                    ST_GeomFromWKB(decode(:wkb, 'hex'), 4326), :token, :search, 0, 'unknown')
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """
+            ),
+            {
+                "id": submission.id,
+                "hash": digest,
+                "border_id": place.border_id,
+                "category": props.category,
+                "title": props.title,
+                "description": props.description,
+                "occurred_at": props.occurred_at,
+                "severity": props.severity.value,
+                "reported_by": props.reported_by or caller.name,
+                "tags": props.tags,
+                "location_ref": place.location_ref,
+                "wkb": place.wkb_hex,
+                "token": caller.token_id,
+                "search": search_text(props.title, props.description, props.tags),
+            },
+        )
+    ).scalar_one_or_none()
+    if inserted is None:
+        stored = (
+            await session.execute(
+                text("SELECT content_hash FROM incidents WHERE id = :id"), {"id": submission.id}
+            )
+        ).scalar_one()
+        if stored != digest:
+            raise Conflict(
+                f"incident {submission.id} was already submitted with different content; "
+                "send it again unchanged, or use a new id for a new report (or PATCH to edit)",
+                extra={"id": str(submission.id)},
+            )
+        return SubmitOutcome("duplicate", submission.id)
+    await compute_context(session, [submission.id])
+    await _history(
+        session,
+        incident_id=submission.id,
+        caller=caller,
+        action="created",
+        changes={"status": {"to": Status.reported.value}, "category": props.category},
+    )
+    record(
+        session,
+        caller=caller,
+        action="incident.create",
+        entity_type="incident",
+        entity_id=str(submission.id),
+        detail={"border": place.border, "category": props.category},
+    )
+    return SubmitOutcome("created", submission.id)
+
+
+async def submit_and_commit(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    submission: IncidentSubmission,
+    crs_param: str | None,
+    max_vertices: int,
+) -> SubmitOutcome:
+    outcome = await submit(
+        session,
+        caller=caller,
+        submission=submission,
+        crs_param=crs_param,
+        max_vertices=max_vertices,
+    )
+    await session.commit()
+    return outcome
+
+
+@dataclass
+class BatchItemResult:
+    index: int
+    id: str | None
+    result: Literal["created", "duplicate", "conflict", "invalid", "forbidden"]
+    problem: dict[str, Any] | None = field(default=None)
+
+
+def _problem(error: DomainError) -> dict[str, Any]:
+    return {
+        "type": f"/problems/{error.slug}",
+        "title": error.title,
+        "status": status_of(error),
+        "detail": error.detail,
+        **error.extra,
+    }
+
+
+def _validation_problem(exc: ValidationError) -> dict[str, Any]:
+    errors = [
+        FieldError(".".join(str(p) for p in e["loc"]) or "feature", e["msg"]).as_dict()
+        for e in exc.errors()
+    ]
+    return {
+        "type": "/problems/invalid-input",
+        "title": "Invalid input",
+        "status": 422,
+        "detail": "the feature has invalid fields: " + ", ".join(e["field"] for e in errors),
+        "errors": errors,
+    }
+
+
+async def submit_batch(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    features: list[dict[str, Any]],
+    crs_param: str | None,
+    max_vertices: int,
+) -> list[BatchItemResult]:
+    """Each item in its own savepoint: a bad item is reported and sinks nothing else. One
+    commit at the end; results are returned only after it."""
+    require_role(caller, Role.reporter, Role.officer)
+    results: list[BatchItemResult] = []
+    for index, raw in enumerate(features):
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        item_id = str(raw_id) if raw_id is not None else None
+        try:
+            submission = IncidentSubmission.model_validate(raw)
+        except ValidationError as exc:
+            results.append(BatchItemResult(index, item_id, "invalid", _validation_problem(exc)))
+            continue
+        try:
+            async with session.begin_nested():
+                outcome = await submit(
+                    session,
+                    caller=caller,
+                    submission=submission,
+                    crs_param=crs_param,
+                    max_vertices=max_vertices,
+                )
+            results.append(BatchItemResult(index, str(outcome.incident_id), outcome.result))
+        except Conflict as exc:
+            results.append(BatchItemResult(index, item_id, "conflict", _problem(exc)))
+        except Forbidden as exc:
+            results.append(BatchItemResult(index, item_id, "forbidden", _problem(exc)))
+        except (InvalidInput, NotFound) as exc:
+            results.append(BatchItemResult(index, item_id, "invalid", _problem(exc)))
+    await session.commit()
+    return results
+
+
+_CURRENT_SQL = """
+SELECT i.id, i.version, i.status, i.category, i.title, i.description, i.occurred_at,
+       i.severity, i.tags, i.location_ref, i.border_id, b.code AS border,
+       encode(ST_AsBinary(i.geom), 'hex') AS wkb
+FROM incidents i JOIN borders b ON b.id = i.border_id WHERE i.id = :id FOR UPDATE OF i
+"""
+
+
+async def _load_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Any:
+    current = (await session.execute(text(_CURRENT_SQL), {"id": incident_id})).one_or_none()
+    if current is None:
+        raise NotFound(f"no incident {incident_id}")
+    return current
+
+
+def _check_version(current: Any, if_match: int | None, *, required: bool) -> None:
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                f'send If-Match with the incident\'s ETag (now "{current.version}") to edit it'
+            )
+        return
+    if if_match != current.version:
+        raise PreconditionFailed(
+            f"incident {current.id} is at version {current.version}, not {if_match}; "
+            "fetch it again and reapply the change"
+        )
+
+
+_EDITABLE = ("category", "title", "description", "occurred_at", "severity", "tags")
+
+
+async def patch_incident(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    incident_id: uuid.UUID,
+    patch: IncidentPatch,
+    if_match: int | None,
+    crs_param: str | None,
+    max_vertices: int,
+) -> None:
+    """Reporters add information in their district, officers edit in their province.
+    Needs If-Match. A new place, category or time recomputes the context. Commits."""
+    require_role(caller, Role.reporter, Role.officer)
+    current = await _load_for_update(session, incident_id)
+    await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
+    _check_version(current, if_match, required=True)
+    fields = patch.model_fields_set
+    values: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    for name in _EDITABLE:
+        if name not in fields:
+            continue
+        new = getattr(patch, name)
+        if new is None and name in ("category", "title", "occurred_at", "severity", "tags"):
+            raise InvalidInput(f"{name} cannot be cleared", field=name)
+        old = getattr(current, name)
+        stored_new = new.value if hasattr(new, "value") else new
+        if stored_new != old:
+            values[name] = stored_new
+            changes[name] = {"from": old, "to": stored_new}
+    if "category" in values:
+        await _require_category(session, values["category"], "category")
+    place: Place | None = None
+    if patch.geometry is not None or patch.location is not None:
+        place = await resolve_place(
+            session,
+            geometry=patch.geometry,
+            location=patch.location,
+            epsg=input_epsg(crs_param, patch.crs),
+            border_hint=current.border,
+            max_vertices=max_vertices,
+        )
+        await require_area(session, caller, wkb_hex=place.wkb_hex, what="the new place")
+        if place.wkb_hex.lower() != str(current.wkb).lower():
+            changes["geometry"] = {
+                "location": {"from": current.location_ref, "to": place.location_ref}
+            }
+        else:
+            place = None
+    if not changes:
+        return
+    assignments = [f"{name} = :{name}" for name in values]  # names from _EDITABLE only
+    params: dict[str, Any] = {**values, "id": incident_id}
+    if place is not None:
+        assignments += [
+            "geom = ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)",
+            "location_ref = :location_ref",
+            "border_id = :border_id",
+        ]
+        params.update(wkb=place.wkb_hex, location_ref=place.location_ref, border_id=place.border_id)
+    merged = {
+        name: values.get(name, getattr(current, name)) for name in ("title", "description", "tags")
+    }
+    assignments.append("search_text = :search")
+    params["search"] = search_text(merged["title"], merged["description"], merged["tags"])
+    await session.execute(
+        text(
+            f"UPDATE incidents SET {', '.join(assignments)}, version = version + 1, "
+            "updated_at = now() WHERE id = :id"
+        ),
+        params,
+    )
+    if place is not None or {"category", "occurred_at", "tags"} & set(values):
+        await compute_context(session, [incident_id])
+    await _history(
+        session, incident_id=incident_id, caller=caller, action="updated", changes=changes
+    )
+    record(
+        session,
+        caller=caller,
+        action="incident.update",
+        entity_type="incident",
+        entity_id=str(incident_id),
+        detail={"fields": sorted(changes)},
+    )
+    await session.commit()
+
+
+async def transition(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    incident_id: uuid.UUID,
+    request: TransitionRequest,
+    if_match: int | None,
+) -> None:
+    """Officers move incidents of their province through the lifecycle. Commits."""
+    require_role(caller, Role.officer)
+    current = await _load_for_update(session, incident_id)
+    await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
+    _check_version(current, if_match, required=False)
+    source = Status(current.status)
+    if request.to not in TRANSITIONS[source]:
+        allowed = allowed_next(source)
+        raise Conflict(
+            f"an incident {source.value} cannot become {request.to.value}; "
+            f"allowed next: {', '.join(allowed) or 'none'}",
+            extra={"current": source.value, "allowed": allowed},
+        )
+    if request.duplicate_of is not None:
+        if request.duplicate_of == incident_id:
+            raise InvalidInput("an incident cannot duplicate itself", field="duplicate_of")
+        exists = (
+            await session.execute(
+                text("SELECT 1 FROM incidents WHERE id = :d"), {"d": request.duplicate_of}
+            )
+        ).first()
+        if exists is None:
+            raise InvalidInput(f"no incident {request.duplicate_of}", field="duplicate_of")
+    now = datetime.now(UTC)
+    await session.execute(
+        text(
+            """
+            UPDATE incidents SET status = :to, version = version + 1, updated_at = now(),
+              resolved_at = CASE WHEN :to = 'resolved' THEN CAST(:now AS timestamptz) ELSE NULL END,
+              dismissal_reason = CASE WHEN :to = 'dismissed' THEN :reason ELSE NULL END,
+              duplicate_of = CASE WHEN :to = 'dismissed' THEN CAST(:dup AS uuid) ELSE NULL END
+            WHERE id = :id
+            """
+        ),
+        {
+            "to": request.to.value,
+            "now": now,
+            "reason": request.reason,
+            "dup": request.duplicate_of,
+            "id": incident_id,
+        },
+    )
+    changes: dict[str, Any] = {"status": {"from": source.value, "to": request.to.value}}
+    if request.reason:
+        changes["reason"] = request.reason
+    if request.duplicate_of:
+        changes["duplicate_of"] = str(request.duplicate_of)
+    await _history(
+        session,
+        incident_id=incident_id,
+        caller=caller,
+        action="transition",
+        changes=changes,
+        note=request.note,
+        document_ref=request.document_ref,
+    )
+    record(
+        session,
+        caller=caller,
+        action="incident.transition",
+        entity_type="incident",
+        entity_id=str(incident_id),
+        detail=changes,
+    )
+    await session.commit()

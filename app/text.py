@@ -1,0 +1,17 @@
+"""Text normalisation: Vietnamese arrives in NFC or NFD depending on the keyboard; we store
+NFC, and fold to lower-case ASCII for search that works with and without diacritics."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+def fold(value: str) -> str:
+    """`Hàng rào Đồng Đăng` -> `hang rao dong dang`."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(stripped.lower().split())
