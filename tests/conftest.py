@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from alembic import command
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from app.auth.models import Role
@@ -102,7 +103,21 @@ async def database(pg_server: TestServer) -> AsyncIterator[tuple[str, Tokens]]:
             )
             issued[name] = token.plaintext
     await engine.dispose()
+    # A copy for tests that must commit for real (concurrency): they never touch the
+    # rolled-back test database.
+    admin = create_async_engine(
+        to_asyncpg_url(pg_server.database("postgres")), isolation_level="AUTOCOMMIT"
+    )
+    async with admin.connect() as conn:
+        await conn.execute(text("DROP DATABASE IF EXISTS bordermark_scratch"))
+        await conn.execute(text("CREATE DATABASE bordermark_scratch TEMPLATE bordermark_test"))
+    await admin.dispose()
     yield url, Tokens(**issued)
+
+
+@pytest.fixture(scope="session")
+def scratch_url(pg_server: TestServer, database: tuple[str, Tokens]) -> str:
+    return to_asyncpg_url(pg_server.database("bordermark_scratch"))
 
 
 @pytest.fixture(scope="session")
@@ -139,8 +154,8 @@ async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-def settings(database: tuple[str, Tokens]) -> Settings:
-    return Settings(env=Environment.test, DATABASE_URL=database[0])
+def settings(database: tuple[str, Tokens], tmp_path: Path) -> Settings:
+    return Settings(env=Environment.test, DATABASE_URL=database[0], data_dir=tmp_path)
 
 
 @pytest.fixture

@@ -128,6 +128,8 @@ async def resolve_place(
     border_hint: str | None,
     max_vertices: int,
 ) -> Place:
+    if (geometry is None) == (location is None):
+        raise InvalidInput("give exactly one of geometry or location", field="location")
     if location is not None:
         return await _from_location(session, location, border_hint)
     try:

@@ -57,12 +57,6 @@ class IncidentSubmission(BaseModel):
     crs: dict[str, Any] | None = None
     properties: IncidentProperties
 
-    @model_validator(mode="after")
-    def _one_place(self) -> IncidentSubmission:
-        if (self.geometry is None) == (self.location is None):
-            raise ValueError("give exactly one of geometry or location")
-        return self
-
 
 class IncidentPatch(BaseModel):
     """Fields to change. Absent fields stay; a new geometry or location replaces the place."""
@@ -88,12 +82,6 @@ class IncidentPatch(BaseModel):
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _clean_tags(value)
-
-    @model_validator(mode="after")
-    def _one_place(self) -> IncidentPatch:
-        if self.geometry is not None and self.location is not None:
-            raise ValueError("give geometry or location, not both")
-        return self
 
 
 DismissalReason = Literal["duplicate_of", "not_a_violation", "resolved_elsewhere", "other"]
@@ -126,7 +114,7 @@ class TransitionRequest(BaseModel):
 
 class BatchRequest(BaseModel):
     # Items are validated one by one in the service, so one bad item sinks nothing else.
-    features: list[dict[str, Any]] = Field(min_length=1, max_length=500)
+    features: list[Any] = Field(min_length=1, max_length=5_000)  # the setting bounds it lower
     type: Literal["FeatureCollection"] = "FeatureCollection"
 
 

@@ -243,7 +243,7 @@ async def submit_batch(
     session: AsyncSession,
     *,
     caller: Caller,
-    features: list[dict[str, Any]],
+    features: list[Any],
     crs_param: str | None,
     max_vertices: int,
 ) -> list[BatchItemResult]:

@@ -1,0 +1,76 @@
+"""Many clients posting the same id at once: exactly one row, no 5xx. These requests
+commit for real, so they run against the scratch copy of the test database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.config import Environment, Settings
+from app.main import create_app
+from tests.conftest import Tokens, bearer
+from tests.incidents.helpers import feature, point
+
+
+async def test_concurrent_duplicates_make_one_row(
+    scratch_url: str, tokens: Tokens, tmp_path
+) -> None:
+    app = create_app(
+        Settings(env=Environment.test, DATABASE_URL=scratch_url, data_dir=tmp_path, db_pool_size=10)
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", timeout=60
+        ) as client:
+            body = feature(geometry=point(106.6990, 21.9835), title="Gửi lại nhiều lần")
+            responses = await asyncio.gather(
+                *[
+                    client.post("/api/v1/incidents", json=body, headers=bearer(tokens.reporter))
+                    for _ in range(24)
+                ]
+            )
+            statuses = sorted(r.status_code for r in responses)
+            assert statuses == [200] * 23 + [201], [
+                r.text for r in responses if r.status_code >= 300
+            ]
+            ids = {r.json()["id"] for r in responses}
+            assert ids == {body["id"]}
+
+            # Different content under one id, concurrently: one wins, the rest are 409s.
+            racer = str(uuid.uuid4())
+            bodies = [
+                {**feature(geometry=point(106.6990, 21.9835), title=f"phiên bản {n}"), "id": racer}
+                for n in range(8)
+            ]
+            raced = await asyncio.gather(
+                *[
+                    client.post("/api/v1/incidents", json=b, headers=bearer(tokens.reporter))
+                    for b in bodies
+                ]
+            )
+            assert sorted(r.status_code for r in raced) == [201] + [409] * 7
+
+    engine = create_async_engine(scratch_url)
+    async with engine.connect() as conn:
+        for incident_id in (body["id"], racer):
+            count = (
+                await conn.execute(
+                    text("SELECT count(*) FROM incidents WHERE id = :i"), {"i": incident_id}
+                )
+            ).scalar_one()
+            assert count == 1
+        created = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM incident_history WHERE incident_id = :i AND action = 'created'"
+                ),
+                {"i": body["id"]},
+            )
+        ).scalar_one()
+        assert created == 1
+    await engine.dispose()
