@@ -40,6 +40,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "server_settings": {
                 "application_name": "bordermark",
                 "statement_timeout": str(settings.db_statement_timeout_ms),
+                # PostGIS functions carry high cost estimates, which tip PostgreSQL into
+                # JIT-compiling short queries: seconds of compilation for milliseconds of work.
+                "jit": "off",
             }
         },
     )

@@ -25,7 +25,7 @@ from app.auth.models import Role
 from app.auth.tokens import create_token
 from app.bootstrap import alembic_config
 from app.config import Environment, Settings, to_asyncpg_url
-from app.db import create_sessionmaker, get_session
+from app.db import create_engine, create_sessionmaker, get_session
 from app.embedded_pg import EmbeddedCluster, ensure_database, ensure_postgis_installed
 from app.main import create_app
 from seed.loader import load_demo
@@ -122,7 +122,8 @@ def scratch_url(pg_server: TestServer, database: tuple[str, Tokens]) -> str:
 
 @pytest.fixture(scope="session")
 async def engine(database: tuple[str, Tokens]) -> AsyncIterator[AsyncEngine]:
-    eng = create_async_engine(database[0], pool_size=5)
+    # The service's own engine settings (statement timeout, JIT off).
+    eng = create_engine(Settings(env=Environment.test, DATABASE_URL=database[0], db_pool_size=5))
     yield eng
     await eng.dispose()
 

@@ -434,10 +434,14 @@ async def transition(
     await session.execute(
         text(
             """
-            UPDATE incidents SET status = :to, version = version + 1, updated_at = now(),
-              resolved_at = CASE WHEN :to = 'resolved' THEN CAST(:now AS timestamptz) ELSE NULL END,
-              dismissal_reason = CASE WHEN :to = 'dismissed' THEN :reason ELSE NULL END,
-              duplicate_of = CASE WHEN :to = 'dismissed' THEN CAST(:dup AS uuid) ELSE NULL END
+            UPDATE incidents SET status = CAST(:to AS varchar), version = version + 1,
+              updated_at = now(),
+              resolved_at = CASE WHEN CAST(:to AS varchar) = 'resolved'
+                                 THEN CAST(:now AS timestamptz) ELSE NULL END,
+              dismissal_reason = CASE WHEN CAST(:to AS varchar) = 'dismissed'
+                                      THEN CAST(:reason AS varchar) ELSE NULL END,
+              duplicate_of = CASE WHEN CAST(:to AS varchar) = 'dismissed'
+                                  THEN CAST(:dup AS uuid) ELSE NULL END
             WHERE id = :id
             """
         ),
