@@ -31,7 +31,13 @@ from shapely.ops import unary_union
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.borders.service import BorderLine, ZoneSetting, upsert_border, upsert_zone
+from app.borders.service import (
+    BorderLine,
+    ZoneSetting,
+    side_region,
+    upsert_border,
+    upsert_zone,
+)
 from app.geo.marker_codes import MarkerCode, parse_marker_code
 from app.markers.service import rebuild_segments
 from app.text import fold
@@ -112,22 +118,6 @@ def border_lines() -> dict[str, tuple[LineString, dict[str, str]]]:
     }
 
 
-def vn_side_region(line: LineString, vn_side: str) -> Polygon:
-    """A polygon of Vietnam's side of a line: the line closed far away on that side."""
-    (x0, y0), (x1, y1) = line.coords[0], line.coords[-1]
-    dx, dy = x1 - x0, y1 - y0
-    # Unit normal pointing to the given side (left = counter-clockwise of the direction).
-    length = (dx * dx + dy * dy) ** 0.5
-    nx, ny = (-dy / length, dx / length) if vn_side == "left" else (dy / length, -dx / length)
-    far = 10.0  # degrees: far beyond any district we draw
-    ring = [*line.coords, (x1 + nx * far, y1 + ny * far), (x0 + nx * far, y0 + ny * far)]
-    region = shapely.make_valid(Polygon(ring))
-    if isinstance(region, Polygon):
-        return region
-    polygons = [g for g in getattr(region, "geoms", []) if isinstance(g, Polygon)]
-    return max(polygons, key=lambda p: p.area)
-
-
 @dataclass(frozen=True)
 class DemoUnit:
     code: str
@@ -148,7 +138,7 @@ def demo_admin_units() -> list[DemoUnit]:
     districts: list[DemoUnit] = []
     for border, rows in by_border.items():
         line, _ = lines[border]
-        side = to_utm(vn_side_region(line, specs[border].vn_side))
+        side = to_utm(side_region(line, left=specs[border].vn_side == "left"))
         points = [to_utm(Point(float(r["seat_lon"]), float(r["seat_lat"]))) for r in rows]
         cells = shapely.voronoi_polygons(MultiPoint(points), extend_to=side.buffer(100_000))
         for row, seat in zip(rows, points, strict=True):

@@ -26,6 +26,9 @@ class Border(Timestamped, Base):
     measured_geom = mapped_column(
         Geometry("LINESTRINGM", 4326, dimension=3, spatial_index=False), nullable=False
     )
+    # The area on the line's left near it (see service.side_region): events are cut by it
+    # into their parts on each side.
+    left_region = mapped_column(Geometry("MULTIPOLYGON", 4326, spatial_index=False), nullable=False)
     length_m: Mapped[float] = mapped_column(Float, nullable=False)
     official_length_km: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(Text)

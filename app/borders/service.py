@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
+import shapely
 from pyproj import Geod
+from shapely.geometry import LineString, Polygon
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +50,30 @@ def measured_wkt(coords: list[tuple[float, float]]) -> tuple[str, float]:
     return f"LINESTRING M ({body})", measures[-1]
 
 
+# How far the side region reaches from the line, in degrees. It only has to lie beyond any
+# event the service accepts (30 km); it is a shape, never compared with a distance.
+SIDE_REGION_REACH_DEG = 10.0
+
+
+def side_region(line: LineString, *, left: bool) -> Polygon:
+    """The area on one side of a line near it: the line closed far away on that side.
+
+    Overlay with this polygon splits an event into its parts on each side robustly, even
+    where the event runs along the line (where ST_Split refuses to cut).
+    """
+    (x0, y0), (x1, y1) = line.coords[0], line.coords[-1]
+    dx, dy = x1 - x0, y1 - y0
+    length = (dx * dx + dy * dy) ** 0.5
+    nx, ny = (-dy / length, dx / length) if left else (dy / length, -dx / length)
+    far = SIDE_REGION_REACH_DEG
+    ring = [*line.coords, (x1 + nx * far, y1 + ny * far), (x0 + nx * far, y0 + ny * far)]
+    region = shapely.make_valid(Polygon(ring))
+    if isinstance(region, Polygon):
+        return region
+    polygons = [g for g in getattr(region, "geoms", []) if isinstance(g, Polygon)]
+    return max(polygons, key=lambda p: p.area)
+
+
 @dataclass(frozen=True)
 class BorderLine:
     code: str
@@ -72,16 +98,18 @@ async def upsert_border(session: AsyncSession, line: BorderLine) -> int:
             text(
                 """
                 INSERT INTO borders (code, name_vi, name_en, left_country, right_country,
-                    orientation, geom, measured_geom, length_m, official_length_km, source,
-                    accuracy)
+                    orientation, geom, measured_geom, left_region, length_m,
+                    official_length_km, source, accuracy)
                 VALUES (:code, :name_vi, :name_en, :left, :right, :orientation,
                     ST_Force2D(ST_GeomFromText(:wkt, 4326)), ST_GeomFromText(:wkt, 4326),
+                    ST_Multi(ST_GeomFromText(:left_region, 4326)),
                     :length_m, :official, :source, :accuracy)
                 ON CONFLICT (code) DO UPDATE SET
                     name_vi = EXCLUDED.name_vi, name_en = EXCLUDED.name_en,
                     left_country = EXCLUDED.left_country, right_country = EXCLUDED.right_country,
                     orientation = EXCLUDED.orientation, geom = EXCLUDED.geom,
-                    measured_geom = EXCLUDED.measured_geom, length_m = EXCLUDED.length_m,
+                    measured_geom = EXCLUDED.measured_geom, left_region = EXCLUDED.left_region,
+                    length_m = EXCLUDED.length_m,
                     official_length_km = EXCLUDED.official_length_km,
                     source = EXCLUDED.source, accuracy = EXCLUDED.accuracy, updated_at = now()
                 RETURNING id
@@ -95,6 +123,7 @@ async def upsert_border(session: AsyncSession, line: BorderLine) -> int:
                 "right": line.right_country,
                 "orientation": line.orientation,
                 "wkt": wkt,
+                "left_region": side_region(LineString(line.coords), left=True).wkt,
                 "length_m": length_m,
                 "official": line.official_length_km,
                 "source": line.source,

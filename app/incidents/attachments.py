@@ -101,15 +101,10 @@ def store(source: BinaryIO, *, root: Path, max_bytes: int) -> StoredFile:
             os.unlink(tmp_name)
 
 
-async def attach(
-    session: AsyncSession,
-    *,
-    caller: Caller,
-    incident_id: uuid.UUID,
-    stored: StoredFile,
-    filename: str,
-) -> bool:
-    """Link a stored file to an incident; False when it was linked already. Commits."""
+async def require_can_attach(
+    session: AsyncSession, *, caller: Caller, incident_id: uuid.UUID
+) -> None:
+    """Checked before the upload is stored, so a refused caller leaves no file behind."""
     require_role(caller, Role.reporter, Role.officer)
     wkb = (
         await session.execute(
@@ -120,6 +115,18 @@ async def attach(
     if wkb is None:
         raise NotFound(f"no incident {incident_id}")
     await require_area(session, caller, wkb_hex=wkb, what=f"incident {incident_id}")
+
+
+async def attach(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    incident_id: uuid.UUID,
+    stored: StoredFile,
+    filename: str,
+) -> bool:
+    """Link a stored file to an incident; False when it was linked already. Commits."""
+    await require_can_attach(session, caller=caller, incident_id=incident_id)
     await session.execute(
         text(
             "INSERT INTO attachments (sha256, size_bytes, media_type) VALUES (:s, :n, :t) "

@@ -30,8 +30,9 @@ _CONTEXT_SQL = f"""
 WITH target AS (
   SELECT i.id, i.geom AS g, i.category, i.tags, i.border_id,
          (i.occurred_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date AS day,
-         b.geom AS line, b.measured_geom AS mline,
-         CASE WHEN b.right_country = 'VN' THEN -1 ELSE 1 END AS vn_sign,
+         b.geom AS line, b.measured_geom AS mline, b.left_region,
+         -- +1 when Vietnam lies on the line's left, -1 on its right
+         CASE WHEN b.left_country = 'VN' THEN 1 ELSE -1 END AS vn_sign,
          b.left_country, b.right_country,
          GeometryType(i.geom) AS gtype
   FROM incidents i JOIN borders b ON b.id = i.border_id
@@ -45,41 +46,30 @@ located AS (
     ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, t.g)) AS m
   FROM target t
 ),
-pieces AS (
-  SELECT l.id, d.geom AS piece
-  FROM located l,
-       LATERAL ST_Dump(CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT') THEN l.g
-                            ELSE ST_Split(l.g, l.line) END) d
-),
-probe AS (
-  -- One point inside each piece: its side is the piece's side.
-  SELECT p.id, p.piece, CASE GeometryType(p.piece)
-        WHEN 'LINESTRING' THEN ST_LineInterpolatePoint(p.piece, 0.5)
-        WHEN 'POLYGON' THEN ST_PointOnSurface(p.piece)
-        ELSE p.piece END AS pt
-  FROM pieces p
-),
-sided AS (
-  SELECT pr.id,
-    -- +1 Vietnam's side, -1 the far side, 0 on the line (within ON_LINE_M: a fence built
-    -- along the line is on it, not on both sides).
-    CASE WHEN (SELECT min(ST_Distance(bp.geom::geography, pr.pt::geography))
-               FROM (SELECT geom FROM border_parts WHERE border_id = l.border_id
-                     ORDER BY geom <-> pr.pt LIMIT 2) bp) < {ON_LINE_M} THEN 0
-         ELSE bordermark_side_of_line(l.line, pr.pt) * l.vn_sign END AS vn_side,
-    CASE GeometryType(pr.piece)
-        WHEN 'LINESTRING' THEN ST_Length(pr.piece::geography)
-        WHEN 'POLYGON' THEN ST_Area(pr.piece::geography)
-        ELSE NULL END AS measure
-  FROM probe pr JOIN located l ON l.id = pr.id
+sides AS (
+  -- The event cut by the line: its part on the far side (overlay with the line's left
+  -- region, robust where the event runs along the line) and the rest.
+  SELECT l.id,
+    CASE WHEN l.vn_sign = 1 THEN ST_Difference(l.g, l.left_region)
+         ELSE ST_Intersection(l.g, l.left_region) END AS far_part
+  FROM located l
 ),
 side_summary AS (
-  SELECT id,
-    bool_or(vn_side > 0 AND coalesce(measure, {PIECE_NOISE} + 1) > {PIECE_NOISE}) AS on_vn,
-    bool_or(vn_side < 0 AND coalesce(measure, {PIECE_NOISE} + 1) > {PIECE_NOISE}) AS on_far,
-    sum(measure) FILTER (WHERE vn_side < 0) AS far_measure,
-    sum(measure) AS total_measure
-  FROM sided GROUP BY id
+  SELECT l.id, far.measure AS far_measure, total.measure AS total_measure,
+    CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT')
+         THEN bordermark_side_of_line(l.line, ST_PointOnSurface(l.g)) * l.vn_sign > 0
+         ELSE total.measure - coalesce(far.measure, 0) > {PIECE_NOISE} END AS on_vn,
+    CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT')
+         THEN bordermark_side_of_line(l.line, ST_PointOnSurface(l.g)) * l.vn_sign < 0
+         ELSE coalesce(far.measure, 0) > {PIECE_NOISE} END AS on_far
+  FROM located l JOIN sides sd ON sd.id = l.id,
+  LATERAL (SELECT CASE WHEN l.gtype LIKE '%LINESTRING' THEN ST_Length(l.g::geography)
+                       WHEN l.gtype LIKE '%POLYGON' THEN ST_Area(l.g::geography) END
+                  AS measure) total,
+  LATERAL (SELECT CASE WHEN ST_IsEmpty(sd.far_part) THEN 0
+                       WHEN l.gtype LIKE '%LINESTRING' THEN ST_Length(sd.far_part::geography)
+                       WHEN l.gtype LIKE '%POLYGON' THEN ST_Area(sd.far_part::geography) END
+                  AS measure) far
 ),
 zone_width AS (
   SELECT l.id, z.code,

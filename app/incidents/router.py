@@ -136,9 +136,14 @@ async def _near(session: Any, near: str, border: str | None) -> tuple[float, flo
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise InvalidInput("near lon,lat out of range", field="near")
         return lon, lat
-    place = await resolve_place(
-        session, geometry=None, location=near, epsg=4326, border_hint=border, max_vertices=2
-    )
+    try:
+        place = await resolve_place(
+            session, geometry=None, location=near, epsg=4326, border_hint=border, max_vertices=2
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"near is lon,lat or a marker like VN-CN:1089: {exc.detail}", field="near"
+        ) from exc
     point = place.geom.centroid
     return float(point.x), float(point.y)
 
@@ -202,8 +207,12 @@ async def list_incidents(
         filters.within_m = within_m or 500.0
     key_types: tuple[type, ...] = (float, str) if filters.near else (str, str)
     after = decode_cursor(cursor, types=key_types) if cursor else None
-    if after and filters.near:
-        after[0] = float(after[0])
+    if after is not None:
+        try:
+            after[0] = float(after[0]) if filters.near else datetime.fromisoformat(after[0])
+            after[1] = uuid.UUID(after[1])
+        except ValueError as exc:
+            raise InvalidInput("cursor is not one this service issued", field="cursor") from exc
     page = await queries.list_incidents(session, filters, caller=caller, limit=size, after=after)
     links = [self_link(request)]
     if page.next_key is not None:
@@ -305,6 +314,7 @@ async def upload_attachment(
     ):
         raise PayloadTooLarge(f"attachments are limited to {settings.attachment_max_bytes} bytes")
     await queries.incident_feature_json(session, incident_id, caller=caller)  # 404 when not visible
+    await attachments.require_can_attach(session, caller=caller, incident_id=incident_id)
     stored = attachments.store(
         file.file, root=settings.attachments_dir, max_bytes=settings.attachment_max_bytes
     )

@@ -1,0 +1,276 @@
+"""Filters, their combination, ordering, keyset paging under inserts, visibility, index use."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import Tokens, bearer
+from tests.incidents.helpers import GEOD, feature, new_tag, off_line, point
+
+
+async def _ids(client, tokens: Tokens, **params: Any) -> list[str]:  # type: ignore[no-untyped-def]
+    r = await client.get(
+        "/api/v1/incidents", params={"limit": 1000, **params}, headers=bearer(tokens.admin)
+    )
+    assert r.status_code == 200, r.text
+    return [f["id"] for f in r.json()["features"]]
+
+
+@pytest.fixture
+async def world(client, tokens: Tokens) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Six incidents of one test, under a tag of their own."""
+    tag = new_tag()
+    specs = {
+        "fence_crossing": dict(
+            location="VN-CN:1089+100-1089+400",
+            category="fence",
+            title="Hàng rào Đồng Đăng",
+            occurred_at="2024-03-01T08:00:00+07:00",
+        ),
+        "camera_vn": dict(
+            geometry="1089+300:20:VN",
+            category="surveillance_equipment",
+            title="Camera giám sát",
+            occurred_at="2024-04-01T08:00:00+07:00",
+            severity="high",
+        ),
+        "drone_far": dict(
+            geometry="1089+300:8000:VN",
+            category="aerial_flight",
+            title="Flycam bay gần biên giới",
+            occurred_at="2024-05-01T08:00:00+07:00",
+        ),
+        "fire_cb": dict(
+            geometry="836(2)+300:600:VN",
+            category="fire",
+            title="Cháy rừng Trùng Khánh",
+            occurred_at="2023-02-10T08:00:00+07:00",
+            severity="critical",
+        ),
+        "trench": dict(
+            location="VN-CN:1045+100-1045+900",
+            category="excavation",
+            title="Đào hào, rải cáp quang",
+            occurred_at="2021-06-15T08:00:00+07:00",
+        ),
+        "marker": dict(
+            location="VN-CN:1090",
+            category="marker_damage",
+            title="Mốc 1090 bị xê dịch",
+            occurred_at="2024-06-01T08:00:00+07:00",
+        ),
+    }
+    ids: dict[str, str] = {}
+    for name, spec in specs.items():
+        spec = dict(spec)
+        if "geometry" in spec:
+            ref, metres, side = str(spec.pop("geometry")).split(":")
+            spec["geometry"] = point(
+                *(await off_line(client, tokens.admin, ref, float(metres), side))
+            )
+        body = feature(tags=[tag], **spec)
+        r = await client.post("/api/v1/incidents", json=body, headers=bearer(tokens.admin))
+        assert r.status_code == 201, (name, r.text)
+        ids[name] = r.json()["id"]
+    return {"tag": tag, "ids": ids}
+
+
+def names(world: dict[str, Any], ids: list[str]) -> list[str]:
+    by_id = {v: k for k, v in world["ids"].items()}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def test_newest_first(client, tokens: Tokens, world) -> None:  # type: ignore[no-untyped-def]
+    got = names(world, await _ids(client, tokens, tag=world["tag"]))
+    assert got == ["marker", "drone_far", "camera_vn", "fence_crossing", "fire_cb", "trench"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"category": ["fence", "fire"]}, {"fence_crossing", "fire_cb"}),
+        ({"province": "cao-bang"}, {"fire_cb"}),
+        ({"district": "van-lang"}, {"fence_crossing", "camera_vn", "marker", "trench"}),
+        ({"severity": "critical"}, {"fire_cb"}),
+        (
+            {"occurred_since": "2024-01-01", "occurred_until": "2024-05-01"},
+            {"fence_crossing", "camera_vn"},
+        ),
+        ({"zone": "no_new_structures_30m"}, {"fence_crossing", "camera_vn", "marker", "trench"}),
+        ({"zone": "sightline_corridor"}, {"fence_crossing", "marker", "trench"}),
+        ({"crosses_line": "true"}, {"fence_crossing"}),
+        ({"q": "dong dang"}, {"fence_crossing"}),
+        ({"q": "Đồng Đăng"}, {"fence_crossing"}),
+        ({"q": "CAP QUANG"}, {"trench"}),
+        ({"range": "VN-CN:1042-1053/1", "within_m": 200}, {"trench"}),
+        ({"near": "VN-CN:1089", "within_m": 500}, {"fence_crossing", "camera_vn"}),
+        ({"bbox": "106.5,22.6,106.9,23.0"}, {"fire_cb"}),
+        (
+            {
+                "status": "reported",
+                "category": "fence",
+                "zone": "sightline_corridor",
+                "district": "van-lang",
+            },
+            {"fence_crossing"},
+        ),
+        ({"status": "resolved"}, set()),
+    ],
+)
+async def test_filters(
+    client, tokens: Tokens, world, params: dict[str, Any], expected: set[str]
+) -> None:  # type: ignore[no-untyped-def]
+    got = set(names(world, await _ids(client, tokens, tag=world["tag"], **params)))
+    assert got == expected
+
+
+async def test_near_sorts_by_distance_and_says_it(client, tokens: Tokens, world) -> None:  # type: ignore[no-untyped-def]
+    lon, lat = 106.6985, 21.9830
+    r = await client.get(
+        "/api/v1/incidents",
+        params={"tag": world["tag"], "near": f"{lon},{lat}", "within_m": 20000},
+        headers=bearer(tokens.admin),
+    )
+    features = r.json()["features"]
+    distances = [f["properties"]["distance_m"] for f in features]
+    assert distances == sorted(distances) and len(features) == 5  # all but the Cao Bằng fire
+    point_features = [f for f in features if f["geometry"]["type"] == "Point"]
+    for f in point_features:
+        _, _, metres = GEOD.inv(lon, lat, *f["geometry"]["coordinates"])
+        assert f["properties"]["distance_m"] == pytest.approx(metres, abs=0.5)
+
+
+async def test_keyset_paging_is_stable_under_inserts(client, tokens: Tokens, world) -> None:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    url: str | None = f"/api/v1/incidents?tag={world['tag']}&limit=2"
+    inserted = False
+    while url:
+        r = await client.get(url, headers=bearer(tokens.admin))
+        body = r.json()
+        seen += [f["id"] for f in body["features"]]
+        if not inserted:
+            # A newer incident arrives between page 1 and page 2: it must not shift pages.
+            lon, lat = await off_line(client, tokens.admin, "1089+300", 50, "VN")
+            newer = feature(
+                geometry=point(lon, lat),
+                tags=[world["tag"]],
+                occurred_at="2025-01-01T00:00:00+07:00",
+            )
+            assert (
+                await client.post("/api/v1/incidents", json=newer, headers=bearer(tokens.admin))
+            ).status_code == 201
+            inserted = True
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+    assert len(seen) == len(set(seen)) == 6
+    assert set(seen) == set(world["ids"].values())
+
+
+async def test_near_paging(client, tokens: Tokens, world) -> None:  # type: ignore[no-untyped-def]
+    url: str | None = f"/api/v1/incidents?tag={world['tag']}&near=VN-CN:1089&within_m=30000&limit=2"
+    distances: list[float] = []
+    ids: list[str] = []
+    while url:
+        body = (await client.get(url, headers=bearer(tokens.admin))).json()
+        distances += [f["properties"]["distance_m"] for f in body["features"]]
+        ids += [f["id"] for f in body["features"]]
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+    assert distances == sorted(distances)
+    assert len(ids) == len(set(ids)) == 5  # all but the Cao Bằng fire
+
+
+async def test_visibility_by_province(client, tokens: Tokens, world) -> None:  # type: ignore[no-untyped-def]
+    lang_son = await client.get(
+        "/api/v1/incidents", params={"tag": world["tag"]}, headers=bearer(tokens.officer)
+    )
+    assert "fire_cb" not in names(world, [f["id"] for f in lang_son.json()["features"]])
+    cao_bang = await client.get(
+        "/api/v1/incidents", params={"tag": world["tag"]}, headers=bearer(tokens.officer_other)
+    )
+    assert names(world, [f["id"] for f in cao_bang.json()["features"]]) == ["fire_cb"]
+    hidden = await client.get(
+        f"/api/v1/incidents/{world['ids']['fence_crossing']}", headers=bearer(tokens.officer_other)
+    )
+    assert hidden.status_code == 404
+    analyst = await client.get(
+        "/api/v1/incidents", params={"tag": world["tag"]}, headers=bearer(tokens.analyst)
+    )
+    assert len(analyst.json()["features"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"near": "abc"}, "near"),
+        ({"near": "200,10"}, "near"),
+        ({"range": "VN-CN:1089"}, "range"),
+        ({"range": "VN-CN:1053-1042"}, "location"),
+        ({"status": "open"}, "status.0"),
+        ({"within_m": "-5"}, "within_m"),
+        ({"cursor": "garbage"}, "cursor"),
+        ({"occurred_since": "yesterday"}, "occurred_since"),
+    ],
+)
+async def test_bad_query_parameters(
+    client, tokens: Tokens, params: dict[str, str], field: str
+) -> None:
+    r = await client.get("/api/v1/incidents", params=params, headers=bearer(tokens.admin))
+    assert r.status_code == 422, r.text
+    assert field in [e["field"] for e in r.json()["errors"]]
+
+
+async def test_text_search_is_not_sql(client, tokens: Tokens, world) -> None:  # type: ignore[no-untyped-def]
+    for payload in ["%", "_", "' OR 1=1 --", "\\"]:
+        assert await _ids(client, tokens, tag=world["tag"], q=payload) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "index"),
+    [
+        (
+            "ST_DWithin(i.geom::geography, ST_SetSRID(ST_MakePoint(106.7, 21.98), 4326)::geography, 500)",
+            "ix_incidents_geog",
+        ),
+        ("i.zones @> ARRAY[CAST('sightline_corridor' AS varchar)]", "ix_incidents_zones"),
+        ("i.search_text LIKE '%dong dang%'", "ix_incidents_search_text"),
+    ],
+)
+async def test_filters_can_use_their_index(db, where: str, index: str) -> None:
+    # With sequential scans priced out, a plan that still cannot name the index means the
+    # query's expression does not match it (e.g. a missing ::geography cast).
+    await db.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(
+        r[0] for r in await db.execute(text(f"EXPLAIN SELECT i.id FROM incidents i WHERE {where}"))
+    )
+    assert index in plan, plan
+
+
+async def test_similar_on_creation(client, tokens: Tokens) -> None:
+    lon, lat = await off_line(client, tokens.admin, "1089+300", 20, "VN")
+    first = await client.post(
+        "/api/v1/incidents", json=feature(geometry=point(lon, lat)), headers=bearer(tokens.reporter)
+    )
+    nearby = GEOD.fwd(lon, lat, 45, 150)[:2]
+    second = await client.post(
+        "/api/v1/incidents", json=feature(geometry=point(*nearby)), headers=bearer(tokens.reporter)
+    )
+    assert first.json()["id"] in [s["id"] for s in second.json()["similar"]]
+    other_kind = await client.post(
+        "/api/v1/incidents",
+        json=feature(geometry=point(*nearby), category="smuggling"),
+        headers=bearer(tokens.reporter),
+    )
+    assert other_kind.json()["similar"] == []
+    far_in_time = await client.post(
+        "/api/v1/incidents",
+        json=feature(
+            geometry=point(*nearby),
+            occurred_at="2024-07-10T09:30:00+07:00",
+            incident_id=uuid.uuid4(),
+        ),
+        headers=bearer(tokens.reporter),
+    )
+    assert first.json()["id"] not in [s["id"] for s in far_in_time.json()["similar"]]
