@@ -385,16 +385,24 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     for border_id in ids.values():
         await rebuild_segments(session, border_id=border_id)
     await session.commit()
+    from seed.incidents import load_demo_incidents
+
+    await load_demo_incidents(session)
     counts = (
         await session.execute(
             text(
                 "SELECT (SELECT count(*) FROM borders), (SELECT count(*) FROM markers), "
-                "(SELECT count(*) FROM segments), (SELECT count(*) FROM admin_units)"
+                "(SELECT count(*) FROM segments), (SELECT count(*) FROM admin_units), "
+                "(SELECT count(*) FROM incidents)"
             )
         )
     ).one()
     return dict(
-        zip(("borders", "markers", "segments", "admin_units"), map(int, counts), strict=True)
+        zip(
+            ("borders", "markers", "segments", "admin_units", "incidents"),
+            map(int, counts),
+            strict=True,
+        )
     )
 
 

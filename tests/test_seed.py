@@ -113,3 +113,24 @@ def test_every_generated_marker_says_it_is_illustrative() -> None:
     assert [str(p.code) for p in planned] == ["1", "1/1", "2(1)", "2(2)", "3"]
     assert all(p.basis.startswith(ILLUSTRATIVE) for p in planned)
     assert [p.measure_m for p in planned] == [0.0, 50.0, 100.0, 100.0, 200.0]
+
+
+async def test_demo_incidents_of_the_reports(db) -> None:
+    rows = dict(
+        (
+            await db.execute(
+                text("SELECT location_ref, status FROM incidents WHERE reported_by LIKE 'Báo cáo%'")
+            )
+        ).all()
+    )
+    assert rows["VN-CN:1163"] == "in_negotiation"  # the line dispute
+    assert rows["VN-CN:615"] == "resolved"  # light repair done by Nà Po
+    assert rows["VN-CN:853-854"] == "escalated"
+    assert len(rows) == 18
+    before = (await db.execute(text("SELECT count(*), max(updated_at) FROM incidents"))).one()
+    from seed.incidents import load_demo_incidents
+
+    assert await load_demo_incidents(db) == 0  # loading again adds nothing
+    assert tuple(
+        (await db.execute(text("SELECT count(*), max(updated_at) FROM incidents"))).one()
+    ) == tuple(before)

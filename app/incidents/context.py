@@ -1,7 +1,8 @@
 """Spatial context of incidents, computed in PostGIS in one statement for a set of ids.
 
-For each incident: the border's nearest marker (geodesic metres), the chainage of the
-line's point closest to it (`1089+230`), its distance from the line, its side (a country,
+For each incident: the border's nearest marker (geodesic metres), its chainage
+(`1089+230`: where a line event meets the border or starts along it, else the line's
+point closest to the event), its distance from the line, its side (a country,
 `on_line`, or `crossing`), the province and district valid when it happened (Vietnam's
 calendar day), the zones it reaches (per the border's zone settings; the sightline
 corridor takes a segment's override), for lines and polygons the length or area inside
@@ -43,33 +44,51 @@ located AS (
     (SELECT min(ST_Distance(p.geom::geography, t.g::geography))
      FROM (SELECT bp.geom FROM border_parts bp WHERE bp.border_id = t.border_id
            ORDER BY bp.geom <-> t.g LIMIT 3) p) AS dist,
-    ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, t.g)) AS m
+    -- Chainage: where a line event first meets the border; for one that does not meet it,
+    -- the lesser of its two ends'; else the line's point closest to the event.
+    CASE WHEN t.gtype = 'LINESTRING' AND ST_Intersects(t.g, t.line) THEN
+           (SELECT min(ST_InterpolatePoint(t.mline, dp.geom))
+            FROM ST_DumpPoints(ST_Intersection(t.g, t.line)) dp)
+         WHEN t.gtype = 'LINESTRING' THEN least(
+           ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, ST_StartPoint(t.g))),
+           ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, ST_EndPoint(t.g))))
+         ELSE ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, t.g)) END AS m
   FROM target t
 ),
-sides AS (
-  -- The event cut by the line: its part on the far side (overlay with the line's left
-  -- region, robust where the event runs along the line) and the rest.
-  SELECT l.id,
-    CASE WHEN l.vn_sign = 1 THEN ST_Difference(l.g, l.left_region)
-         ELSE ST_Intersection(l.g, l.left_region) END AS far_part
+band AS (
+  -- The line itself, widened to ON_LINE_M: what lies in it is on the line, not on a side
+  -- (coordinates travel rounded to 1 cm, so a fence along the line wobbles across it).
+  SELECT l.id, (SELECT ST_Buffer(ST_Union(bp.geom)::geography, {ON_LINE_M})::geometry
+                FROM border_parts bp
+                WHERE bp.border_id = l.border_id
+                  AND ST_DWithin(bp.geom::geography, l.g::geography, {ON_LINE_M})) AS band
   FROM located l
+),
+sides AS (
+  -- The event cut by the line's left region (an overlay: robust where the event runs
+  -- along the line, where ST_Split refuses to cut), less the band along the line.
+  SELECT l.id,
+    coalesce(ST_Difference(raw.far, bd.band), raw.far) AS far_part,
+    coalesce(ST_Difference(raw.near, bd.band), raw.near) AS vn_part
+  FROM located l JOIN band bd ON bd.id = l.id,
+  LATERAL (SELECT
+    CASE WHEN l.vn_sign = 1 THEN ST_Difference(l.g, l.left_region)
+         ELSE ST_Intersection(l.g, l.left_region) END AS far,
+    CASE WHEN l.vn_sign = 1 THEN ST_Intersection(l.g, l.left_region)
+         ELSE ST_Difference(l.g, l.left_region) END AS near) raw
 ),
 side_summary AS (
   SELECT l.id, far.measure AS far_measure, total.measure AS total_measure,
     CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT')
          THEN bordermark_side_of_line(l.line, ST_PointOnSurface(l.g)) * l.vn_sign > 0
-         ELSE total.measure - coalesce(far.measure, 0) > {PIECE_NOISE} END AS on_vn,
+         ELSE vn.measure > {PIECE_NOISE} END AS on_vn,
     CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT')
          THEN bordermark_side_of_line(l.line, ST_PointOnSurface(l.g)) * l.vn_sign < 0
-         ELSE coalesce(far.measure, 0) > {PIECE_NOISE} END AS on_far
+         ELSE far.measure > {PIECE_NOISE} END AS on_far
   FROM located l JOIN sides sd ON sd.id = l.id,
-  LATERAL (SELECT CASE WHEN l.gtype LIKE '%LINESTRING' THEN ST_Length(l.g::geography)
-                       WHEN l.gtype LIKE '%POLYGON' THEN ST_Area(l.g::geography) END
-                  AS measure) total,
-  LATERAL (SELECT CASE WHEN ST_IsEmpty(sd.far_part) THEN 0
-                       WHEN l.gtype LIKE '%LINESTRING' THEN ST_Length(sd.far_part::geography)
-                       WHEN l.gtype LIKE '%POLYGON' THEN ST_Area(sd.far_part::geography) END
-                  AS measure) far
+  LATERAL (SELECT bordermark_measure(l.g) AS measure) total,
+  LATERAL (SELECT coalesce(bordermark_measure(sd.far_part), 0) AS measure) far,
+  LATERAL (SELECT coalesce(bordermark_measure(sd.vn_part), 0) AS measure) vn
 ),
 zone_width AS (
   SELECT l.id, z.code,
@@ -84,9 +103,7 @@ zone_eval AS (
   SELECT w.id, w.code, w.width,
     CASE WHEN l.dist > w.width OR l.gtype IN ('POINT', 'MULTIPOINT') THEN NULL
     ELSE (
-      SELECT CASE WHEN l.gtype LIKE '%LINESTRING'
-                  THEN ST_Length(ST_Intersection(l.g, c.corridor)::geography)
-                  ELSE ST_Area(ST_Intersection(l.g, c.corridor)::geography) END
+      SELECT bordermark_measure(ST_Intersection(l.g, c.corridor))
       FROM (SELECT ST_Buffer(ST_Union(bp.geom)::geography, w.width)::geometry AS corridor
             FROM border_parts bp
             WHERE bp.border_id = l.border_id
@@ -167,8 +184,8 @@ final AS (
     jsonb_build_object(
       'unit', CASE WHEN l.gtype LIKE '%LINESTRING' THEN 'm'
                    WHEN l.gtype LIKE '%POLYGON' THEN 'm2' END,
-      'total', round(ss.total_measure::numeric, 1),
-      'far_side', round(coalesce(ss.far_measure, 0)::numeric, 1),
+      'total', CASE WHEN l.gtype NOT LIKE '%POINT' THEN round(ss.total_measure::numeric, 1) END,
+      'far_side', CASE WHEN l.gtype NOT LIKE '%POINT' THEN round(ss.far_measure::numeric, 1) END,
       'zones', zs.measures) AS zone_measures,
     zs.zones, u.province, u.district, u.districts,
     n.code AS nearest_code, n.d AS nearest_d,

@@ -1,4 +1,5 @@
-"""border side regions: the area left of each line, to cut events into their sides
+"""border side regions (the area left of each line, to cut events into their sides) and
+bordermark_measure (ground length or area of any geometry)
 
 Revision ID: e93904fb7817
 Revises: 4c4e553b154d
@@ -17,7 +18,22 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Metres for lines, square metres for polygons, 0 for points and empty geometry; the parts
+# of an overlay's mixed collection of its own dimension only.
+MEASURE_FUNCTION = """
+CREATE OR REPLACE FUNCTION bordermark_measure(g geometry)
+RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN g IS NULL OR ST_IsEmpty(g) THEN 0
+    WHEN ST_Dimension(g) = 1 THEN ST_Length(ST_CollectionExtract(g, 2)::geography)
+    WHEN ST_Dimension(g) = 2 THEN ST_Area(ST_CollectionExtract(g, 3)::geography)
+    ELSE 0 END
+$$
+"""
+
+
 def upgrade() -> None:
+    op.execute(MEASURE_FUNCTION)
     from shapely import wkt
 
     from app.borders.service import side_region

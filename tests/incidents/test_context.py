@@ -190,3 +190,27 @@ async def test_segment_override_of_the_corridor(client, tokens: Tokens) -> None:
     props = await _submit(client, tokens, feature(geometry=point(lon, lat)))
     assert "sightline_corridor" in props["zones"]
     assert props["zone_measures"]["zones"]["sightline_corridor"]["width_m"] == 30
+
+
+async def test_fence_along_the_line_is_on_it_not_across(client, tokens: Tokens) -> None:
+    props = await _submit(client, tokens, feature(location="VN-CN:1089+100-1089+400"))
+    assert props["side"] == "on_line" and props["crosses_line"] is False
+    assert props["zone_measures"]["far_side"] == 0
+    assert props["zone_measures"]["total"] == pytest.approx(300, abs=1)
+
+
+async def test_polygon_on_the_far_side(client, tokens: Tokens) -> None:
+    centre = await off_line(client, tokens.admin, "1089+300", 200, "CN")
+    d = 0.0005
+    x, y = centre
+    square = {
+        "type": "Polygon",
+        "coordinates": [
+            [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]
+        ],
+    }
+    props = await _submit(client, tokens, feature(geometry=square, category="construction"))
+    assert props["side"] == "CN" and props["crosses_line"] is False
+    assert props["zone_measures"]["far_side"] == pytest.approx(
+        props["zone_measures"]["total"], rel=1e-6
+    )

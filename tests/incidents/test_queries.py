@@ -26,7 +26,7 @@ async def world(client, tokens: Tokens) -> dict[str, Any]:  # type: ignore[no-un
     tag = new_tag()
     specs = {
         "fence_crossing": dict(
-            location="VN-CN:1089+100-1089+400",
+            geometry="1089+250:cross",
             category="fence",
             title="Hàng rào Đồng Đăng",
             occurred_at="2024-03-01T08:00:00+07:00",
@@ -67,7 +67,12 @@ async def world(client, tokens: Tokens) -> dict[str, Any]:  # type: ignore[no-un
     ids: dict[str, str] = {}
     for name, spec in specs.items():
         spec = dict(spec)
-        if "geometry" in spec:
+        if str(spec.get("geometry", "")).endswith(":cross"):
+            ref = str(spec.pop("geometry")).split(":")[0]
+            a = await off_line(client, tokens.admin, ref, 40, "VN")
+            b = await off_line(client, tokens.admin, ref, 60, "CN")
+            spec["geometry"] = {"type": "LineString", "coordinates": [list(a), list(b)]}
+        elif "geometry" in spec:
             ref, metres, side = str(spec.pop("geometry")).split(":")
             spec["geometry"] = point(
                 *(await off_line(client, tokens.admin, ref, float(metres), side))
