@@ -27,6 +27,20 @@ PIECE_NOISE = 1.0
 UNIT_REACH_M = 5_000.0
 LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"
 
+
+def _unit_at(level: str) -> str:
+    """SQL for the unit of `level` valid on the event's day that the event lies in, or the
+    nearest within reach; of several, the one holding the larger share of it."""
+    return f"""(SELECT u.code FROM admin_units u
+     WHERE u.level = '{level}' AND u.valid_from <= l.day
+       AND (u.valid_to IS NULL OR u.valid_to > l.day)
+       AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
+     ORDER BY ST_Distance(u.geom::geography, l.g::geography),
+              ST_Area(ST_Intersection(u.geom, l.g)::geography) DESC,
+              ST_Length(ST_Intersection(u.geom, l.g)::geography) DESC
+     LIMIT 1)"""
+
+
 _CONTEXT_SQL = f"""
 WITH target AS (
   SELECT i.id, i.geom AS g, i.category, i.tags, i.border_id,
@@ -122,22 +136,8 @@ zone_summary AS (
 ),
 units AS (
   SELECT l.id,
-    (SELECT u.code FROM admin_units u
-     WHERE u.level = 'province' AND u.valid_from <= l.day
-       AND (u.valid_to IS NULL OR u.valid_to > l.day)
-       AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
-     ORDER BY ST_Distance(u.geom::geography, l.g::geography),
-              ST_Area(ST_Intersection(u.geom, l.g)::geography) DESC,
-              ST_Length(ST_Intersection(u.geom, l.g)::geography) DESC
-     LIMIT 1) AS province,
-    (SELECT u.code FROM admin_units u
-     WHERE u.level = 'district' AND u.valid_from <= l.day
-       AND (u.valid_to IS NULL OR u.valid_to > l.day)
-       AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
-     ORDER BY ST_Distance(u.geom::geography, l.g::geography),
-              ST_Area(ST_Intersection(u.geom, l.g)::geography) DESC,
-              ST_Length(ST_Intersection(u.geom, l.g)::geography) DESC
-     LIMIT 1) AS district,
+    {_unit_at("province")} AS province,
+    {_unit_at("district")} AS district,
     coalesce((SELECT array_agg(u.code ORDER BY u.code) FROM admin_units u
      WHERE u.level = 'district' AND u.valid_from <= l.day
        AND (u.valid_to IS NULL OR u.valid_to > l.day)

@@ -17,6 +17,7 @@ from app.auth.models import Role
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
 from app.incidents.lifecycle import OPEN_STATES
+from app.paging import Page, fetch_page
 
 INCIDENT_PROPERTIES = """
 json_build_object(
@@ -131,19 +132,12 @@ def where_clause(f: IncidentFilter, caller: Caller, params: dict[str, Any]) -> s
     return " AND ".join(clauses)
 
 
-@dataclass(frozen=True)
-class IncidentPage:
-    features_json: str
-    number_returned: int
-    next_key: list[Any] | None
-
-
 async def list_incidents(
     session: AsyncSession, f: IncidentFilter, *, caller: Caller, limit: int, after: list[Any] | None
-) -> IncidentPage:
+) -> Page:
     """Newest first, or nearest first when `near` is given (with `distance_m`). Keyset
     paging on (occurred_at, id) or (distance, id): stable while others insert."""
-    params: dict[str, Any] = {"limit": limit, "limit_plus_one": limit + 1}
+    params: dict[str, Any] = {}
     where = where_clause(f, caller, params)
     if f.near is not None:
         distance = (
@@ -178,15 +172,7 @@ async def list_incidents(
           ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit_plus_one
         )
         """
-    sql += """
-    SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
-           count(*) FILTER (WHERE rn <= :limit), count(*) > :limit,
-           (SELECT sort_key::text FROM page WHERE rn = :limit)
-    FROM page
-    """
-    row = (await session.execute(text(sql), params)).one()
-    next_key = json.loads(row[3]) if row[2] and row[3] else None
-    return IncidentPage(row[0], int(row[1]), next_key)
+    return await fetch_page(session, sql, params, limit=limit)
 
 
 async def incident_feature_json(

@@ -18,18 +18,15 @@ from app.errors import InvalidInput, PayloadTooLarge
 from app.geo.chainage import is_range, split_border_prefix
 from app.geojson import (
     decode_cursor,
-    encode_cursor,
-    feature_collection,
-    next_link,
     parse_bbox,
     raw_geojson,
-    self_link,
 )
 from app.incidents import attachments, queries, service
 from app.incidents.context import LOCAL_TIME_ZONE
 from app.incidents.location import resolve_place
 from app.incidents.models import Severity, Status
 from app.incidents.schemas import BatchRequest, IncidentPatch, IncidentSubmission, TransitionRequest
+from app.paging import page_response
 from app.params import CrsParam, CursorParam, LimitParam, etag_of, if_match_version, page_size
 from app.text import fold
 
@@ -214,10 +211,7 @@ async def list_incidents(
         except ValueError as exc:
             raise InvalidInput("cursor is not one this service issued", field="cursor") from exc
     page = await queries.list_incidents(session, filters, caller=caller, limit=size, after=after)
-    links = [self_link(request)]
-    if page.next_key is not None:
-        links.append(next_link(request, encode_cursor(page.next_key)))
-    return feature_collection(page.features_json, number_returned=page.number_returned, links=links)
+    return page_response(request, page)
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its context and attachments")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidInput, NotFound
 from app.geo.marker_codes import MarkerCode
 from app.geojson import COORD_DECIMALS
+from app.paging import Page, fetch_page
 
 MARKER_FEATURE = f"""
 json_build_object(
@@ -40,13 +40,6 @@ class MarkerFilter:
     to_code: MarkerCode | None = None
     bbox: tuple[float, float, float, float] | None = None
     conditions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Page:
-    features_json: str
-    number_returned: int
-    next_key: list[Any] | None
 
 
 def _where(f: MarkerFilter, after: list[Any] | None) -> tuple[str, dict[str, Any]]:
@@ -91,17 +84,8 @@ async def list_markers(
       ORDER BY rn
       LIMIT :limit_plus_one
     )
-    SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
-           count(*) FILTER (WHERE rn <= :limit),
-           count(*) > :limit,
-           (SELECT sort_key::text FROM page WHERE rn = :limit)
-    FROM page
     """
-    row = (
-        await session.execute(text(sql), {**params, "limit": limit, "limit_plus_one": limit + 1})
-    ).one()
-    next_key = json.loads(row[3]) if row[2] and row[3] else None
-    return Page(row[0], int(row[1]), next_key)
+    return await fetch_page(session, sql, params, limit=limit)
 
 
 async def marker_feature(session: AsyncSession, *, border: str, code: MarkerCode) -> str:

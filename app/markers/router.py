@@ -14,16 +14,14 @@ from app.geo.geometry import InvalidGeometry, parse_geometry
 from app.geo.marker_codes import parse_marker_code
 from app.geojson import (
     decode_cursor,
-    encode_cursor,
     feature_collection,
-    next_link,
     parse_bbox,
     raw_geojson,
-    self_link,
 )
 from app.markers import queries, service
 from app.markers.models import MarkerCondition
 from app.markers.schemas import MarkerCreate, MarkerPatch
+from app.paging import page_response
 from app.params import (
     CrsParam,
     CursorParam,
@@ -89,10 +87,7 @@ async def list_markers(
         conditions=tuple(c.value for c in condition or ()),
     )
     page = await queries.list_markers(session, filters, limit=size, after=after)
-    links = [self_link(request)]
-    if page.next_key is not None:
-        links.append(next_link(request, encode_cursor(page.next_key)))
-    return feature_collection(page.features_json, number_returned=page.number_returned, links=links)
+    return page_response(request, page)
 
 
 @router.get("/markers/nearest", summary="The k markers nearest a point, with distances in metres")

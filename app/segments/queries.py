@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -12,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidInput, NotFound
 from app.geo.marker_codes import MarkerCode
 from app.geojson import COORD_DECIMALS
+from app.paging import Page, fetch_page
 
 SEGMENT_FEATURE = f"""
 json_build_object(
@@ -31,13 +30,6 @@ json_build_object(
 """
 
 
-@dataclass(frozen=True)
-class SegmentPage:
-    features_json: str
-    number_returned: int
-    next_key: list[Any] | None
-
-
 async def list_segments(
     session: AsyncSession,
     *,
@@ -46,9 +38,9 @@ async def list_segments(
     to_code: MarkerCode | None,
     limit: int,
     after: list[Any] | None,
-) -> SegmentPage:
+) -> Page:
     clauses: list[str] = []
-    params: dict[str, Any] = {"limit": limit, "limit_plus_one": limit + 1}
+    params: dict[str, Any] = {}
     if border is not None:
         clauses.append("b.code = :border")
         params["border"] = border.upper()
@@ -77,15 +69,8 @@ async def list_segments(
       ORDER BY rn
       LIMIT :limit_plus_one
     )
-    SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
-           count(*) FILTER (WHERE rn <= :limit),
-           count(*) > :limit,
-           (SELECT sort_key::text FROM page WHERE rn = :limit)
-    FROM page
     """
-    row = (await session.execute(text(sql), params)).one()
-    next_key = json.loads(row[3]) if row[2] and row[3] else None
-    return SegmentPage(row[0], int(row[1]), next_key)
+    return await fetch_page(session, sql, params, limit=limit)
 
 
 async def segment_feature(session: AsyncSession, segment_id: int) -> str:

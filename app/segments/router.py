@@ -10,12 +10,9 @@ from app.config import Settings
 from app.db import SessionDep
 from app.geojson import (
     decode_cursor,
-    encode_cursor,
-    feature_collection,
-    next_link,
     raw_geojson,
-    self_link,
 )
+from app.paging import page_response
 from app.params import CursorParam, LimitParam, marker_code_param, page_size
 from app.segments import queries, service
 
@@ -43,10 +40,7 @@ async def list_segments(
         limit=size,
         after=decode_cursor(cursor, types=(str, int, int)) if cursor else None,
     )
-    links = [self_link(request)]
-    if page.next_key is not None:
-        links.append(next_link(request, encode_cursor(page.next_key)))
-    return feature_collection(page.features_json, number_returned=page.number_returned, links=links)
+    return page_response(request, page)
 
 
 class SightlineOverride(BaseModel):
