@@ -4,6 +4,12 @@ from app.areas.models import AdminUnit
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken
 from app.borders.models import Border, BorderPart, BorderZone
+from app.clearing.models import (
+    ClearingCompletion,
+    ClearingWork,
+    ClearingWorkIncident,
+    ClearingWorkKind,
+)
 from app.db import Base
 from app.incidents.models import (
     Attachment,
@@ -26,6 +32,10 @@ __all__ = [
     "BorderPart",
     "BorderZone",
     "BreachRule",
+    "ClearingCompletion",
+    "ClearingWork",
+    "ClearingWorkIncident",
+    "ClearingWorkKind",
     "Incident",
     "IncidentAttachment",
     "IncidentCategory",

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from app.borders.router import router as borders_router
 from app.borders.service import on_zone_change
 from app.chainage.router import router as chainage_router
+from app.clearing.router import router as clearing_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers, problem_response
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         borders_router,
         markers_router,
+        clearing_router,  # before segments: /segments/clearing-status
         segments_router,
         chainage_router,
         incidents_router,

@@ -385,21 +385,23 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     for border_id in ids.values():
         await rebuild_segments(session, border_id=border_id)
     await session.commit()
+    from seed.clearing import load_demo_clearing_works
     from seed.incidents import load_demo_incidents
 
     await load_demo_incidents(session)
+    await load_demo_clearing_works(session)
     counts = (
         await session.execute(
             text(
                 "SELECT (SELECT count(*) FROM borders), (SELECT count(*) FROM markers), "
                 "(SELECT count(*) FROM segments), (SELECT count(*) FROM admin_units), "
-                "(SELECT count(*) FROM incidents)"
+                "(SELECT count(*) FROM incidents), (SELECT count(*) FROM clearing_works)"
             )
         )
     ).one()
     return dict(
         zip(
-            ("borders", "markers", "segments", "admin_units", "incidents"),
+            ("borders", "markers", "segments", "admin_units", "incidents", "clearing_works"),
             map(int, counts),
             strict=True,
         )

@@ -134,3 +134,20 @@ async def test_demo_incidents_of_the_reports(db) -> None:
     assert tuple(
         (await db.execute(text("SELECT count(*), max(updated_at) FROM incidents"))).one()
     ) == tuple(before)
+
+
+async def test_demo_clearing_works_of_the_reports(db) -> None:
+    rows = dict(
+        (
+            await db.execute(
+                text("SELECT range_ref, status FROM clearing_works WHERE notes IS NOT NULL")
+            )
+        ).all()
+    )
+    assert rows["VN-CN:1042-1053/1"] == "completed"
+    assert rows["VN-CN:1088/2-1089"] == "in_progress"
+    assert rows["VN-CN:834/1-835"] == "in_progress"
+    assert len(rows) == 10
+    from seed.clearing import load_demo_clearing_works
+
+    assert await load_demo_clearing_works(db) == 0

@@ -131,7 +131,7 @@ async def resolve_range(
             text(
                 f"""
                 WITH s AS (
-                  SELECT ST_LineMerge(ST_Force2D(ST_LocateBetween(measured_geom, :m1, :m2))) AS g
+                  SELECT bordermark_stretch(measured_geom, :m1, :m2) AS g
                   FROM borders WHERE id = :b
                 )
                 SELECT ST_AsGeoJSON(g, {COORD_DECIMALS}), ST_Length(g::geography) FROM s
@@ -234,3 +234,22 @@ async def locate(session: AsyncSession, *, border: str, lon: float, lat: float) 
         nearest_marker_distance_m=round(float(nearest_distance), 1),
         point_on_line=json.loads(row.on_line),
     )
+
+
+async def resolve_prefixed_range(
+    session: AsyncSession, text_ref: str, *, field: str, border_hint: str | None = None
+) -> ResolvedRange:
+    """`VN-CN:1042-1053/1` (or a bare range with `border_hint`) resolved, or a 422 on `field`."""
+    from app.geo.chainage import InvalidChainage, is_range, parse_range, split_border_prefix
+
+    prefixed, ref = split_border_prefix(text_ref)
+    border = prefixed or (border_hint.upper() if border_hint else None)
+    if border is None:
+        raise InvalidInput("a range names its border: VN-CN:1042-1053/1", field=field)
+    if not is_range(ref):
+        raise InvalidInput(f"{text_ref!r} is not a range such as VN-CN:1042-1053/1", field=field)
+    try:
+        stretch = parse_range(ref)
+    except InvalidChainage as exc:
+        raise InvalidInput(str(exc), field=field) from exc
+    return await resolve_range(session, border=border, stretch=stretch, field=field)

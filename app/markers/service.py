@@ -98,8 +98,8 @@ async def rebuild_segments(session: AsyncSession, *, border_id: int) -> int:
                         THEN 'river' ELSE 'land' END,
                    s.geom
             FROM pairs p, borders b,
-                 LATERAL (SELECT ST_LineMerge(ST_Force2D(ST_LocateBetween(b.measured_geom,
-                            least(p.chainage_m, p.next_m), greatest(p.chainage_m, p.next_m))))
+                 LATERAL (SELECT bordermark_stretch(b.measured_geom,
+                            least(p.chainage_m, p.next_m), greatest(p.chainage_m, p.next_m))
                             AS geom) g,
                  LATERAL (SELECT g.geom, ST_Length(g.geom::geography) AS length_m) s
             WHERE b.id = :b AND p.next_id IS NOT NULL AND p.next_m <> p.chainage_m

@@ -119,6 +119,7 @@ SAMPLE_PATH_VALUES = {
     "{code}": "1089",
     "{zone}": "sightline_corridor",
     "{incident_id}": "5b0c7a1e-0000-4000-8000-00000000abcd",
+    "{work_id}": "5b0c7a1e-0000-4000-8000-00000000abce",
     "{sha256}": "0" * 64,
 }
 

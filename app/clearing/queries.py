@@ -1,0 +1,175 @@
+"""SQL-first reads: clearing works with progress, and the line's clearing status by segment."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound
+from app.geojson import COORD_DECIMALS
+from app.paging import Page, fetch_page
+
+# Union of intervals by PostgreSQL multiranges: overlapping completions count once.
+_COMPLETED_M = """
+(SELECT coalesce(sum(upper(r) - lower(r)), 0)::float8 FROM unnest((
+   SELECT range_agg(numrange(c.start_m::numeric, c.end_m::numeric))
+   FROM clearing_completions c WHERE c.work_id = w.id)) r)
+"""
+
+WORK_FEATURE = f"""
+json_build_object(
+  'type', 'Feature', 'id', w.id,
+  'geometry', ST_AsGeoJSON(w.geom, {COORD_DECIMALS})::json,
+  'properties', json_build_object(
+    'border', b.code, 'range', w.range_ref, 'kind', w.kind, 'party', w.party,
+    'approval', json_build_object('body', w.approval_body, 'ref', w.approval_ref,
+                                  'year', w.approval_year),
+    'planned_start', w.planned_start, 'planned_end', w.planned_end,
+    'actual_start', w.actual_start, 'actual_end', w.actual_end, 'status', w.status,
+    'notes', w.notes, 'length_m', round(w.length_m::numeric, 1),
+    'start_m', round(w.start_m::numeric, 1), 'end_m', round(w.end_m::numeric, 1),
+    'districts', w.districts, 'provinces', w.province_codes,
+    'completed_m', round({_COMPLETED_M}::numeric, 1),
+    'progress', round(({_COMPLETED_M} / nullif(w.end_m - w.start_m, 0))::numeric, 4),
+    'completions', coalesce((SELECT json_agg(json_build_object(
+        'start_m', round(c.start_m::numeric, 1), 'end_m', round(c.end_m::numeric, 1),
+        'completed_on', c.completed_on, 'note', c.note) ORDER BY c.start_m, c.id)
+      FROM clearing_completions c WHERE c.work_id = w.id), '[]'::json),
+    'incident_ids', coalesce((SELECT json_agg(ci.incident_id ORDER BY ci.incident_id)
+      FROM clearing_work_incidents ci WHERE ci.work_id = w.id), '[]'::json),
+    'version', w.version, 'created_at', w.created_at, 'updated_at', w.updated_at
+  )
+)
+"""
+
+
+@dataclass
+class WorkFilter:
+    border: str | None = None
+    kinds: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    province: str | None = None
+    year: int | None = None
+
+
+async def list_works(
+    session: AsyncSession, f: WorkFilter, *, limit: int, after: list[Any] | None
+) -> Page:
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if f.border:
+        clauses.append("b.code = :border")
+        params["border"] = f.border.upper()
+    if f.kinds:
+        clauses.append("w.kind = ANY(:kinds)")
+        params["kinds"] = f.kinds
+    if f.statuses:
+        clauses.append("w.status = ANY(:statuses)")
+        params["statuses"] = f.statuses
+    if f.province:
+        clauses.append("w.province_codes ? :province")
+        params["province"] = f.province
+    if f.year is not None:
+        clauses.append(
+            "coalesce(extract(year FROM coalesce(w.actual_start, w.planned_start))::int, "
+            "w.approval_year) = :year"
+        )
+        params["year"] = f.year
+    if after is not None:
+        clauses.append("(b.code, w.start_m, w.id) > (:k0, :k1, CAST(:k2 AS uuid))")
+        params.update(k0=after[0], k1=after[1], k2=after[2])
+    where = " AND ".join(clauses) or "TRUE"
+    sql = f"""
+    WITH page AS (
+      SELECT {WORK_FEATURE} AS feature, json_build_array(b.code, w.start_m, w.id) AS sort_key,
+             row_number() OVER (ORDER BY b.code, w.start_m, w.id) AS rn
+      FROM clearing_works w JOIN borders b ON b.id = w.border_id
+      WHERE {where}
+      ORDER BY rn LIMIT :limit_plus_one
+    )
+    """
+    return await fetch_page(session, sql, params, limit=limit)
+
+
+async def work_feature(session: AsyncSession, work_id: uuid.UUID) -> tuple[str, int]:
+    row = (
+        await session.execute(
+            text(
+                f"SELECT {WORK_FEATURE}::text, w.version FROM clearing_works w "
+                "JOIN borders b ON b.id = w.border_id WHERE w.id = :id"
+            ),
+            {"id": work_id},
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no clearing work {work_id}")
+    return str(row[0]), int(row[1])
+
+
+async def clearing_status(
+    session: AsyncSession,
+    *,
+    border_id: int,
+    cutoff: date,
+    today: date,
+    min_share: float,
+    stale_only: bool,
+) -> tuple[str, int]:
+    """Per segment of a border: when clearing of any kind last covered part of it, and how
+    much of it (by length) completed clearing covers since `cutoff`."""
+    sql = f"""
+    WITH seg AS (
+      SELECT s.*, fm.code AS from_code, tm.code AS to_code
+      FROM segments s JOIN markers fm ON fm.id = s.from_marker_id
+      JOIN markers tm ON tm.id = s.to_marker_id
+      WHERE s.border_id = :b
+    ), cleared AS (
+      SELECT c.* FROM clearing_completions c
+      JOIN clearing_works w ON w.id = c.work_id
+      JOIN clearing_work_kinds k ON k.code = w.kind AND k.is_clearing
+      WHERE c.border_id = :b AND w.status <> 'cancelled'
+    ), status AS (
+      SELECT s.*,
+        (SELECT max(c.completed_on) FROM cleared c
+         WHERE c.start_m < s.end_m AND c.end_m > s.start_m) AS last_cleared_on,
+        (SELECT coalesce(sum(upper(r) - lower(r)), 0)::float8 FROM unnest((
+           SELECT range_agg(numrange(greatest(c.start_m, s.start_m)::numeric,
+                                     least(c.end_m, s.end_m)::numeric))
+           FROM cleared c
+           WHERE c.start_m < s.end_m AND c.end_m > s.start_m AND c.completed_on >= :cutoff)) r)
+          AS cleared_m
+      FROM seg s
+    )
+    SELECT coalesce(json_agg(json_build_object(
+      'type', 'Feature', 'id', st.id,
+      'geometry', ST_AsGeoJSON(st.geom, {COORD_DECIMALS})::json,
+      'properties', json_build_object(
+        'ref', st.from_code || '-' || st.to_code, 'from', st.from_code, 'to', st.to_code,
+        'length_m', round(st.length_m::numeric, 1), 'last_cleared_on', st.last_cleared_on,
+        'days_since_cleared', :today - st.last_cleared_on,
+        'cleared_m_in_period', round(st.cleared_m::numeric, 1),
+        'cleared_share', round((st.cleared_m / nullif(st.end_m - st.start_m, 0))::numeric, 4),
+        'cleared_within_period', st.cleared_m / nullif(st.end_m - st.start_m, 0) >= :min_share
+      )) ORDER BY st.start_m), '[]')::text, count(*)
+    FROM status st
+    WHERE NOT :stale_only
+       OR coalesce(st.cleared_m / nullif(st.end_m - st.start_m, 0), 0) < :min_share
+    """
+    row = (
+        await session.execute(
+            text(sql),
+            {
+                "b": border_id,
+                "cutoff": cutoff,
+                "today": today,
+                "min_share": min_share,
+                "stale_only": stale_only,
+            },
+        )
+    ).one()
+    return str(row[0]), int(row[1])

@@ -1,0 +1,439 @@
+"""Writes to clearing works: create (with overlap report), edit, record completed parts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import shapely
+from shapely.geometry import shape
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.areas.service import require_area
+from app.audit.service import record
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.auth.scopes import require_role
+from app.borders.service import border_id_of
+from app.chainage.service import ResolvedRange, resolve_prefixed_range
+from app.clearing.models import OPEN_WORK_STATES, WorkStatus
+from app.clearing.schemas import CompletionCreate, WorkCreate, WorkPatch
+from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+
+# The stretch is cut into pieces this long to share it among districts (robust where a
+# district's edge and the line differ by rounding).
+DISTRICT_PIECE_M = 100.0
+DISTRICT_REACH_M = 5_000.0
+
+
+async def _districts_along(
+    session: AsyncSession, *, border_id: int, start_m: float, end_m: float, day: date
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The districts (valid on `day`) a stretch runs along, with metres in each, and the
+    provinces (valid on `day`) it touches."""
+    rows = await session.execute(
+        text(
+            """
+            WITH stretch AS (
+              SELECT bordermark_stretch(measured_geom, :m1, :m2) AS g FROM borders WHERE id = :b
+            ), pieces AS (
+              SELECT (ST_DumpSegments(ST_Segmentize(g::geography, :piece)::geometry)).geom AS p
+              FROM stretch
+            ), assigned AS (
+              SELECT p, ST_Length(p::geography) AS len,
+                (SELECT u.code FROM admin_units u
+                 WHERE u.level = :level AND u.valid_from <= :day
+                   AND (u.valid_to IS NULL OR u.valid_to > :day)
+                   AND ST_DWithin(u.geom::geography, mid::geography, :reach)
+                 ORDER BY ST_Distance(u.geom::geography, mid::geography)
+                 LIMIT 1) AS code
+              FROM pieces, LATERAL (SELECT ST_LineInterpolatePoint(p, 0.5) AS mid) m
+            )
+            SELECT code, round(sum(len)::numeric, 1) FROM assigned
+            WHERE code IS NOT NULL GROUP BY code ORDER BY code
+            """
+        ).bindparams(),
+        {
+            "b": border_id,
+            "m1": start_m,
+            "m2": end_m,
+            "piece": DISTRICT_PIECE_M,
+            "level": "district",
+            "day": day,
+            "reach": DISTRICT_REACH_M,
+        },
+    )
+    districts = [{"code": r[0], "length_m": float(r[1])} for r in rows]
+    provinces = await session.execute(
+        text(
+            """
+            SELECT DISTINCT u.code FROM admin_units u, borders b
+            WHERE b.id = :b AND u.level = 'province' AND u.valid_from <= :day
+              AND (u.valid_to IS NULL OR u.valid_to > :day)
+              AND ST_DWithin(u.geom::geography,
+                             bordermark_stretch(b.measured_geom, :m1, :m2)::geography, :reach)
+            ORDER BY u.code
+            """
+        ),
+        {"b": border_id, "m1": start_m, "m2": end_m, "day": day, "reach": DISTRICT_REACH_M},
+    )
+    return districts, [r[0] for r in provinces]
+
+
+async def _require_kind(session: AsyncSession, kind: str) -> None:
+    known = (
+        (await session.execute(text("SELECT code FROM clearing_work_kinds ORDER BY code")))
+        .scalars()
+        .all()
+    )
+    if kind not in known:
+        raise InvalidInput(f"unknown kind {kind!r}; known: {', '.join(known)}", field="kind")
+
+
+async def _require_incidents(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    if not ids:
+        return
+    found = set(
+        (
+            await session.execute(
+                text("SELECT id FROM incidents WHERE id = ANY(:ids)"), {"ids": ids}
+            )
+        ).scalars()
+    )
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise InvalidInput(f"no incident {', '.join(missing)}", field="incident_ids")
+
+
+def _check_dates(
+    planned_start: date | None,
+    planned_end: date | None,
+    actual_start: date | None,
+    actual_end: date | None,
+) -> None:
+    if planned_start and planned_end and planned_end < planned_start:
+        raise InvalidInput("planned_end comes before planned_start", field="planned_end")
+    if actual_start and actual_end and actual_end < actual_start:
+        raise InvalidInput("actual_end comes before actual_start", field="actual_end")
+
+
+async def _require_stretch_scope(
+    session: AsyncSession, caller: Caller, stretch: ResolvedRange
+) -> None:
+    line = shape(stretch.geometry)
+    await require_area(
+        session, caller, wkb_hex=str(shapely.to_wkb(line, hex=True)), what=f"stretch {stretch.ref}"
+    )
+
+
+@dataclass(frozen=True)
+class CreatedWork:
+    id: uuid.UUID
+    created: bool
+    overlaps: list[dict[str, Any]]
+
+
+async def overlapping_open_works(
+    session: AsyncSession,
+    *,
+    work_id: uuid.UUID,
+    border_id: int,
+    kind: str,
+    start_m: float,
+    end_m: float,
+) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT json_build_object('id', id, 'range', range_ref, 'status', status,
+                     'overlap_m',
+                     round((least(end_m, :e) - greatest(start_m, :s))::numeric, 1))::text
+            FROM clearing_works
+            WHERE border_id = :b AND kind = :k AND id <> :id AND status = ANY(:open)
+              AND start_m < :e AND end_m > :s
+            ORDER BY start_m
+            """
+        ),
+        {
+            "b": border_id,
+            "k": kind,
+            "id": work_id,
+            "s": start_m,
+            "e": end_m,
+            "open": [s.value for s in OPEN_WORK_STATES],
+        },
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
+async def create_work(session: AsyncSession, *, caller: Caller, body: WorkCreate) -> CreatedWork:
+    """Officers record works on stretches in their province. An overlap with another open
+    work of the same kind is reported, not refused. Commits."""
+    require_role(caller, Role.officer)
+    await _require_kind(session, body.kind)
+    _check_dates(body.planned_start, body.planned_end, body.actual_start, body.actual_end)
+    stretch = await resolve_prefixed_range(session, body.range, field="range")
+    await _require_stretch_scope(session, caller, stretch)
+    await _require_incidents(session, body.incident_ids)
+    border_id = await border_id_of(session, stretch.border)
+    day = body.planned_start or body.actual_start or date.today()
+    districts, provinces = await _districts_along(
+        session,
+        border_id=border_id,
+        start_m=stretch.start.chainage_m,
+        end_m=stretch.end.chainage_m,
+        day=day,
+    )
+    work_id = body.id or uuid.uuid4()
+    inserted = (
+        await session.execute(
+            text(
+                """
+                INSERT INTO clearing_works (id, border_id, range_ref, start_m, end_m, length_m,
+                    geom, kind, approval_body, approval_ref, approval_year, party, planned_start,
+                    planned_end, actual_start, actual_end, status, notes, districts,
+                    province_codes)
+                SELECT :id, b.id, :ref, :s, :e, ST_Length(g.geom::geography), g.geom, :kind,
+                    :a_body, :a_ref, :a_year, :party, :ps, :pe, :as_, :ae, :status, :notes,
+                    CAST(:districts AS jsonb), CAST(:provinces AS jsonb)
+                FROM borders b,
+                  LATERAL (SELECT bordermark_stretch(b.measured_geom, :s, :e) AS geom) g
+                WHERE b.id = :b
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """
+            ),
+            {
+                "id": work_id,
+                "ref": f"{stretch.border}:{stretch.ref}",
+                "s": stretch.start.chainage_m,
+                "e": stretch.end.chainage_m,
+                "kind": body.kind,
+                "a_body": body.approval.body,
+                "a_ref": body.approval.ref,
+                "a_year": body.approval.year,
+                "party": body.party.value,
+                "ps": body.planned_start,
+                "pe": body.planned_end,
+                "as_": body.actual_start,
+                "ae": body.actual_end,
+                "status": body.status.value,
+                "notes": body.notes,
+                "districts": json.dumps(districts),
+                "provinces": json.dumps(provinces),
+                "b": border_id,
+            },
+        )
+    ).scalar_one_or_none()
+    if inserted is None:
+        existing = (
+            await session.execute(
+                text("SELECT range_ref, kind FROM clearing_works WHERE id = :id"), {"id": work_id}
+            )
+        ).one()
+        if (existing.range_ref, existing.kind) != (f"{stretch.border}:{stretch.ref}", body.kind):
+            raise Conflict(f"clearing work {work_id} exists for another stretch or kind")
+        return CreatedWork(work_id, False, [])
+    await _link_incidents(session, work_id, body.incident_ids)
+    if body.status is WorkStatus.completed:
+        await _complete_whole(session, work_id, body.actual_end or date.today())
+    overlaps = await overlapping_open_works(
+        session,
+        work_id=work_id,
+        border_id=border_id,
+        kind=body.kind,
+        start_m=stretch.start.chainage_m,
+        end_m=stretch.end.chainage_m,
+    )
+    record(
+        session,
+        caller=caller,
+        action="clearing_work.create",
+        entity_type="clearing_work",
+        entity_id=str(work_id),
+        detail={"range": stretch.ref, "kind": body.kind, "overlaps": len(overlaps)},
+    )
+    await session.commit()
+    return CreatedWork(work_id, True, overlaps)
+
+
+async def _link_incidents(session: AsyncSession, work_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+    for incident_id in ids:
+        await session.execute(
+            text(
+                "INSERT INTO clearing_work_incidents (work_id, incident_id) VALUES (:w, :i) "
+                "ON CONFLICT DO NOTHING"
+            ),
+            {"w": work_id, "i": incident_id},
+        )
+
+
+async def _complete_whole(session: AsyncSession, work_id: uuid.UUID, on: date) -> None:
+    """A work marked completed with no parts recorded was completed whole."""
+    await session.execute(
+        text(
+            """
+            INSERT INTO clearing_completions (work_id, border_id, start_m, end_m, completed_on,
+                                              note)
+            SELECT w.id, w.border_id, w.start_m, w.end_m, :on, 'whole stretch (status completed)'
+            FROM clearing_works w
+            WHERE w.id = :w
+              AND NOT EXISTS (SELECT 1 FROM clearing_completions c WHERE c.work_id = w.id)
+            """
+        ),
+        {"w": work_id, "on": on},
+    )
+
+
+async def _load(session: AsyncSession, work_id: uuid.UUID) -> Any:
+    row = (
+        await session.execute(
+            text(
+                "SELECT w.*, b.code AS border, encode(ST_AsBinary(w.geom), 'hex') AS wkb "
+                "FROM clearing_works w JOIN borders b ON b.id = w.border_id "
+                "WHERE w.id = :id FOR UPDATE OF w"
+            ),
+            {"id": work_id},
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no clearing work {work_id}")
+    return row
+
+
+_PATCHABLE = ("status", "planned_start", "planned_end", "actual_start", "actual_end", "notes")
+
+
+async def patch_work(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    work_id: uuid.UUID,
+    patch: WorkPatch,
+    if_match: int | None,
+) -> None:
+    require_role(caller, Role.officer)
+    current = await _load(session, work_id)
+    await require_area(session, caller, wkb_hex=current.wkb, what=f"clearing work {work_id}")
+    if if_match is None:
+        raise PreconditionRequired(f'send If-Match with the work\'s ETag (now "{current.version}")')
+    if if_match != current.version:
+        raise PreconditionFailed(
+            f"clearing work {work_id} is at version {current.version}, not {if_match}"
+        )
+    values: dict[str, Any] = {}
+    for name in _PATCHABLE:
+        if name in patch.model_fields_set:
+            new = getattr(patch, name)
+            if name == "status" and new is None:
+                raise InvalidInput("status cannot be cleared", field="status")
+            stored = new.value if hasattr(new, "value") else new
+            if stored != getattr(current, name):
+                values[name] = stored
+    if patch.approval is not None:
+        values.update(
+            approval_body=patch.approval.body,
+            approval_ref=patch.approval.ref,
+            approval_year=patch.approval.year,
+        )
+    merged = {
+        n: values.get(n, getattr(current, n))
+        for n in ("planned_start", "planned_end", "actual_start", "actual_end")
+    }
+    _check_dates(**merged)
+    if patch.incident_ids is not None:
+        await _require_incidents(session, patch.incident_ids)
+        await session.execute(
+            text("DELETE FROM clearing_work_incidents WHERE work_id = :w"), {"w": work_id}
+        )
+        await _link_incidents(session, work_id, patch.incident_ids)
+    if values:
+        assignments = ", ".join(f"{n} = :{n}" for n in values)  # names from a fixed list
+        await session.execute(
+            text(
+                f"UPDATE clearing_works SET {assignments}, version = version + 1, "
+                "updated_at = now() WHERE id = :id"
+            ),
+            {**values, "id": work_id},
+        )
+    elif patch.incident_ids is None:
+        return
+    else:
+        await session.execute(
+            text(
+                "UPDATE clearing_works SET version = version + 1, updated_at = now() WHERE id = :id"
+            ),
+            {"id": work_id},
+        )
+    if values.get("status") == WorkStatus.completed.value:
+        await _complete_whole(session, work_id, merged["actual_end"] or date.today())
+    record(
+        session,
+        caller=caller,
+        action="clearing_work.update",
+        entity_type="clearing_work",
+        entity_id=str(work_id),
+        detail={"fields": sorted(values)},
+    )
+    await session.commit()
+
+
+async def add_completion(
+    session: AsyncSession, *, caller: Caller, work_id: uuid.UUID, body: CompletionCreate
+) -> None:
+    """Record a completed part; it must lie within the work's stretch. Commits."""
+    require_role(caller, Role.officer)
+    current = await _load(session, work_id)
+    await require_area(session, caller, wkb_hex=current.wkb, what=f"clearing work {work_id}")
+    if current.status == WorkStatus.cancelled.value:
+        raise Conflict(f"clearing work {work_id} is cancelled")
+    part = await resolve_prefixed_range(
+        session, body.range, field="range", border_hint=current.border
+    )
+    if part.border != current.border:
+        raise InvalidInput(
+            f"the part lies on {part.border}, the work on {current.border}", field="range"
+        )
+    tolerance = 0.5
+    if (
+        part.start.chainage_m < current.start_m - tolerance
+        or part.end.chainage_m > current.end_m + tolerance
+    ):
+        raise InvalidInput(
+            f"{part.ref} runs outside the work's stretch {current.range_ref}", field="range"
+        )
+    await session.execute(
+        text(
+            "INSERT INTO clearing_completions (work_id, border_id, start_m, end_m, "
+            "completed_on, note) VALUES (:w, :b, :s, :e, :on, :note)"
+        ),
+        {
+            "w": work_id,
+            "b": current.border_id,
+            "s": max(part.start.chainage_m, current.start_m),
+            "e": min(part.end.chainage_m, current.end_m),
+            "on": body.completed_on,
+            "note": body.note,
+        },
+    )
+    await session.execute(
+        text(
+            "UPDATE clearing_works SET version = version + 1, updated_at = now(), "
+            "status = CASE WHEN status = 'planned' THEN 'in_progress' ELSE status END, "
+            "actual_start = coalesce(actual_start, :on) WHERE id = :id"
+        ),
+        {"id": work_id, "on": body.completed_on},
+    )
+    record(
+        session,
+        caller=caller,
+        action="clearing_work.completion",
+        entity_type="clearing_work",
+        entity_id=str(work_id),
+        detail={"range": part.ref, "completed_on": body.completed_on.isoformat()},
+    )
+    await session.commit()

@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import Tokens, bearer
+from tests.incidents.helpers import GEOD, feature
+
+
+def work(range_: str, kind: str = "re_clearing", **fields: object) -> dict[str, object]:
+    return {"range": range_, "kind": kind, **fields}
+
+
+async def _create(client, tokens: Tokens, body: dict[str, object], who: str = "officer"):  # type: ignore[no-untyped-def]
+    r = await client.post("/api/v1/clearing-works", json=body, headers=bearer(tokens.of(who)))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize("range_", ["VN-CN:1042-1053/1", "VN-CN:1248+470-1253", "VN-CN:1173-1183"])
+async def test_stretch_length_matches_an_independent_geodesic_length(
+    client, tokens: Tokens, range_: str
+) -> None:
+    created = await _create(client, tokens, work(range_, planned_start="2020-03-01"))
+    lons, lats = zip(*created["geometry"]["coordinates"], strict=True)
+    props = created["properties"]
+    assert props["length_m"] == pytest.approx(GEOD.line_length(lons, lats), rel=0.005)
+    assert sum(d["length_m"] for d in props["districts"]) == pytest.approx(
+        props["length_m"], rel=0.01
+    )
+    assert props["provinces"] == ["lang-son"]
+    assert created["overlaps"] == []
+
+
+async def test_stretch_across_two_districts(client, tokens: Tokens) -> None:
+    # Văn Lãng ends and Cao Lộc begins around marker 1099 (demo districts).
+    created = await _create(client, tokens, work("VN-CN:1090-1110", planned_start="2021-01-10"))
+    districts = {d["code"]: d["length_m"] for d in created["properties"]["districts"]}
+    assert set(districts) == {"van-lang", "cao-loc"}
+    assert all(v > 500 for v in districts.values())
+
+
+async def test_overlap_with_open_work_of_the_same_kind_is_reported(client, tokens: Tokens) -> None:
+    first = await _create(client, tokens, work("VN-CN:1173-1183"))
+    second = await _create(client, tokens, work("VN-CN:1180-1190"))
+    assert [o["id"] for o in second["overlaps"]] == [first["id"]]
+    assert second["overlaps"][0]["overlap_m"] > 0
+    other_kind = await _create(client, tokens, work("VN-CN:1180-1190", kind="embankment"))
+    assert other_kind["overlaps"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (work("VN-CN:1053/1-1042"), "runs backwards"),
+        (work("VN-CN:1378-1378+9000"), "past the end"),
+        (work("VN-CN:1042-1053/7"), "no marker 1053/7"),
+        (work("1042-1053"), "names its border"),
+        (work("VN-CN:1042"), "not a range"),
+        (work("VN-CN:1042-1043", kind="mowing"), "unknown kind"),
+        (work("VN-CN:1042-1043", planned_start="2020-05-01", planned_end="2020-04-01"), "before"),
+        (work("VN-CN:1042-1043", incident_ids=[str(uuid.uuid4())]), "no incident"),
+    ],
+)
+async def test_bad_works_are_422_and_store_nothing(
+    client, db, tokens: Tokens, body: dict[str, object], words: str
+) -> None:
+    before = (await db.execute(text("SELECT count(*) FROM clearing_works"))).scalar_one()
+    r = await client.post("/api/v1/clearing-works", json=body, headers=bearer(tokens.officer))
+    assert r.status_code == 422, r.text
+    assert words in r.json()["detail"]
+    assert (await db.execute(text("SELECT count(*) FROM clearing_works"))).scalar_one() == before
+
+
+async def test_scope(client, tokens: Tokens) -> None:
+    for who, status in [
+        ("officer_other", 403),
+        ("reporter", 403),
+        ("analyst", 403),
+        ("admin", 201),
+    ]:
+        r = await client.post(
+            "/api/v1/clearing-works", json=work("VN-CN:1042-1043"), headers=bearer(tokens.of(who))
+        )
+        assert r.status_code == status, (who, r.text)
+    cao_bang = await client.post(
+        "/api/v1/clearing-works",
+        json=work("VN-CN:556/1-556/2", kind="embankment"),
+        headers=bearer(tokens.officer_other),
+    )
+    assert cao_bang.status_code == 201
+
+
+async def test_progress_from_completed_parts(client, tokens: Tokens) -> None:
+    created = await _create(client, tokens, work("VN-CN:1248+470-1253", planned_start="2020-03-01"))
+    work_id = created["id"]
+    length = created["properties"]["length_m"]
+    url = f"/api/v1/clearing-works/{work_id}/completions"
+    first = await client.post(
+        url,
+        json={"range": "1248+470-1249", "completed_on": "2020-04-01"},
+        headers=bearer(tokens.officer),
+    )
+    assert first.status_code == 201, first.text
+    part1 = first.json()["properties"]
+    assert part1["status"] == "in_progress" and part1["actual_start"] == "2020-04-01"
+    # An overlapping second part counts its new metres only.
+    second = await client.post(
+        url,
+        json={"range": "1248+480-1250", "completed_on": "2020-05-01"},
+        headers=bearer(tokens.officer),
+    )
+    props = second.json()["properties"]
+    c1089 = await client.get(
+        "/api/v1/chainage", params={"ref": "VN-CN:1248+470-1250"}, headers=bearer(tokens.admin)
+    )
+    assert props["completed_m"] == pytest.approx(c1089.json()["properties"]["length_m"], abs=1)
+    assert props["progress"] == pytest.approx(props["completed_m"] / length, abs=1e-3)
+    outside = await client.post(
+        url,
+        json={"range": "1240-1249", "completed_on": "2020-05-01"},
+        headers=bearer(tokens.officer),
+    )
+    assert outside.status_code == 422 and "outside" in outside.json()["detail"]
+
+
+async def test_marking_completed_completes_the_rest_whole(client, tokens: Tokens) -> None:
+    created = await _create(client, tokens, work("VN-CN:1042-1043", actual_start="2020-04-01"))
+    etag = (
+        await client.get(f"/api/v1/clearing-works/{created['id']}", headers=bearer(tokens.officer))
+    ).headers["etag"]
+    no_etag = await client.patch(
+        f"/api/v1/clearing-works/{created['id']}",
+        json={"status": "completed"},
+        headers=bearer(tokens.officer),
+    )
+    assert no_etag.status_code == 428
+    r = await client.patch(
+        f"/api/v1/clearing-works/{created['id']}",
+        json={"status": "completed", "actual_end": "2020-06-30"},
+        headers={**bearer(tokens.officer), "If-Match": etag},
+    )
+    assert r.status_code == 200, r.text
+    props = r.json()["properties"]
+    assert props["progress"] == pytest.approx(1.0, abs=1e-4)
+    assert props["completions"][0]["completed_on"] == "2020-06-30"
+    stale = await client.patch(
+        f"/api/v1/clearing-works/{created['id']}",
+        json={"notes": "x"},
+        headers={**bearer(tokens.officer), "If-Match": etag},
+    )
+    assert stale.status_code == 412
+
+
+async def test_linked_incidents(client, tokens: Tokens) -> None:
+    incident = await client.post(
+        "/api/v1/incidents",
+        json=feature(location="VN-CN:1042+100", category="fence"),
+        headers=bearer(tokens.officer),
+    )
+    created = await _create(
+        client, tokens, work("VN-CN:1042-1043", incident_ids=[incident.json()["id"]])
+    )
+    assert created["properties"]["incident_ids"] == [incident.json()["id"]]
+
+
+async def test_list_filters(client, tokens: Tokens) -> None:
+    a = await _create(
+        client,
+        tokens,
+        work("VN-CN:1042-1043", kind="maintenance_clearing", planned_start="2019-05-01"),
+    )
+    b = await _create(
+        client,
+        tokens,
+        work("VN-CN:1044-1045", kind="maintenance_clearing", planned_start="2020-05-01"),
+    )
+    r = await client.get(
+        "/api/v1/clearing-works",
+        params={"kind": "maintenance_clearing", "year": 2020},
+        headers=bearer(tokens.analyst),
+    )
+    ids = [f["id"] for f in r.json()["features"]]
+    assert b["id"] in ids and a["id"] not in ids
+    by_province = await client.get(
+        "/api/v1/clearing-works",
+        params={"province": "cao-bang", "kind": "maintenance_clearing"},
+        headers=bearer(tokens.analyst),
+    )
+    assert a["id"] not in [f["id"] for f in by_province.json()["features"]]
+
+
+async def test_clearing_status_counts_partial_coverage_by_length(client, tokens: Tokens) -> None:
+    today = date(2026, 11, 23)
+    seg = await client.get(
+        "/api/v1/segments",
+        params={"border": "VN-CN", "from": "1200", "to": "1201"},
+        headers=bearer(tokens.admin),
+    )
+    segment = seg.json()["features"][0]["properties"]
+    assert segment["ref"] == "1200-1201"
+    created = await _create(
+        client, tokens, work("VN-CN:1200-1201", kind="re_clearing", planned_start="2025-01-01")
+    )
+    # Clear the first 30 % of the segment recently, and the rest long ago.
+    split = round(segment["length_m"] * 0.3)
+    url = f"/api/v1/clearing-works/{created['id']}/completions"
+    recent = (today - timedelta(days=100)).isoformat()
+    await client.post(
+        url,
+        json={"range": f"1200-1200+{split}", "completed_on": recent},
+        headers=bearer(tokens.officer),
+    )
+    await client.post(
+        url,
+        json={"range": f"1200+{split}-1201", "completed_on": "2019-01-01"},
+        headers=bearer(tokens.officer),
+    )
+
+    async def status_of(**params: object) -> dict[str, object]:
+        r = await client.get(
+            "/api/v1/segments/clearing-status",
+            params={"border": "VN-CN", "on": today.isoformat(), **params},
+            headers=bearer(tokens.analyst),
+        )
+        assert r.status_code == 200, r.text
+        return next(
+            f["properties"] for f in r.json()["features"] if f["properties"]["ref"] == "1200-1201"
+        )
+
+    within_year = await status_of(older_than_days=365)
+    assert within_year["last_cleared_on"] == recent
+    assert within_year["days_since_cleared"] == 100
+    assert within_year["cleared_share"] == pytest.approx(0.3, abs=0.01)
+    assert within_year["cleared_within_period"] is False  # 30 % < the 50 % default
+    assert (await status_of(older_than_days=365, min_share=0.25))["cleared_within_period"] is True
+    eight_years = await status_of(older_than_days=8 * 365)
+    assert eight_years["cleared_share"] == pytest.approx(1.0, abs=0.01)
+    stale = await client.get(
+        "/api/v1/segments/clearing-status",
+        params={"border": "VN-CN", "on": today.isoformat(), "stale_only": "true"},
+        headers=bearer(tokens.analyst),
+    )
+    refs = [f["properties"]["ref"] for f in stale.json()["features"]]
+    assert "1200-1201" in refs and "1201-1202" in refs
+    # Embankments are works, not clearing: they do not count.
+    other = await client.get(
+        "/api/v1/segments/clearing-status",
+        params={"border": "VN-CN"},
+        headers=bearer(tokens.analyst),
+    )
+    assert other.status_code == 200
