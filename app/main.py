@@ -20,6 +20,7 @@ from app.errors import install_error_handlers, problem_response
 from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
+from app.reports.router import router as reports_router
 from app.segments.router import router as segments_router
 
 DB_RETRY_AFTER_S = 5
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         segments_router,
         chainage_router,
         incidents_router,
+        reports_router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,1 @@
+"""Per-district summaries for analysts: JSON, CSV (Excel-ready) and XLSX."""

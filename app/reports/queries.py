@@ -1,0 +1,208 @@
+"""The numbers of the per-district summary, one SQL aggregate per table.
+
+A row's unit is the district valid on the event's day, or, for events after the district
+level ended (1 Jul 2025), the province. Periods are Vietnam calendar days, inclusive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.incidents.context import LOCAL_TIME_ZONE
+
+# A marker belongs to the district whose polygon it stands on, or touches within this.
+MARKER_UNIT_REACH_M = 1_000.0
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    start: date
+    end: date  # inclusive
+    border: str | None
+    province: str | None
+    by_month: bool
+
+
+def _bounds(q: ReportQuery) -> dict[str, Any]:
+    return {
+        "start": q.start,
+        "end": q.end,
+        "border": q.border.upper() if q.border else None,
+        "province": q.province,
+    }
+
+
+# Incidents in scope, with their reporting unit; the period's instants in local time.
+_INCIDENTS = f"""
+WITH period AS (
+  SELECT (CAST(:start AS date)::timestamp AT TIME ZONE '{LOCAL_TIME_ZONE}') AS s,
+         ((CAST(:end AS date) + 1)::timestamp AT TIME ZONE '{LOCAL_TIME_ZONE}') AS e
+), inc AS (
+  SELECT i.*, coalesce(i.district_code, i.province_code, 'unassigned') AS unit,
+         to_char(i.occurred_at AT TIME ZONE '{LOCAL_TIME_ZONE}', 'YYYY-MM') AS month,
+         to_char(i.resolved_at AT TIME ZONE '{LOCAL_TIME_ZONE}', 'YYYY-MM') AS resolved_month
+  FROM incidents i JOIN borders b ON b.id = i.border_id
+  WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
+    AND (CAST(:province AS text) IS NULL OR i.province_code = :province)
+)
+"""
+
+
+async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    result = await session.execute(text(sql), params)
+    return [dict(r._mapping) for r in result]
+
+
+async def opened_by(
+    session: AsyncSession, q: ReportQuery, column: str | None
+) -> list[dict[str, Any]]:
+    """Incidents that occurred in the period, per unit (and month), optionally per a column:
+    `category`, `status` (current) or `zone`."""
+    month = ", inc.month" if q.by_month else ""
+    source = "inc"
+    extra = ""
+    if column == "zone":
+        source = "inc, unnest(inc.zones) AS z(zone)"
+        extra = ", z.zone"
+    elif column in ("category", "status"):
+        extra = f", inc.{column}"
+    sql = f"""{_INCIDENTS}
+    SELECT inc.unit{month}{extra}, count(*)::int AS count
+    FROM {source}, period
+    WHERE inc.occurred_at >= period.s AND inc.occurred_at < period.e
+    GROUP BY inc.unit{month}{extra} ORDER BY inc.unit{month}{extra}
+    """
+    return await _rows(session, sql, _bounds(q))
+
+
+async def resolved(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
+    """Resolved in the period, with median and 90th percentile days from event to resolution."""
+    month = ", inc.resolved_month AS month" if q.by_month else ""
+    group = ", inc.resolved_month" if q.by_month else ""
+    sql = f"""{_INCIDENTS}
+    SELECT inc.unit{month}, count(*)::int AS resolved,
+      round(percentile_cont(0.5) WITHIN GROUP (ORDER BY
+        extract(epoch FROM inc.resolved_at - inc.occurred_at) / 86400)::numeric, 1)
+        AS median_days_to_resolve,
+      round(percentile_cont(0.9) WITHIN GROUP (ORDER BY
+        extract(epoch FROM inc.resolved_at - inc.occurred_at) / 86400)::numeric, 1)
+        AS p90_days_to_resolve
+    FROM inc, period
+    WHERE inc.status = 'resolved' AND inc.resolved_at >= period.s AND inc.resolved_at < period.e
+    GROUP BY inc.unit{group}
+    """
+    return await _rows(session, sql, _bounds(q))
+
+
+async def open_at_end(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
+    """Open at the end of the period (or of each month). An incident counts as open from its
+    event until it was resolved, or until its last change if it was dismissed (the
+    dismissal is its last change)."""
+    if q.by_month:
+        ends = f"""
+        SELECT to_char(m, 'YYYY-MM') AS month,
+               least((m + interval '1 month')::date, CAST(:end AS date) + 1)::timestamp
+                 AT TIME ZONE '{LOCAL_TIME_ZONE}' AS at
+        FROM generate_series(date_trunc('month', CAST(:start AS date)),
+                             CAST(:end AS date), interval '1 month') m
+        """
+        select, group = "inc.unit, ends.month", "inc.unit, ends.month"
+    else:
+        ends = "SELECT e AS at FROM period"
+        select, group = "inc.unit", "inc.unit"
+    sql = f"""{_INCIDENTS}, ends AS ({ends})
+    SELECT {select}, count(*)::int AS open_at_end
+    FROM inc, ends
+    WHERE inc.occurred_at < ends.at
+      AND NOT (inc.status = 'resolved' AND inc.resolved_at < ends.at)
+      AND NOT (inc.status = 'dismissed' AND inc.updated_at < ends.at)
+    GROUP BY {group}
+    """
+    return await _rows(session, sql, _bounds(q))
+
+
+async def clearing_by_kind(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
+    """Kilometres of works planned to start in the period, and of completed parts dated in
+    it, per unit and kind. A work's metres go to its districts by their share of its
+    stretch; a work with no district (after the reform) goes to its province."""
+    sql = """
+    WITH works AS (
+      SELECT w.*, b.code AS border FROM clearing_works w JOIN borders b ON b.id = w.border_id
+      WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
+        AND (CAST(:province AS text) IS NULL OR w.province_codes ? :province)
+        AND w.status <> 'cancelled'
+    ), shares AS (
+      SELECT w.id, d->>'code' AS unit, (d->>'length_m')::float8 / nullif(w.length_m, 0) AS share
+      FROM works w, jsonb_array_elements(w.districts) d
+      UNION ALL
+      SELECT w.id, coalesce(w.province_codes->>0, 'unassigned'), 1.0
+      FROM works w WHERE jsonb_array_length(w.districts) = 0
+    ), planned AS (
+      SELECT s.unit, w.kind, sum(w.length_m * s.share) / 1000 AS km
+      FROM works w JOIN shares s ON s.id = w.id
+      WHERE coalesce(w.planned_start, w.actual_start) BETWEEN :start AND :end
+      GROUP BY s.unit, w.kind
+    ), completed AS (
+      SELECT s.unit, w.kind, sum((c.end_m - c.start_m) * s.share) / 1000 AS km
+      FROM clearing_completions c JOIN works w ON w.id = c.work_id JOIN shares s ON s.id = w.id
+      WHERE c.completed_on BETWEEN :start AND :end
+      GROUP BY s.unit, w.kind
+    )
+    SELECT coalesce(p.unit, c.unit) AS unit, coalesce(p.kind, c.kind) AS kind,
+           round(coalesce(p.km, 0)::numeric, 3) AS planned_km,
+           round(coalesce(c.km, 0)::numeric, 3) AS completed_km
+    FROM planned p FULL JOIN completed c ON c.unit = p.unit AND c.kind = p.kind
+    ORDER BY 1, 2
+    """
+    return await _rows(session, sql, _bounds(q))
+
+
+async def markers_by_condition(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
+    """Markers by their present condition, in the district (valid on the period's last day)
+    they stand in, else their province."""
+    sql = """
+    SELECT coalesce(
+             (SELECT u.code FROM admin_units u
+              WHERE u.level = 'district' AND u.valid_from <= :end
+                AND (u.valid_to IS NULL OR u.valid_to > :end)
+                AND ST_DWithin(u.geom::geography, m.geom::geography, :reach)
+              ORDER BY ST_Distance(u.geom::geography, m.geom::geography) LIMIT 1),
+             m.province_code, 'unassigned') AS unit,
+           m.condition, count(*)::int AS count
+    FROM markers m JOIN borders b ON b.id = m.border_id
+    WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
+      AND (CAST(:province AS text) IS NULL OR m.province_code = :province)
+    GROUP BY 1, 2 ORDER BY 1, 2
+    """
+    return await _rows(session, sql, {**_bounds(q), "reach": MARKER_UNIT_REACH_M})
+
+
+async def units(session: AsyncSession, q: ReportQuery, seen: set[str]) -> list[dict[str, Any]]:
+    """The reporting units: the districts valid in the period (along the border, in the
+    province), and any other unit the numbers name (provinces after the reform)."""
+    sql = """
+    SELECT DISTINCT ON (u.code) u.code AS unit, u.level, u.name_vi AS name,
+           coalesce(u.parent_code, u.code) AS province
+    FROM admin_units u
+    WHERE ((u.level = 'district' AND u.valid_from <= :end
+            AND (u.valid_to IS NULL OR u.valid_to > :start)
+            AND (CAST(:province AS text) IS NULL OR u.parent_code = :province)
+            AND (CAST(:border AS text) IS NULL OR EXISTS (
+                 SELECT 1 FROM border_parts bp JOIN borders b ON b.id = bp.border_id
+                 WHERE b.code = :border
+                   AND ST_DWithin(bp.geom::geography, u.geom::geography, 1000))))
+           OR u.code = ANY(:seen))
+    ORDER BY u.code, u.valid_from DESC
+    """
+    rows = await _rows(session, sql, {**_bounds(q), "seen": sorted(seen)})
+    known = {r["unit"] for r in rows}
+    rows += [
+        {"unit": code, "level": None, "name": code, "province": None}
+        for code in sorted(seen - known)
+    ]
+    return sorted(rows, key=lambda r: (str(r["province"]), str(r["unit"])))

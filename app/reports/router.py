@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from app.auth.dependencies import CallerDep
+from app.db import SessionDep
+from app.errors import InvalidInput
+from app.reports.formats import table_csv, tables_xlsx
+from app.reports.queries import ReportQuery
+from app.reports.service import district_report
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/districts", summary="Per-district summary for a period (JSON, CSV, XLSX)")
+async def districts_report(
+    session: SessionDep,
+    caller: CallerDep,
+    from_: Annotated[date, Query(alias="from", description="First day (Vietnam time)")],
+    to: Annotated[date, Query(description="Last day, inclusive")],
+    border: Annotated[str | None, Query(max_length=5)] = None,
+    province: Annotated[str | None, Query(max_length=40)] = None,
+    group: Literal["district", "month"] = "district",
+    format: Literal["json", "csv", "xlsx"] = "json",
+    table: Annotated[str, Query(description="The table a CSV holds")] = "summary",
+) -> Response:
+    q = ReportQuery(
+        start=from_, end=to, border=border, province=province, by_month=group == "month"
+    )
+    units, tables = await district_report(session, q)
+    stem = f"bordermark-districts-{from_.isoformat()}-{to.isoformat()}"
+    if format == "csv":
+        chosen = next((t for t in tables if t.name == table), None)
+        if chosen is None:
+            names = ", ".join(t.name for t in tables)
+            raise InvalidInput(f"unknown table {table!r}; tables: {names}", field="table")
+        return Response(
+            table_csv(chosen),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{stem}-{table}.csv"'},
+        )
+    if format == "xlsx":
+        return Response(
+            tables_xlsx(tables, title=stem),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
+        )
+    body = {
+        "period": {"from": from_.isoformat(), "to": to.isoformat()},
+        "filters": {"border": border, "province": province},
+        "group": group,
+        "units": units,
+        "tables": {t.name: t.rows for t in tables},
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False, default=str), media_type="application/json"
+    )

@@ -1,0 +1,146 @@
+"""Assemble the per-district summary from its tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InvalidInput
+from app.reports import queries
+from app.reports.queries import ReportQuery
+
+MAX_PERIOD_DAYS = 366 * 20
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def _months(start: date, end: date) -> list[str]:
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+async def district_report(
+    session: AsyncSession, q: ReportQuery
+) -> tuple[list[dict[str, Any]], list[Table]]:
+    if q.end < q.start:
+        raise InvalidInput("to comes before from", field="to")
+    if (q.end - q.start).days > MAX_PERIOD_DAYS:
+        raise InvalidInput("a report covers at most 20 years", field="to")
+    key_cols = ["unit", "month"] if q.by_month else ["unit"]
+    by_category = await queries.opened_by(session, q, "category")
+    by_status = await queries.opened_by(session, q, "status")
+    by_zone = await queries.opened_by(session, q, "zone")
+    opened = await queries.opened_by(session, q, None)
+    resolved = await queries.resolved(session, q)
+    open_end = await queries.open_at_end(session, q)
+    clearing = await queries.clearing_by_kind(session, q)
+    markers = await queries.markers_by_condition(session, q)
+
+    seen = {r["unit"] for t in (opened, resolved, open_end, clearing, markers) for r in t}
+    unit_rows = await queries.units(session, q, seen)
+    names = {u["unit"]: u for u in unit_rows}
+
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(row.get(c) for c in key_cols)
+
+    summary: dict[tuple[Any, ...], dict[str, Any]] = {}
+    months = _months(q.start, q.end) if q.by_month else [None]
+    for unit in names:
+        for month in months:
+            k = (unit, month) if q.by_month else (unit,)
+            summary[k] = {
+                "unit": unit,
+                **({"month": month} if q.by_month else {}),
+                "unit_name": names[unit]["name"],
+                "level": names[unit]["level"],
+                "province": names[unit]["province"],
+                "opened": 0,
+                "resolved": 0,
+                "open_at_end": 0,
+                "median_days_to_resolve": None,
+                "p90_days_to_resolve": None,
+            }
+    for rows, fields in (
+        (opened, {"count": "opened"}),
+        (
+            resolved,
+            {
+                "resolved": "resolved",
+                "median_days_to_resolve": "median_days_to_resolve",
+                "p90_days_to_resolve": "p90_days_to_resolve",
+            },
+        ),
+        (open_end, {"open_at_end": "open_at_end"}),
+    ):
+        for row in rows:
+            target = summary.get(key(row))
+            if target is None:  # a month outside the period (resolved-month keys) or unit gone
+                continue
+            for source, dest in fields.items():
+                value = row[source]
+                target[dest] = (
+                    float(value)
+                    if hasattr(value, "as_integer_ratio") and not isinstance(value, int)
+                    else value
+                )
+
+    def named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**r, "unit_name": names.get(r["unit"], {}).get("name", r["unit"])} for r in rows]
+
+    month_col = ["month"] if q.by_month else []
+    tables = [
+        Table(
+            "summary",
+            [
+                "unit",
+                *month_col,
+                "unit_name",
+                "level",
+                "province",
+                "opened",
+                "resolved",
+                "open_at_end",
+                "median_days_to_resolve",
+                "p90_days_to_resolve",
+            ],
+            list(summary.values()),
+        ),
+        Table(
+            "incidents_by_category",
+            ["unit", *month_col, "unit_name", "category", "count"],
+            named(by_category),
+        ),
+        Table(
+            "incidents_by_status",
+            ["unit", *month_col, "unit_name", "status", "count"],
+            named(by_status),
+        ),
+        Table(
+            "incidents_by_zone", ["unit", *month_col, "unit_name", "zone", "count"], named(by_zone)
+        ),
+        Table(
+            "clearing_by_kind",
+            ["unit", "unit_name", "kind", "planned_km", "completed_km"],
+            [
+                {
+                    **r,
+                    "planned_km": float(r["planned_km"]),
+                    "completed_km": float(r["completed_km"]),
+                }
+                for r in named(clearing)
+            ],
+        ),
+        Table("markers_by_condition", ["unit", "unit_name", "condition", "count"], named(markers)),
+    ]
+    return unit_rows, tables
