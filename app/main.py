@@ -17,6 +17,7 @@ from app.clearing.router import router as clearing_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers, problem_response
+from app.exports.router import router as exports_router
 from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chainage_router,
         incidents_router,
         reports_router,
+        exports_router,
     ):
         app.include_router(router)
     return app

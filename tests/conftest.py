@@ -19,7 +19,13 @@ import httpx
 import pytest
 from alembic import command
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.auth.models import Role
 from app.auth.tokens import create_token
@@ -161,11 +167,14 @@ def settings(database: tuple[str, Tokens], tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def client(
-    settings: Settings, engine: AsyncEngine, db: AsyncSession
+    settings: Settings, engine: AsyncEngine, connection: AsyncConnection, db: AsyncSession
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    # Sessions the app opens itself (streamed exports) join the test's transaction too.
+    app.state.sessionmaker = async_sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
     async def test_session() -> AsyncIterator[AsyncSession]:
         yield db

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.auth.caller import Caller
@@ -145,11 +145,8 @@ async def _near(session: Any, near: str, border: str | None) -> tuple[float, flo
     return float(point.x), float(point.y)
 
 
-@router.get("/incidents", summary="Incidents as GeoJSON with combinable filters, newest first")
-async def list_incidents(
-    request: Request,
+async def incident_filters(
     session: SessionDep,
-    caller: CallerDep,
     border: Annotated[str | None, Query(max_length=5)] = None,
     province: Annotated[str | None, Query(max_length=40)] = None,
     district: Annotated[str | None, Query(max_length=40)] = None,
@@ -170,11 +167,8 @@ async def list_incidents(
         str | None, Query(max_length=200, description="Text, with or without diacritics")
     ] = None,
     tag: Annotated[list[str] | None, Query()] = None,
-    limit: LimitParam = None,
-    cursor: CursorParam = None,
-) -> Response:
-    settings = _settings(request)
-    size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
+) -> queries.IncidentFilter:
+    """The incident filters, shared by the list and the exports."""
     filters = queries.IncidentFilter(
         border=border,
         province=province,
@@ -202,6 +196,23 @@ async def list_incidents(
         )
         filters.range_wkb = place.wkb_hex
         filters.within_m = within_m or 500.0
+    return filters
+
+
+IncidentFilterDep = Annotated[queries.IncidentFilter, Depends(incident_filters)]
+
+
+@router.get("/incidents", summary="Incidents as GeoJSON with combinable filters, newest first")
+async def list_incidents(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    filters: IncidentFilterDep,
+    limit: LimitParam = None,
+    cursor: CursorParam = None,
+) -> Response:
+    settings = _settings(request)
+    size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     key_types: tuple[type, ...] = (float, str) if filters.near else (str, str)
     after = decode_cursor(cursor, types=key_types) if cursor else None
     if after is not None:

@@ -1,0 +1,162 @@
+"""Writers that keep memory flat however many rows: rows come from a server-side cursor in
+batches; GeoJSON and CSV are streamed as they come, GeoPackage and KML are appended to a
+temporary file by GDAL one batch at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import os
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pyogrio.raw import write as ogr_write
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+BATCH = 2_000
+UTF8_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Driver:
+    name: str  # GDAL driver
+    suffix: str
+    media_type: str
+
+
+OGR_DRIVERS = {
+    "gpkg": Driver("GPKG", "gpkg", "application/geopackage+sqlite3"),
+    "kml": Driver("LIBKML", "kml", "application/vnd.google-earth.kml+xml"),
+}
+
+
+async def _batches(
+    sessionmaker: async_sessionmaker[AsyncSession], sql: str, params: dict[str, Any]
+) -> AsyncIterator[Sequence[Any]]:
+    # Its own session: the response outlives the request's dependencies.
+    async with sessionmaker() as session:
+        result = await session.stream(text(sql), params)
+        async for partition in result.partitions(BATCH):
+            yield partition
+
+
+async def geojson_stream(
+    sessionmaker: async_sessionmaker[AsyncSession], feature_sql: str, params: dict[str, Any]
+) -> AsyncIterator[bytes]:
+    """`feature_sql` selects one column: each row's GeoJSON Feature as text."""
+    yield b'{"type":"FeatureCollection","features":['
+    first = True
+    async for rows in _batches(sessionmaker, feature_sql, params):
+        chunk = ",".join(r[0] for r in rows)
+        yield (chunk if first else "," + chunk).encode("utf-8")
+        first = False
+    yield b"]}"
+
+
+async def csv_stream(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    attrs_sql: str,
+    params: dict[str, Any],
+    columns: list[str],
+) -> AsyncIterator[bytes]:
+    """CSV with a byte-order mark (Excel reads the Vietnamese text right), one row per
+    feature, its attributes then `lon`, `lat` (a point on it) and `wkt`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    out.write(UTF8_BOM)
+    writer.writerow([*columns, "lon", "lat", "wkt"])
+    yield out.getvalue().encode("utf-8")
+    async for rows in _batches(sessionmaker, attrs_sql, params):
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        for row in rows:
+            values = row._mapping
+            writer.writerow(
+                [_text(values[c]) for c in columns] + [values["lon"], values["lat"], values["wkt"]]
+            )
+        yield out.getvalue().encode("utf-8")
+
+
+def _text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _column(values: list[Any]) -> np.ndarray:
+    converted = [None if v is None else _text(v) for v in values]
+    if all(isinstance(v, bool) or v is None for v in converted) and any(
+        v is not None for v in converted
+    ):
+        return np.array([None if v is None else int(v) for v in converted], dtype=object)
+    numeric = (
+        isinstance(v, int | float) and not isinstance(v, bool) for v in converted if v is not None
+    )
+    if all(numeric):
+        return np.array([np.nan if v is None else float(v) for v in converted], dtype=np.float64)
+    return np.array([None if v is None else str(v) for v in converted], dtype=object)
+
+
+async def ogr_file(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    attrs_sql: str,
+    params: dict[str, Any],
+    columns: list[str],
+    *,
+    layer: str,
+    driver: Driver,
+    directory: str | None = None,
+) -> str:
+    """Write the rows to a new GeoPackage or KML file through GDAL; returns its path."""
+    fd, path = tempfile.mkstemp(suffix=f".{driver.suffix}", dir=directory)
+    os.close(fd)
+    os.unlink(path)  # GDAL creates it
+    written = 0
+    try:
+        async for rows in _batches(sessionmaker, attrs_sql, params):
+            mappings = [r._mapping for r in rows]
+            geometry = np.array([bytes(m["wkb"]) for m in mappings], dtype=object)
+            field_data = [_column([m[c] for m in mappings]) for c in columns]
+            await asyncio.to_thread(
+                ogr_write,
+                path,
+                geometry,
+                field_data,
+                columns,
+                layer=layer,
+                driver=driver.name,
+                geometry_type="Unknown",
+                crs="EPSG:4326",
+                encoding="UTF-8",
+                append=written > 0,
+            )
+            written += len(rows)
+        if written == 0:  # an empty layer is still a valid file
+            await asyncio.to_thread(
+                ogr_write,
+                path,
+                np.array([], dtype=object),
+                [np.array([], dtype=object) for _ in columns],
+                columns,
+                layer=layer,
+                driver=driver.name,
+                geometry_type="Unknown",
+                crs="EPSG:4326",
+                encoding="UTF-8",
+            )
+    except BaseException:
+        # A half-written file is never served; GDAL may not have created it yet.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise
+    return path

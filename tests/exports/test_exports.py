@@ -1,0 +1,150 @@
+"""Exports read back with real readers: json, csv, and GDAL (pyogrio) for GPKG and KML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
+
+import pyogrio
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import Tokens, bearer
+from tests.incidents.helpers import feature, new_tag, off_line, point
+
+
+@pytest.fixture
+async def tagged(client, tokens: Tokens) -> tuple[str, set[str]]:  # type: ignore[no-untyped-def]
+    tag = new_tag()
+    ids = set()
+    here = await off_line(client, tokens.admin, "1089+300", 20, "VN")
+    bodies = [
+        feature(
+            geometry=point(*here),
+            tags=[tag],
+            title="Camera giám sát ở Đồng Đăng",
+            category="surveillance_equipment",
+        ),
+        feature(location="VN-CN:1089+100-1089+400", tags=[tag], title="Hàng rào dọc biên"),
+        feature(
+            location="VN-CN:1090", tags=[tag], title="Mốc 1090 bị nghiêng", category="marker_damage"
+        ),
+    ]
+    for body in bodies:
+        r = await client.post("/api/v1/incidents", json=body, headers=bearer(tokens.admin))
+        assert r.status_code == 201
+        ids.add(r.json()["id"])
+    return tag, ids
+
+
+async def _get(client, tokens: Tokens, path: str, **params: str):  # type: ignore[no-untyped-def]
+    r = await client.get(path, params=params, headers=bearer(tokens.analyst))
+    assert r.status_code == 200, r.text
+    return r
+
+
+async def test_geojson_export_with_list_filters(client, tokens: Tokens, tagged) -> None:  # type: ignore[no-untyped-def]
+    tag, ids = tagged
+    r = await _get(client, tokens, "/api/v1/exports/incidents", tag=tag)
+    assert r.headers["content-type"] == "application/geo+json"
+    assert "attachment" in r.headers["content-disposition"]
+    body = json.loads(r.content)
+    assert body["type"] == "FeatureCollection"
+    assert {f["id"] for f in body["features"]} == ids
+    filtered = json.loads(
+        (
+            await _get(
+                client, tokens, "/api/v1/exports/incidents", tag=tag, category="marker_damage"
+            )
+        ).content
+    )
+    assert [f["properties"]["title"] for f in filtered["features"]] == ["Mốc 1090 bị nghiêng"]
+    empty = json.loads(
+        (await _get(client, tokens, "/api/v1/exports/incidents", tag="no-such-tag")).content
+    )
+    assert empty == {"type": "FeatureCollection", "features": []}
+
+
+async def test_csv_export(client, tokens: Tokens, tagged) -> None:  # type: ignore[no-untyped-def]
+    tag, ids = tagged
+    r = await _get(client, tokens, "/api/v1/exports/incidents", tag=tag, format="csv")
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert {row["id"] for row in rows} == ids
+    camera = next(row for row in rows if row["category"] == "surveillance_equipment")
+    assert camera["title"] == "Camera giám sát ở Đồng Đăng"
+    assert camera["wkt"].startswith("POINT") and float(camera["lon"]) > 106
+    assert camera["tags"] == tag and camera["province"] == "lang-son"
+
+
+@pytest.mark.parametrize(("fmt", "driver"), [("gpkg", "GPKG"), ("kml", "LIBKML")])
+async def test_gdal_formats_read_back(
+    client, tokens: Tokens, tagged, tmp_path: Path, fmt: str, driver: str
+) -> None:  # type: ignore[no-untyped-def]
+    tag, ids = tagged
+    temp_dir = Path(tempfile.gettempdir())
+    before = set(temp_dir.glob(f"tmp*.{fmt}"))
+    r = await _get(client, tokens, "/api/v1/exports/incidents", tag=tag, format=fmt)
+    # GDAL wrote to a temporary file, deleted once the response was sent.
+    assert set(temp_dir.glob(f"tmp*.{fmt}")) == before
+    path = tmp_path / f"export.{fmt}"
+    path.write_bytes(r.content)
+    info = pyogrio.read_info(path)
+    assert info["driver"] == driver
+    assert info["features"] == 3
+    _, _, geometry, fields = pyogrio.raw.read(path)
+    columns = list(info["fields"])
+    ids_read = {str(v) for v in fields[columns.index("id")]}
+    assert ids_read == ids
+    titles = {str(v) for v in fields[columns.index("title")]}
+    assert "Camera giám sát ở Đồng Đăng" in titles
+    assert len(geometry) == 3
+
+
+@pytest.mark.parametrize("layer", ["markers", "segments", "clearing-works"])
+async def test_other_layers(client, tokens: Tokens, tmp_path: Path, layer: str) -> None:
+    geo = json.loads(
+        (await _get(client, tokens, f"/api/v1/exports/{layer}", border="VN-LA")).content
+    )
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                (
+                    await _get(
+                        client, tokens, f"/api/v1/exports/{layer}", border="VN-LA", format="csv"
+                    )
+                ).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert len(geo["features"]) == len(rows)
+    gpkg = await _get(client, tokens, f"/api/v1/exports/{layer}", border="VN-LA", format="gpkg")
+    path = tmp_path / "layer.gpkg"
+    path.write_bytes(gpkg.content)
+    assert pyogrio.read_info(path)["features"] == len(rows)
+    if layer == "markers":
+        assert len(rows) == 792
+
+
+async def test_exports_are_audited_and_scoped(client, db, tokens: Tokens, tagged) -> None:  # type: ignore[no-untyped-def]
+    tag, _ = tagged
+    await _get(client, tokens, "/api/v1/exports/incidents", tag=tag, format="csv")
+    entry = (
+        await db.execute(
+            text("SELECT action, entity_type, detail FROM audit_log ORDER BY id DESC LIMIT 1")
+        )
+    ).one()
+    assert entry.action == "export" and entry.entity_type == "incidents"
+    assert entry.detail["format"] == "csv" and tag in entry.detail["query"]
+    other = await client.get(
+        "/api/v1/exports/incidents", params={"tag": tag}, headers=bearer(tokens.officer_other)
+    )
+    assert json.loads(other.content)["features"] == []  # Lạng Sơn events are not Cao Bằng's
+    assert (await client.get("/api/v1/exports/incidents")).status_code == 401
+    bad = await client.get(
+        "/api/v1/exports/incidents", params={"format": "shp"}, headers=bearer(tokens.analyst)
+    )
+    assert bad.status_code == 422
