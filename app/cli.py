@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -119,6 +120,47 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
         print(f"revoked {revoked.id} ({revoked.name})")
 
 
+def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from app.auth.caller import Caller
+    from app.imports.reader import file_info, read_rows
+    from app.imports.service import import_rows
+    from app.params import epsg_param
+
+    path = Path(args.file)
+    total, file_epsg = file_info(path)
+    epsg = epsg_param(args.crs) if args.crs else (file_epsg or 4326)
+    caller = Caller(
+        token_id=None, name=f"cli import ({os.environ.get('USER', 'unknown')})", role=Role.admin
+    )
+    with tqdm(total=total, unit="rows", desc=f"{args.kind} {path.name}", file=sys.stderr) as bar:
+        report = _with_session(
+            settings,
+            lambda s: import_rows(
+                s,
+                caller=caller,
+                kind=args.kind,
+                rows=read_rows(path),
+                epsg=epsg,
+                max_vertices=settings.max_vertices,
+                dry_run=args.dry_run,
+                progress=bar.update,
+            ),
+        )
+    verb = "would import" if report.dry_run else "imported"
+    print(
+        f"{verb} {report.rows} rows from {path.name} (EPSG:{epsg}): {report.created} created, "
+        f"{report.updated} updated, {report.unchanged} unchanged, {len(report.errors)} refused"
+    )
+    for error in report.errors:
+        print(f"  row {error.row}: {error.field}: {error.message}")
+    if report.errors:
+        sys.exit(1)
+
+
 def cmd_cluster(settings: Settings, args: argparse.Namespace) -> None:
     from app.embedded_pg import embedded_cluster, ensure_postgis_installed
 
@@ -169,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by id or prefix")
     revoke.add_argument("token")
     token.set_defaults(func=cmd_token)
+
+    importer = sub.add_parser("import", help="import markers, incidents or clearing works")
+    importer.add_argument("kind", choices=["markers", "incidents", "clearing-works"])
+    importer.add_argument("file", help="GeoJSON, CSV (lon/lat or wkt columns) or GeoPackage")
+    importer.add_argument("--crs", help="CRS of the coordinates (default: the file's, else 4326)")
+    importer.add_argument(
+        "--dry-run", action="store_true", help="validate every row, write nothing"
+    )
+    importer.set_defaults(func=cmd_import)
 
     cluster = sub.add_parser("cluster", help="the embedded PostgreSQL cluster")
     cluster.add_argument("action", choices=["start", "stop", "status"])

@@ -18,6 +18,7 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers, problem_response
 from app.exports.router import router as exports_router
+from app.imports.router import router as imports_router
 from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     on_zone_change(recompute_border)
     for router in (
         borders_router,
+        imports_router,  # before markers: /markers:import
         markers_router,
         clearing_router,  # before segments: /segments/clearing-status
         segments_router,

@@ -171,8 +171,15 @@ async def overlapping_open_works(
 
 
 async def create_work(session: AsyncSession, *, caller: Caller, body: WorkCreate) -> CreatedWork:
-    """Officers record works on stretches in their province. An overlap with another open
-    work of the same kind is reported, not refused. Commits."""
+    """Officers record works on stretches in their province. Commits."""
+    created = await insert_work(session, caller=caller, body=body)
+    await session.commit()
+    return created
+
+
+async def insert_work(session: AsyncSession, *, caller: Caller, body: WorkCreate) -> CreatedWork:
+    """Store a work (or recognise its replay by id). An overlap with another open work of
+    the same kind is reported, not refused. Does not commit (imports share one commit)."""
     require_role(caller, Role.officer)
     await _require_kind(session, body.kind)
     _check_dates(body.planned_start, body.planned_end, body.actual_start, body.actual_end)
@@ -257,7 +264,6 @@ async def create_work(session: AsyncSession, *, caller: Caller, body: WorkCreate
         entity_id=str(work_id),
         detail={"range": stretch.ref, "kind": body.kind, "overlaps": len(overlaps)},
     )
-    await session.commit()
     return CreatedWork(work_id, True, overlaps)
 
 

@@ -184,7 +184,7 @@ async def insert_marker(
     ).scalar_one_or_none()
 
 
-def _check_offset(placement: Placement, border_code: str) -> None:
+def check_offset(placement: Placement, border_code: str) -> None:
     if placement.offset_from_line_m > MAX_MARKER_OFFSET_M:
         raise InvalidInput(
             f"the point lies {placement.offset_from_line_m:.0f} m from the {border_code} line; "
@@ -200,7 +200,7 @@ async def create_marker(
     require_role(caller, Role.officer)
     border_id = await border_id_of(session, border_code)
     placement = await place_on_line(session, border_id=border_id, point=marker.point)
-    _check_offset(placement, border_code)
+    check_offset(placement, border_code)
     require_province(caller, placement.province_code, what=f"marker {marker.code}")
     marker_id = await insert_marker(
         session, border_id=border_id, marker=marker, placement=placement
@@ -280,7 +280,7 @@ async def update_marker(
     if moved:
         assert changes.point is not None
         placement = await place_on_line(session, border_id=border_id, point=changes.point)
-        _check_offset(placement, border_code)
+        check_offset(placement, border_code)
         require_province(caller, placement.province_code, what=f"the new position of {code}")
         values.update(
             line_fraction=placement.line_fraction,

@@ -1,0 +1,1 @@
+"""Imports of markers, incidents and clearing works from GeoJSON, CSV and GeoPackage."""
