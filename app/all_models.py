@@ -11,6 +11,7 @@ from app.clearing.models import (
     ClearingWorkKind,
 )
 from app.db import Base
+from app.events.models import Event, WebhookDelivery, WebhookSubscription
 from app.incidents.models import (
     Attachment,
     BreachRule,
@@ -36,10 +37,13 @@ __all__ = [
     "ClearingWork",
     "ClearingWorkIncident",
     "ClearingWorkKind",
+    "Event",
     "Incident",
     "IncidentAttachment",
     "IncidentCategory",
     "IncidentHistory",
     "Marker",
     "Segment",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_vertices: int = Field(default=10_000, ge=2)
     max_batch_items: int = Field(default=500, ge=1, le=5_000)
 
+    # Deliver webhooks from this process (one worker per process; they share the queue).
+    webhook_worker: bool = True
+
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     similar_within_m: float = Field(default=200.0, gt=0)
     similar_within_days: int = Field(default=14, ge=0)

@@ -17,6 +17,8 @@ from app.clearing.router import router as clearing_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers, problem_response
+from app.events.delivery import worker as webhook_worker
+from app.events.router import router as events_router
 from app.exports.router import router as exports_router
 from app.imports.router import router as imports_router
 from app.incidents.context import recompute_border
@@ -38,7 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if own_engine:
             app.state.engine = create_engine(settings)
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
-        yield
+        if settings.webhook_worker:
+            async with webhook_worker(app.state.sessionmaker):
+                yield
+        else:
+            yield
         if own_engine:
             await app.state.engine.dispose()
 
@@ -98,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         incidents_router,
         reports_router,
         exports_router,
+        events_router,
     ):
         app.include_router(router)
     return app

@@ -23,6 +23,7 @@ from app.chainage.service import ResolvedRange, resolve_prefixed_range
 from app.clearing.models import OPEN_WORK_STATES, WorkStatus
 from app.clearing.schemas import CompletionCreate, WorkCreate, WorkPatch
 from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from app.events.service import emit
 
 # The stretch is cut into pieces this long to share it among districts (robust where a
 # district's edge and the line differ by rounding).
@@ -247,7 +248,7 @@ async def insert_work(session: AsyncSession, *, caller: Caller, body: WorkCreate
         return CreatedWork(work_id, False, [])
     await _link_incidents(session, work_id, body.incident_ids)
     if body.status is WorkStatus.completed:
-        await _complete_whole(session, work_id, body.actual_end or date.today())
+        await _completed(session, work_id, body.actual_end or date.today())
     overlaps = await overlapping_open_works(
         session,
         work_id=work_id,
@@ -276,6 +277,37 @@ async def _link_incidents(session: AsyncSession, work_id: uuid.UUID, ids: list[u
             ),
             {"w": work_id, "i": incident_id},
         )
+
+
+async def _completed(session: AsyncSession, work_id: uuid.UUID, on: date) -> None:
+    """A work became completed: record the whole stretch when no part was recorded, and
+    tell subscribers."""
+    await _complete_whole(session, work_id, on)
+    row = (
+        await session.execute(
+            text(
+                "SELECT w.range_ref, w.kind, w.length_m, w.province_codes, b.code AS border "
+                "FROM clearing_works w JOIN borders b ON b.id = w.border_id WHERE w.id = :id"
+            ),
+            {"id": work_id},
+        )
+    ).one()
+    provinces = list(row.province_codes)
+    await emit(
+        session,
+        type="clearing_work.completed",
+        border=row.border,
+        province=provinces[0] if provinces else None,
+        payload={
+            "id": str(work_id),
+            "href": f"/api/v1/clearing-works/{work_id}",
+            "range": row.range_ref,
+            "kind": row.kind,
+            "length_m": round(row.length_m, 1),
+            "completed_on": on.isoformat(),
+            "provinces": provinces,
+        },
+    )
 
 
 async def _complete_whole(session: AsyncSession, work_id: uuid.UUID, on: date) -> None:
@@ -376,7 +408,7 @@ async def patch_work(
             {"id": work_id},
         )
     if values.get("status") == WorkStatus.completed.value:
-        await _complete_whole(session, work_id, merged["actual_end"] or date.today())
+        await _completed(session, work_id, merged["actual_end"] or date.today())
     record(
         session,
         caller=caller,

@@ -34,6 +34,7 @@ from app.errors import (
     PreconditionRequired,
     status_of,
 )
+from app.events.service import emit
 from app.incidents.context import compute_context
 from app.incidents.lifecycle import TRANSITIONS, allowed_next
 from app.incidents.location import Place, resolve_place
@@ -185,6 +186,7 @@ async def submit(
         entity_id=str(submission.id),
         detail={"border": place.border, "category": props.category},
     )
+    await _emit(session, "incident.created", submission.id, {})
     return SubmitOutcome("created", submission.id)
 
 
@@ -475,4 +477,43 @@ async def transition(
         entity_id=str(incident_id),
         detail=changes,
     )
+    await _emit(session, "incident.transitioned", incident_id, changes)
     await session.commit()
+
+
+async def _emit(
+    session: AsyncSession, event_type: str, incident_id: uuid.UUID, extra: dict[str, Any]
+) -> None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT i.title, i.category, i.status, i.severity, i.occurred_at, i.province_code, "
+                "i.district_code, i.chainage_ref, i.side, b.code AS border FROM incidents i "
+                "JOIN borders b ON b.id = i.border_id WHERE i.id = :id"
+            ),
+            {"id": incident_id},
+        )
+    ).one()
+    payload = {
+        "id": str(incident_id),
+        "href": f"/api/v1/incidents/{incident_id}",
+        "title": row.title,
+        "category": row.category,
+        "status": row.status,
+        "severity": row.severity,
+        "occurred_at": row.occurred_at.isoformat(),
+        "border": row.border,
+        "province": row.province_code,
+        "district": row.district_code,
+        "chainage_ref": row.chainage_ref,
+        "side": row.side,
+        **extra,
+    }
+    await emit(
+        session,
+        type=event_type,
+        payload=payload,
+        border=row.border,
+        province=row.province_code,
+        category=row.category,
+    )

@@ -120,6 +120,7 @@ SAMPLE_PATH_VALUES = {
     "{zone}": "sightline_corridor",
     "{incident_id}": "5b0c7a1e-0000-4000-8000-00000000abcd",
     "{work_id}": "5b0c7a1e-0000-4000-8000-00000000abce",
+    "{sub_id}": "5b0c7a1e-0000-4000-8000-00000000abcf",
     "{sha256}": "0" * 64,
 }
 

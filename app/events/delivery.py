@@ -1,0 +1,186 @@
+"""Webhook delivery: a worker claims due deliveries (FOR UPDATE SKIP LOCKED, so several
+workers never send one twice), posts each signed event, and on failure backs off
+exponentially; a delivery is dead after MAX_ATTEMPTS, a subscription disabled after
+DISABLE_AFTER consecutive failures. The queue is the database: a restart loses nothing.
+
+Signature: `X-Bordermark-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+"<t>.<body>")>`; a receiver recomputes it and refuses stale timestamps (replay)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+logger = logging.getLogger("bordermark.webhooks")
+
+MAX_ATTEMPTS = 10
+DISABLE_AFTER = 20
+BACKOFF_BASE_S = 5.0
+BACKOFF_CAP_S = 3600.0
+TIMEOUT_S = 10.0
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, body: bytes, *, timestamp: int | None = None) -> str:
+    ts = int(time.time()) if timestamp is None else timestamp
+    return f"t={ts},v1={sign(secret, ts, body)}"
+
+
+def verify(secret: str, header: str, body: bytes, *, tolerance_s: int = 300) -> bool:
+    """What a receiver does (and the tests): constant-time compare, fresh timestamp."""
+    try:
+        parts = dict(p.split("=", 1) for p in header.split(","))
+        ts = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs(time.time() - ts) > tolerance_s:
+        return False
+    return hmac.compare_digest(sign(secret, ts, body), parts.get("v1", ""))
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_BASE_S * 2 ** (attempts - 1), BACKOFF_CAP_S))
+
+
+async def deliver_due(
+    sessionmaker: async_sessionmaker[AsyncSession], client: httpx.AsyncClient, *, batch: int = 20
+) -> int:
+    """Send the deliveries that are due; returns how many were attempted."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(
+                    """
+                    SELECT d.id, d.attempts, d.subscription_id, s.url, s.secret,
+                           e.id AS event_id, e.type, e.occurred_at, e.payload
+                    FROM webhook_deliveries d
+                    JOIN webhook_subscriptions s ON s.id = d.subscription_id
+                    JOIN events e ON e.id = d.event_id
+                    WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND s.active
+                    ORDER BY d.next_attempt_at, d.id
+                    LIMIT :batch
+                    FOR UPDATE OF d SKIP LOCKED
+                    """
+                ),
+                {"batch": batch},
+            )
+        ).all()
+        for row in rows:
+            body = json.dumps(
+                {
+                    "id": row.event_id,
+                    "type": row.type,
+                    "occurred_at": row.occurred_at.isoformat(),
+                    "data": row.payload,
+                },
+                ensure_ascii=False,
+            ).encode("utf-8")
+            status: int | None = None
+            error: str | None = None
+            try:
+                response = await client.post(
+                    row.url,
+                    content=body,
+                    timeout=TIMEOUT_S,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Bordermark-Event": row.type,
+                        "X-Bordermark-Delivery": str(row.id),
+                        "X-Bordermark-Signature": signature_header(row.secret, body),
+                    },
+                )
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+            if status is not None and 200 <= status < 300:
+                await session.execute(
+                    text(
+                        "UPDATE webhook_deliveries SET state = 'delivered', "
+                        "attempts = attempts + 1, last_status_code = :s, last_error = NULL, "
+                        "delivered_at = now() WHERE id = :id"
+                    ),
+                    {"s": status, "id": row.id},
+                )
+                await session.execute(
+                    text(
+                        "UPDATE webhook_subscriptions SET consecutive_failures = 0 WHERE id = :id"
+                    ),
+                    {"id": row.subscription_id},
+                )
+                continue
+            attempts = row.attempts + 1
+            await session.execute(
+                text(
+                    "UPDATE webhook_deliveries SET attempts = CAST(:a AS integer), "
+                    "last_status_code = :s, "
+                    "last_error = :err, next_attempt_at = :next, "
+                    "state = CASE WHEN CAST(:a AS integer) >= CAST(:max AS integer) THEN 'dead' "
+                    "ELSE 'pending' END WHERE id = :id"
+                ),
+                {
+                    "a": attempts,
+                    "s": status,
+                    "err": error or f"HTTP {status}",
+                    "id": row.id,
+                    "next": datetime.now(UTC) + backoff(attempts),
+                    "max": MAX_ATTEMPTS,
+                },
+            )
+            await session.execute(
+                text(
+                    "UPDATE webhook_subscriptions "
+                    "SET consecutive_failures = consecutive_failures + 1, "
+                    "active = consecutive_failures + 1 < :limit, "
+                    "disabled_reason = CASE WHEN consecutive_failures + 1 >= :limit "
+                    "THEN :reason ELSE disabled_reason END WHERE id = :id"
+                ),
+                {
+                    "id": row.subscription_id,
+                    "limit": DISABLE_AFTER,
+                    "reason": f"disabled after {DISABLE_AFTER} consecutive failed deliveries",
+                },
+            )
+        await session.commit()
+        return len(rows)
+
+
+async def run_worker(
+    sessionmaker: async_sessionmaker[AsyncSession], *, idle_s: float = 1.0
+) -> None:
+    """Deliver until cancelled. Errors (the database away, say) are logged and retried."""
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        while True:
+            try:
+                sent = await deliver_due(sessionmaker, client)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must outlive a failed round
+                logger.exception("webhook delivery round failed")
+                sent = 0
+            if not sent:
+                await asyncio.sleep(idle_s)
+
+
+@contextlib.asynccontextmanager
+async def worker(sessionmaker: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
+    task = asyncio.create_task(run_worker(sessionmaker))
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field, HttpUrl
+from sqlalchemy import text
+
+from app.audit.service import record
+from app.auth.caller import Caller
+from app.auth.dependencies import CallerDep
+from app.auth.models import Role
+from app.auth.scopes import require_role
+from app.db import SessionDep
+from app.errors import InvalidInput, NotFound
+from app.events.models import EVENT_TYPES
+
+router = APIRouter(prefix="/api/v1", tags=["events and webhooks"])
+POLL_S = 1.0
+KEEPALIVE_S = 15.0
+
+
+class SubscriptionCreate(BaseModel):
+    url: HttpUrl
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=200,
+        description="Shared HMAC secret; generated when absent.",
+    )
+    event_types: list[str] = Field(min_length=1, examples=[["incident.created"]])
+    border: str | None = Field(default=None, max_length=5)
+    province: str | None = Field(default=None, max_length=40)
+    category: str | None = Field(default=None, max_length=40)
+
+
+class SubscriptionPatch(BaseModel):
+    active: bool
+
+
+_SUBSCRIPTION_JSON = """json_build_object('id', id, 'url', url, 'event_types', event_types,
+  'border', border, 'province', province_code, 'category', category, 'active', active,
+  'consecutive_failures', consecutive_failures, 'disabled_reason', disabled_reason,
+  'created_at', created_at)"""
+
+
+@router.post("/webhooks", status_code=201, summary="Subscribe a URL to events (admin)")
+async def create_subscription(
+    body: SubscriptionCreate, session: SessionDep, caller: CallerDep
+) -> JSONResponse:
+    require_role(caller, Role.admin)
+    unknown = sorted(set(body.event_types) - set(EVENT_TYPES))
+    if unknown:
+        raise InvalidInput(
+            f"unknown event types {unknown}; known: {EVENT_TYPES}", field="event_types"
+        )
+    secret = body.secret or secrets.token_urlsafe(32)
+    sub_id = uuid.uuid4()
+    await session.execute(
+        text(
+            "INSERT INTO webhook_subscriptions (id, url, secret, event_types, border, "
+            "province_code, category) "
+            "VALUES (:id, :url, :secret, :types, :border, :province, :category)"
+        ),
+        {
+            "id": sub_id,
+            "url": str(body.url),
+            "secret": secret,
+            "types": body.event_types,
+            "border": body.border.upper() if body.border else None,
+            "province": body.province,
+            "category": body.category,
+        },
+    )
+    record(
+        session,
+        caller=caller,
+        action="webhook.create",
+        entity_type="webhook",
+        entity_id=str(sub_id),
+        detail={"url": str(body.url), "event_types": body.event_types},
+    )
+    await session.commit()
+    found = (
+        await session.execute(
+            text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions WHERE id = :id"),
+            {"id": sub_id},
+        )
+    ).scalar_one()
+    # The secret is shown once, here; the receiver needs it to check signatures.
+    return JSONResponse({**json.loads(found), "secret": secret}, status_code=201)
+
+
+@router.get("/webhooks", summary="Subscriptions (admin)")
+async def list_subscriptions(session: SessionDep, caller: CallerDep) -> JSONResponse:
+    require_role(caller, Role.admin)
+    rows = await session.execute(
+        text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions ORDER BY created_at")
+    )
+    return JSONResponse({"webhooks": [json.loads(r[0]) for r in rows]})
+
+
+@router.patch("/webhooks/{sub_id}", summary="Enable or disable a subscription (admin)")
+async def patch_subscription(
+    sub_id: Annotated[uuid.UUID, Path()],
+    body: SubscriptionPatch,
+    session: SessionDep,
+    caller: CallerDep,
+) -> JSONResponse:
+    require_role(caller, Role.admin)
+    found = (
+        await session.execute(
+            text(
+                "UPDATE webhook_subscriptions SET active = :a, consecutive_failures = 0, "
+                "disabled_reason = CASE WHEN :a THEN NULL ELSE 'disabled by an admin' END "
+                f"WHERE id = :id RETURNING {_SUBSCRIPTION_JSON}::text"
+            ),
+            {"a": body.active, "id": sub_id},
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no webhook {sub_id}")
+    record(
+        session,
+        caller=caller,
+        action="webhook.update",
+        entity_type="webhook",
+        entity_id=str(sub_id),
+        detail={"active": body.active},
+    )
+    await session.commit()
+    return JSONResponse(json.loads(found))
+
+
+@router.get("/webhooks/{sub_id}/deliveries", summary="The delivery log of a subscription (admin)")
+async def deliveries(
+    sub_id: Annotated[uuid.UUID, Path()],
+    session: SessionDep,
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSONResponse:
+    require_role(caller, Role.admin)
+    rows = await session.execute(
+        text(
+            "SELECT json_build_object('id', d.id, 'event_id', d.event_id, 'type', e.type, "
+            "'state', d.state, 'attempts', d.attempts, 'next_attempt_at', d.next_attempt_at, "
+            "'last_status_code', d.last_status_code, 'last_error', d.last_error, "
+            "'delivered_at', d.delivered_at)::text FROM webhook_deliveries d "
+            "JOIN events e ON e.id = d.event_id WHERE d.subscription_id = :id "
+            "ORDER BY d.id DESC LIMIT :n"
+        ),
+        {"id": sub_id, "n": limit},
+    )
+    return JSONResponse({"deliveries": [json.loads(r[0]) for r in rows]})
+
+
+def _visible(caller: Caller, params: dict[str, Any]) -> str:
+    if caller.role in (Role.admin, Role.analyst):
+        return "TRUE"
+    params["scope_province"] = caller.province_code
+    return "province_code = :scope_province"
+
+
+@router.get("/events", summary="Server-sent events; resume with Last-Event-ID")
+async def event_stream(
+    request: Request,
+    caller: CallerDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    after: Annotated[int | None, Query(ge=0, description="Resume after this event id")] = None,
+    type: Annotated[list[str] | None, Query(description="Only these event types")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=10_000, description="Close after this many")
+    ] = None,
+    idle_timeout: Annotated[
+        float | None, Query(gt=0, le=3600, description="Close after this many quiet seconds")
+    ] = None,
+) -> StreamingResponse:
+    start = after
+    if last_event_id is not None:
+        if not last_event_id.isdigit():
+            raise InvalidInput("Last-Event-ID must be an event id", field="Last-Event-ID")
+        start = int(last_event_id)
+    sessionmaker = request.app.state.sessionmaker
+    if start is None:  # a new subscriber starts from now
+        async with sessionmaker() as session:
+            start = int(
+                (
+                    await session.execute(text("SELECT coalesce(max(id), 0) FROM events"))
+                ).scalar_one()
+            )
+    params: dict[str, Any] = {}
+    where = _visible(caller, params)
+    if type:
+        where += " AND type = ANY(:types)"
+        params["types"] = type
+
+    async def stream() -> AsyncIterator[bytes]:
+        cursor, sent, idle, quiet = start, 0, 0.0, 0.0
+        yield b"retry: 3000\n\n"
+        while limit is None or sent < limit:
+            async with sessionmaker() as session:
+                rows = (
+                    await session.execute(
+                        text(
+                            "SELECT id, type, json_build_object('id', id, 'type', type, "
+                            "'occurred_at', occurred_at, 'data', payload)::text FROM events "
+                            f"WHERE id > :after AND {where} ORDER BY id LIMIT 100"
+                        ),
+                        {**params, "after": cursor},
+                    )
+                ).all()
+            for event_id, event_type, data in rows:
+                yield f"id: {event_id}\nevent: {event_type}\ndata: {data}\n\n".encode()
+                cursor, sent = event_id, sent + 1
+                if limit is not None and sent >= limit:
+                    return
+            if rows:
+                idle = quiet = 0.0
+                continue
+            if await request.is_disconnected():
+                return
+            if idle_timeout is not None and quiet >= idle_timeout:
+                return
+            await asyncio.sleep(POLL_S)
+            idle += POLL_S
+            quiet += POLL_S
+            if idle >= KEEPALIVE_S:
+                idle = 0.0
+                yield b": keep-alive\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

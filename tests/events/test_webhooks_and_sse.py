@@ -1,0 +1,258 @@
+"""Webhooks to a real HTTP receiver on loopback (signed, retried with backoff from the
+queue in PostgreSQL, disabled after repeated failure) and the server-sent events stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+
+from app.events import delivery
+from tests.conftest import Tokens, bearer
+from tests.incidents.helpers import feature, off_line, point
+
+
+class Receiver:
+    """A tiny ASGI app that records what it receives and answers with `status`."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.delay_s = 0.0
+        self.received: list[tuple[dict[str, str], bytes]] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        self.received.append((headers, body))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        await send({"type": "http.response.start", "status": self.status, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    app = Receiver()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.02)
+    yield app, f"http://127.0.0.1:{port}/hook"
+    server.should_exit = True
+    await task
+
+
+def test_signature_round_trip() -> None:
+    body = b'{"id": 1}'
+    header = delivery.signature_header("s3cret-s3cret-s3cret", body)
+    assert delivery.verify("s3cret-s3cret-s3cret", header, body)
+    assert not delivery.verify("s3cret-s3cret-s3cret", header, body + b" ")
+    assert not delivery.verify("another-secret-value", header, body)
+    stale = delivery.signature_header(
+        "s3cret-s3cret-s3cret", body, timestamp=int(time.time()) - 3600
+    )
+    assert not delivery.verify("s3cret-s3cret-s3cret", stale, body)
+
+
+async def _subscribe(client, tokens: Tokens, url: str, **extra: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    r = await client.post(
+        "/api/v1/webhooks",
+        json={"url": url, "event_types": ["incident.created", "incident.transitioned"], **extra},
+        headers=bearer(tokens.admin),
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def _incident(client, tokens: Tokens) -> str:  # type: ignore[no-untyped-def]
+    lon, lat = await off_line(client, tokens.admin, "1089+300", 20, "VN")
+    r = await client.post(
+        "/api/v1/incidents", json=feature(geometry=point(lon, lat)), headers=bearer(tokens.reporter)
+    )
+    assert r.status_code == 201
+    return str(r.json()["id"])
+
+
+async def test_signed_delivery(client, tokens: Tokens, receiver) -> None:  # type: ignore[no-untyped-def]
+    app, url = receiver
+    sub = await _subscribe(client, tokens, url, province="lang-son")
+    incident_id = await _incident(client, tokens)
+    assert app.received == []  # nothing is sent from the request that wrote
+    async with httpx.AsyncClient() as http:
+        assert await delivery.deliver_due(client._transport.app.state.sessionmaker, http) == 1
+    headers, body = app.received[0]
+    assert delivery.verify(sub["secret"], headers["x-bordermark-signature"], body)
+    event = json.loads(body)
+    assert event["type"] == "incident.created" and event["data"]["id"] == incident_id
+    assert (
+        event["data"]["province"] == "lang-son"
+        and headers["x-bordermark-event"] == "incident.created"
+    )
+    log = await client.get(f"/api/v1/webhooks/{sub['id']}/deliveries", headers=bearer(tokens.admin))
+    assert (
+        log.json()["deliveries"][0] | {"state": "delivered", "attempts": 1, "last_status_code": 200}
+        == log.json()["deliveries"][0]
+    )
+    # Filters: a Cao Bằng-only subscription gets nothing from Lạng Sơn.
+    other = await _subscribe(client, tokens, url, province="cao-bang")
+    await _incident(client, tokens)
+    log = await client.get(
+        f"/api/v1/webhooks/{other['id']}/deliveries", headers=bearer(tokens.admin)
+    )
+    assert log.json()["deliveries"] == []
+
+
+async def test_retry_with_backoff_after_the_receiver_fails(
+    client, db, tokens: Tokens, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    app, url = receiver
+    sub = await _subscribe(client, tokens, url)
+    await _incident(client, tokens)
+    sessionmaker = client._transport.app.state.sessionmaker
+    app.status = 503
+    async with httpx.AsyncClient() as http:
+        assert await delivery.deliver_due(sessionmaker, http) == 1
+        row = (
+            await db.execute(
+                text(
+                    "SELECT state, attempts, next_attempt_at > now() + interval '4 seconds' FROM webhook_deliveries WHERE subscription_id = :s"
+                ),
+                {"s": sub["id"]},
+            )
+        ).one()
+        assert tuple(row) == ("pending", 1, True)  # backed off, not retried at once
+        assert await delivery.deliver_due(sessionmaker, http) == 0
+    # Later (a new process, a new client: the queue is the database), the receiver is back.
+    await db.execute(
+        text("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE subscription_id = :s"),
+        {"s": sub["id"]},
+    )
+    app.status = 200
+    async with httpx.AsyncClient() as http:
+        assert await delivery.deliver_due(sessionmaker, http) == 1
+    state = (
+        await db.execute(
+            text("SELECT state, attempts FROM webhook_deliveries WHERE subscription_id = :s"),
+            {"s": sub["id"]},
+        )
+    ).one()
+    assert tuple(state) == ("delivered", 2)
+    assert len(app.received) == 2
+
+
+async def test_disabled_after_repeated_failure(
+    client, db, tokens: Tokens, receiver, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    app, url = receiver
+    monkeypatch.setattr(delivery, "DISABLE_AFTER", 3)
+    sub = await _subscribe(client, tokens, url)
+    for _ in range(3):
+        await _incident(client, tokens)
+    app.status = 500
+    async with httpx.AsyncClient() as http:
+        await delivery.deliver_due(client._transport.app.state.sessionmaker, http)
+    listed = await client.get("/api/v1/webhooks", headers=bearer(tokens.admin))
+    mine = next(w for w in listed.json()["webhooks"] if w["id"] == sub["id"])
+    assert mine["active"] is False and "3 consecutive" in mine["disabled_reason"]
+    again = await client.patch(
+        f"/api/v1/webhooks/{sub['id']}", json={"active": True}, headers=bearer(tokens.admin)
+    )
+    assert again.json()["active"] is True and again.json()["consecutive_failures"] == 0
+
+
+async def test_a_hanging_receiver_does_not_slow_writes(client, tokens: Tokens, receiver) -> None:  # type: ignore[no-untyped-def]
+    app, url = receiver
+    app.delay_s = 5
+    await _subscribe(client, tokens, url)
+    started = time.monotonic()
+    await _incident(client, tokens)
+    assert time.monotonic() - started < 3  # the write returns long before the receiver would
+
+
+async def test_webhooks_are_admin_only(client, tokens: Tokens) -> None:
+    r = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/x", "event_types": ["incident.created"]},
+        headers=bearer(tokens.officer),
+    )
+    assert r.status_code == 403
+    bad = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/x", "event_types": ["nope"]},
+        headers=bearer(tokens.admin),
+    )
+    assert bad.status_code == 422
+
+
+def _events(body: str) -> list[dict[str, Any]]:
+    events = []
+    for block in body.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1)
+            for line in block.splitlines()
+            if ": " in line and not line.startswith(":")
+        )
+        if "id" in fields:
+            events.append(
+                {
+                    "id": int(fields["id"]),
+                    "event": fields["event"],
+                    "data": json.loads(fields["data"]),
+                }
+            )
+    return events
+
+
+async def test_sse_stream_and_resume(client, db, tokens: Tokens) -> None:
+    start = int((await db.execute(text("SELECT coalesce(max(id), 0) FROM events"))).scalar_one())
+    first = await _incident(client, tokens)
+    await client.post(
+        f"/api/v1/incidents/{first}/transitions",
+        json={"to": "verified"},
+        headers=bearer(tokens.officer),
+    )
+    second = await _incident(client, tokens)
+    r = await client.get(
+        "/api/v1/events", params={"after": start, "limit": 2}, headers=bearer(tokens.analyst)
+    )
+    assert r.headers["content-type"].startswith("text/event-stream")
+    got = _events(r.text)
+    assert [(e["event"], e["data"]["data"]["id"]) for e in got] == [
+        ("incident.created", first),
+        ("incident.transitioned", first),
+    ]
+    resumed = await client.get(
+        "/api/v1/events",
+        params={"limit": 1},
+        headers={**bearer(tokens.analyst), "Last-Event-ID": str(got[-1]["id"])},
+    )
+    assert [e["data"]["data"]["id"] for e in _events(resumed.text)] == [second]
+    # Out of scope: a Cao Bằng officer does not see Lạng Sơn events.
+    hidden = await client.get(
+        "/api/v1/events",
+        params={"after": start, "idle_timeout": 1},
+        headers=bearer(tokens.officer_other),
+    )
+    assert hidden.status_code == 200 and _events(hidden.text) == []
+    bad = await client.get(
+        "/api/v1/events", headers={**bearer(tokens.analyst), "Last-Event-ID": "abc"}
+    )
+    assert bad.status_code == 422
