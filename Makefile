@@ -29,8 +29,8 @@ run: bootstrap
 	$(BIN)/bordermark serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check app seed tests migrations
-	$(BIN)/ruff format --check app seed tests migrations
+	$(BIN)/ruff check app seed tests migrations bench
+	$(BIN)/ruff format --check app seed tests migrations bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy app seed

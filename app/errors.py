@@ -184,3 +184,18 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+def check_version(current: int, if_match: int | None, *, what: str, required: bool) -> None:
+    """Optimistic concurrency: an edit names the version it read (If-Match). Missing when
+    required is 428; another version is 412 (someone changed it since)."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                f'send If-Match with the ETag of {what} (now "{current}") to edit it'
+            )
+        return
+    if if_match != current:
+        raise PreconditionFailed(
+            f"{what} is at version {current}, not {if_match}; fetch it again and reapply the change"
+        )

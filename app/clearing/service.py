@@ -22,7 +22,7 @@ from app.borders.service import border_id_of
 from app.chainage.service import ResolvedRange, resolve_prefixed_range
 from app.clearing.models import OPEN_WORK_STATES, WorkStatus
 from app.clearing.schemas import CompletionCreate, WorkCreate, WorkPatch
-from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from app.errors import Conflict, InvalidInput, NotFound, check_version
 from app.events.service import emit
 
 # The stretch is cut into pieces this long to share it among districts (robust where a
@@ -357,12 +357,7 @@ async def patch_work(
     require_role(caller, Role.officer)
     current = await _load(session, work_id)
     await require_area(session, caller, wkb_hex=current.wkb, what=f"clearing work {work_id}")
-    if if_match is None:
-        raise PreconditionRequired(f'send If-Match with the work\'s ETag (now "{current.version}")')
-    if if_match != current.version:
-        raise PreconditionFailed(
-            f"clearing work {work_id} is at version {current.version}, not {if_match}"
-        )
+    check_version(current.version, if_match, what=f"clearing work {work_id}", required=True)
     values: dict[str, Any] = {}
     for name in _PATCHABLE:
         if name in patch.model_fields_set:

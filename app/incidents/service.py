@@ -30,8 +30,7 @@ from app.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
+    check_version,
     status_of,
 )
 from app.events.service import emit
@@ -296,20 +295,6 @@ async def _load_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Any
     return current
 
 
-def _check_version(current: Any, if_match: int | None, *, required: bool) -> None:
-    if if_match is None:
-        if required:
-            raise PreconditionRequired(
-                f'send If-Match with the incident\'s ETag (now "{current.version}") to edit it'
-            )
-        return
-    if if_match != current.version:
-        raise PreconditionFailed(
-            f"incident {current.id} is at version {current.version}, not {if_match}; "
-            "fetch it again and reapply the change"
-        )
-
-
 _EDITABLE = ("category", "title", "description", "occurred_at", "severity", "tags")
 
 
@@ -328,7 +313,7 @@ async def patch_incident(
     require_role(caller, Role.reporter, Role.officer)
     current = await _load_for_update(session, incident_id)
     await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
-    _check_version(current, if_match, required=True)
+    check_version(current.version, if_match, what=f"incident {incident_id}", required=True)
     fields = patch.model_fields_set
     values: dict[str, Any] = {}
     changes: dict[str, Any] = {}
@@ -413,7 +398,7 @@ async def transition(
     require_role(caller, Role.officer)
     current = await _load_for_update(session, incident_id)
     await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
-    _check_version(current, if_match, required=False)
+    check_version(current.version, if_match, what=f"incident {incident_id}", required=False)
     source = Status(current.status)
     if request.to not in TRANSITIONS[source]:
         allowed = allowed_next(source)

@@ -17,7 +17,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_province, require_role
 from app.borders.service import border_id_of
-from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from app.errors import Conflict, InvalidInput, NotFound, check_version
 from app.geo.marker_codes import MarkerCode, MarkerKind
 from app.markers.models import MarkerCondition
 
@@ -260,11 +260,7 @@ async def update_marker(
     if current is None:
         raise NotFound(f"no marker {code} on border {border_code.upper()}")
     require_province(caller, current.province_code, what=f"marker {code}")
-    if if_match_version is not None and if_match_version != current.version:
-        raise PreconditionFailed(
-            f"marker {code} is at version {current.version}, not {if_match_version}; "
-            "fetch it again and reapply the change"
-        )
+    check_version(current.version, if_match_version, what=f"marker {code}", required=False)
     values: dict[str, Any] = {}
     before: dict[str, Any] = {}
     for name in _PATCHABLE:

@@ -165,16 +165,20 @@ async def clearing_by_kind(session: AsyncSession, q: ReportQuery) -> list[dict[s
 async def markers_by_condition(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
     """Markers by their present condition, in the district (valid on the period's last day)
     they stand in, else their province."""
+    # The nearest district by the spatial index (KNN), then one geodesic check of the reach;
+    # a marker with no province (none within reach when it was placed) has no district.
     sql = """
-    SELECT coalesce(
-             (SELECT u.code FROM admin_units u
-              WHERE u.level = 'district' AND u.valid_from <= :end
-                AND (u.valid_to IS NULL OR u.valid_to > :end)
-                AND ST_DWithin(u.geom::geography, m.geom::geography, :reach)
-              ORDER BY ST_Distance(u.geom::geography, m.geom::geography) LIMIT 1),
-             m.province_code, 'unassigned') AS unit,
+    SELECT CASE WHEN m.province_code IS NULL THEN 'unassigned'
+                WHEN near.code IS NOT NULL
+                 AND ST_DWithin(near.geom::geography, m.geom::geography, :reach) THEN near.code
+                ELSE m.province_code END AS unit,
            m.condition, count(*)::int AS count
     FROM markers m JOIN borders b ON b.id = m.border_id
+    LEFT JOIN LATERAL (
+      SELECT u.code, u.geom FROM admin_units u
+      WHERE u.level = 'district' AND u.valid_from <= :end
+        AND (u.valid_to IS NULL OR u.valid_to > :end)
+      ORDER BY u.geom <-> m.geom LIMIT 1) near ON m.province_code IS NOT NULL
     WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
       AND (CAST(:province AS text) IS NULL OR m.province_code = :province)
     GROUP BY 1, 2 ORDER BY 1, 2

@@ -1,0 +1,271 @@
+"""Scale check for the analysts' paths (issue 4): the per-district summary and the
+streamed GeoJSON export over N synthetic incidents (default one million).
+
+Method: a private PostgreSQL cluster (a temporary directory, its own port), migrated and
+loaded with the demo dataset; N incidents generated in SQL (not through the API) along
+the VN-CN line: uniform chainage, a perpendicular offset of 0-3 km on either side (its
+distance and zones follow from it), a category, a status, a time in 2019-2024, the
+district and province of the point. Then:
+- the summary for one year (2023) over the border, run R times in-process: p50/min/max;
+- the GeoJSON export of every incident from a uvicorn server in its own process, read by
+  an httpx client; wall time, rows/s, and the server's peak RSS (VmHWM) before and after.
+
+Run: .venv/bin/python bench/scale_reports_exports.py [--rows 1000000] [--rounds 5]
+Writes bench/results/<date>-reports-exports.md. Not a test: figures vary with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from alembic import command  # noqa: E402
+
+from app.bootstrap import alembic_config  # noqa: E402
+from app.config import Environment, Settings  # noqa: E402
+from app.db import create_engine, create_sessionmaker  # noqa: E402
+from app.embedded_pg import EmbeddedCluster, ensure_database, ensure_postgis_installed  # noqa: E402
+from app.reports.queries import ReportQuery  # noqa: E402
+from app.reports.service import district_report  # noqa: E402
+from seed.loader import load_demo  # noqa: E402
+
+GENERATE = """
+WITH b AS (SELECT id, measured_geom, length_m FROM borders WHERE code = 'VN-CN'),
+raw AS (
+  SELECT g AS n, random() * b.length_m AS m, (random() * 2 - 1) * 3000 AS off,
+         (ARRAY['fence','excavation','cable','surveillance_equipment','aerial_flight','construction',
+                'marker_damage','marker_at_risk','illegal_crossing','smuggling','fire','other'])
+           [1 + floor(random() * 12)::int] AS category,
+         (ARRAY['reported','verified','escalated','in_negotiation','resolved','dismissed'])
+           [1 + floor(random() * 6)::int] AS status,
+         timestamptz '2019-01-01 00:00+07' + random() * interval '6 years' AS occurred_at,
+         b.id AS border_id, b.measured_geom
+  FROM generate_series(1, :rows) g, b
+), placed AS (
+  SELECT r.*, ST_Project(bordermark_point_at(r.measured_geom, r.m)::geography, abs(r.off),
+           ST_Azimuth(bordermark_point_at(r.measured_geom, greatest(r.m - 5, 0)),
+                      bordermark_point_at(r.measured_geom, r.m + 5))
+           + CASE WHEN r.off < 0 THEN -pi() / 2 ELSE pi() / 2 END)::geometry AS geom
+  FROM raw r
+)
+INSERT INTO incidents (id, content_hash, border_id, category, title, occurred_at, severity,
+  status, reported_by, geom, distance_to_line_m, side, chainage_m, zones, resolved_at,
+  search_text)
+SELECT gen_random_uuid(), 'bench', p.border_id, p.category, 'bench ' || p.n, p.occurred_at,
+  'medium', p.status, 'bench', p.geom, abs(p.off),
+  CASE WHEN p.off < 0 THEN 'CN' ELSE 'VN' END, p.m,
+  ARRAY(SELECT z.code FROM border_zones z WHERE z.border_id = p.border_id
+        AND z.distance_m >= abs(p.off) ORDER BY z.distance_m)::varchar[],
+  CASE WHEN p.status = 'resolved' THEN p.occurred_at + random() * interval '120 days' END,
+  'bench ' || p.n
+FROM placed p
+"""
+
+ASSIGN_UNITS = """
+UPDATE incidents i SET
+  district_code = (SELECT u.code FROM admin_units u WHERE u.level = 'district'
+                   AND ST_Intersects(u.geom, i.geom)
+                   AND u.valid_from <= (i.occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
+                   AND (u.valid_to IS NULL
+                        OR u.valid_to > (i.occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)
+                   LIMIT 1),
+  province_code = (SELECT u.code FROM admin_units u WHERE u.level = 'province'
+                   AND ST_Intersects(u.geom, i.geom) LIMIT 1)
+WHERE i.reported_by = 'bench'
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_kb(pid: int) -> dict[str, int]:
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS", "VmHWM")):
+            key, value = line.split(":")
+            out[key] = int(value.split()[0])
+    return out
+
+
+async def prepare(url: str, rows: int) -> dict[str, float]:
+    timings = {}
+    await ensure_database(url, "bench")
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    settings = Settings(
+        env=Environment.test,
+        DATABASE_URL=url,
+        db_statement_timeout_ms=3_600_000,
+        webhook_worker=False,
+    )
+    engine = create_engine(settings)
+    async with create_sessionmaker(engine)() as session:
+        await load_demo(session)
+        started = time.perf_counter()
+        await session.execute(text(GENERATE), {"rows": rows})
+        await session.commit()
+        timings["generate_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        await session.execute(text(ASSIGN_UNITS))
+        await session.commit()
+        timings["assign_units_s"] = time.perf_counter() - started
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM ANALYZE incidents"))
+    await engine.dispose()
+    return timings
+
+
+async def summary_rounds(url: str, rounds: int) -> list[float]:
+    settings = Settings(
+        env=Environment.test,
+        DATABASE_URL=url,
+        webhook_worker=False,
+        db_statement_timeout_ms=600_000,
+    )
+    engine = create_engine(settings)
+    seconds = []
+    async with create_sessionmaker(engine)() as session:
+        q = ReportQuery(
+            start=date(2023, 1, 1),
+            end=date(2023, 12, 31),
+            border="VN-CN",
+            province=None,
+            by_month=False,
+        )
+        for _ in range(rounds):
+            started = time.perf_counter()
+            await district_report(session, q)
+            seconds.append(time.perf_counter() - started)
+    await engine.dispose()
+    return seconds
+
+
+def export_run(url: str, data_dir: Path) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BORDERMARK_ENV": "test",
+        "BORDERMARK_WEBHOOK_WORKER": "false",
+        "BORDERMARK_DATA_DIR": str(data_dir),
+        "BORDERMARK_DB_STATEMENT_TIMEOUT_MS": "3600000",
+    }
+    token = (
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "token",
+                "create",
+                "--role",
+                "analyst",
+                "--name",
+                "bench",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        before = rss_kb(server.pid)
+        started = time.perf_counter()
+        size = 0
+        with httpx.stream(
+            "GET",
+            f"http://127.0.0.1:{port}/api/v1/exports/incidents",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=3600,
+        ) as r:
+            r.raise_for_status()
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+        wall = time.perf_counter() - started
+        after = rss_kb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "wall_s": wall,
+        "bytes": size,
+        "rss_before_kb": before["VmRSS"],
+        "peak_rss_kb": after["VmHWM"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    bin_dir = ensure_postgis_installed()
+    root = Path(tempfile.mkdtemp(prefix="bordermark-bench-"))
+    root.chmod(0o755)
+    cluster = EmbeddedCluster(root=root / "pg", port=free_port(), bin_dir=bin_dir)
+    cluster.start()
+    try:
+        url = cluster.url("bench").replace("postgresql://", "postgresql+asyncpg://")
+        prep = asyncio.run(prepare(url, args.rows))
+        summary = asyncio.run(summary_rounds(url, args.rounds))
+        export = export_run(url, root / "data")
+    finally:
+        cluster.stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
+    total_rows = args.rows + 24  # plus the demo incidents
+    lines = [
+        f"# Reports and exports at scale, {date.today().isoformat()}",
+        "",
+        f"Command: `.venv/bin/python bench/scale_reports_exports.py --rows {args.rows} --rounds {args.rounds}`",
+        f"Machine: {os.cpu_count()} cores; PostgreSQL and the service on the same machine.",
+        "",
+        f"- generated {args.rows:,} incidents in SQL in {prep['generate_s']:.1f} s; districts assigned in {prep['assign_units_s']:.1f} s",
+        f"- per-district summary, one year (2023), border VN-CN, {args.rounds} rounds: "
+        f"p50 {statistics.median(summary) * 1000:.0f} ms, min {min(summary) * 1000:.0f} ms, max {max(summary) * 1000:.0f} ms",
+        f"- GeoJSON export of all {total_rows:,} incidents: {export['wall_s']:.1f} s "
+        f"({total_rows / export['wall_s']:,.0f} rows/s, {export['bytes'] / 1e6:,.0f} MB); "
+        f"server RSS {export['rss_before_kb'] / 1024:.0f} MB before, peak {export['peak_rss_kb'] / 1024:.0f} MB",
+    ]
+    out = ROOT / "bench" / "results" / f"{date.today().isoformat()}-reports-exports.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
