@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bootstrap postgis clean-data help
+.PHONY: run test lint typecheck bootstrap postgis test-tools clean-data help
 
 help:
 	@echo "make run    bootstrap (venv, PostGIS, database, migrations, demo data, tokens) and serve"
@@ -22,6 +22,14 @@ $(STAMP): pyproject.toml constraints.txt
 postgis: $(STAMP)
 	$(BIN)/python -c "from app.embedded_pg import ensure_postgis_installed as e; e()"
 
+# GDAL's command-line tools: the tests read the OGC API with ogrinfo, as QGIS-class clients do.
+test-tools:
+	@command -v ogrinfo >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin; }; \
+	  else echo "install gdal-bin (ogrinfo) for the OGC client tests: apt-get install gdal-bin"; exit 1; fi; }
+
 bootstrap: postgis
 	$(BIN)/bordermark bootstrap
 
@@ -35,7 +43,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy app seed
 
-test: postgis lint typecheck
+test: postgis test-tools lint typecheck
 	$(BIN)/pytest
 
 clean-data:

@@ -24,6 +24,7 @@ from app.imports.router import router as imports_router
 from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
+from app.ogc.router import router as ogc_router
 from app.reports.router import router as reports_router
 from app.segments.router import router as segments_router
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         exports_router,
         events_router,
+        ogc_router,
     ):
         app.include_router(router)
     return app

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
 
-_BORDER_FEATURE = f"""
+BORDER_FEATURE = f"""
 json_build_object(
   'type', 'Feature',
   'id', b.code,
@@ -33,7 +33,7 @@ async def borders_features(session: AsyncSession, *, with_geometry: bool) -> tup
     row = (
         await session.execute(
             text(
-                f"SELECT coalesce(json_agg({_BORDER_FEATURE} ORDER BY b.code), '[]')::text, "
+                f"SELECT coalesce(json_agg({BORDER_FEATURE} ORDER BY b.code), '[]')::text, "
                 "count(*) FROM borders b"
             ),
             {"with_geometry": with_geometry},
@@ -45,7 +45,7 @@ async def borders_features(session: AsyncSession, *, with_geometry: bool) -> tup
 async def border_feature(session: AsyncSession, code: str, *, with_geometry: bool) -> str:
     found = (
         await session.execute(
-            text(f"SELECT {_BORDER_FEATURE}::text FROM borders b WHERE b.code = :code"),
+            text(f"SELECT {BORDER_FEATURE}::text FROM borders b WHERE b.code = :code"),
             {"code": code.upper(), "with_geometry": with_geometry},
         )
     ).scalar_one_or_none()

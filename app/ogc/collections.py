@@ -1,0 +1,107 @@
+"""The collections the OGC surface serves, each a thin description over the domain's own
+SQL-built features (so the OGC view and the domain API never disagree)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.auth.caller import Caller
+from app.borders.queries import BORDER_FEATURE
+from app.clearing.queries import WORK_FEATURE
+from app.geojson import COORD_DECIMALS
+from app.incidents.queries import IncidentFilter, incident_feature, where_clause
+from app.markers.queries import MARKER_FEATURE
+from app.segments.queries import SEGMENT_FEATURE
+
+DISTRICT_FEATURE = f"""
+json_build_object('type', 'Feature', 'id', u.id,
+  'geometry', ST_AsGeoJSON(u.geom, {COORD_DECIMALS})::json,
+  'properties', json_build_object('code', u.code, 'level', u.level, 'name_vi', u.name_vi,
+    'name_ascii', u.name_ascii, 'province', u.parent_code, 'valid_from', u.valid_from,
+    'valid_to', u.valid_to, 'source', u.source))
+"""
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    source: str  # FROM ... (with the aliases the feature SQL uses)
+    feature: str
+    geom: str  # the geometry column
+    key: str  # the feature id column (its text form is the featureId)
+    datetime: str | None = None  # the temporal column, when there is one
+    scope: Callable[[Caller, dict[str, Any]], str] | None = None
+
+
+def _incident_scope(caller: Caller, params: dict[str, Any]) -> str:
+    return where_clause(IncidentFilter(), caller, params)
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in [
+        Collection(
+            "incidents",
+            "Border events",
+            "Border events with their context and status.",
+            "incidents i JOIN borders b ON b.id = i.border_id",
+            incident_feature(),
+            "i.geom",
+            "i.id",
+            "i.occurred_at",
+            _incident_scope,
+        ),
+        Collection(
+            "markers",
+            "Boundary markers",
+            "The marker register (positions illustrative in the demo).",
+            "markers m JOIN borders b ON b.id = m.border_id",
+            MARKER_FEATURE,
+            "m.geom",
+            "m.id",
+        ),
+        Collection(
+            "segments",
+            "Segments",
+            "The line between consecutive marker positions.",
+            "segments s JOIN borders b ON b.id = s.border_id "
+            "JOIN markers fm ON fm.id = s.from_marker_id JOIN markers tm ON tm.id = s.to_marker_id",
+            SEGMENT_FEATURE,
+            "s.geom",
+            "s.id",
+        ),
+        Collection(
+            "clearing-works",
+            "Clearing works",
+            "Joint clearing and border works on stretches.",
+            "clearing_works w JOIN borders b ON b.id = w.border_id",
+            WORK_FEATURE,
+            "w.geom",
+            "w.id",
+            "coalesce(w.actual_start, w.planned_start)::timestamptz",
+        ),
+        Collection(
+            "borders",
+            "Borders",
+            "The land border lines (Natural Earth 1:10m in the demo).",
+            "borders b",
+            BORDER_FEATURE.replace(":with_geometry", "TRUE"),
+            "b.geom",
+            "b.code",
+        ),
+        Collection(
+            "districts",
+            "Administrative units",
+            "Provinces and districts with validity dates.",
+            "admin_units u",
+            DISTRICT_FEATURE,
+            "u.geom",
+            "u.id",
+            "u.valid_from::timestamptz",
+        ),
+    ]
+}

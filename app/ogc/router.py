@@ -1,0 +1,290 @@
+"""OGC API - Features Part 1 (core, GeoJSON): landing page, conformance, collections,
+items with bbox, datetime, limit and offset, single items. Read-only; the caller's scope
+applies as in the domain API. numberMatched is not given: no COUNT on every page."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from app.auth.caller import Caller
+from app.auth.dependencies import CallerDep
+from app.db import SessionDep
+from app.errors import InvalidInput, NotFound
+from app.geojson import GEOJSON_MEDIA_TYPE, raw_geojson
+from app.ogc.collections import COLLECTIONS, Collection
+
+router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+]
+MAX_LIMIT = 10_000
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+def _link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:
+    link = {"href": href, "rel": rel, "type": media_type}
+    if title:
+        link["title"] = title
+    return link
+
+
+@router.get("", summary="Landing page")
+async def landing(request: Request, caller: CallerDep) -> JSONResponse:
+    base = _base(request)
+    return JSONResponse(
+        {
+            "title": "bordermark",
+            "description": "Boundary markers, the border line, border events and clearing works.",
+            "links": [
+                _link(base, "self", "application/json", "this document"),
+                _link(
+                    str(request.base_url) + "openapi.json",
+                    "service-desc",
+                    "application/vnd.oai.openapi+json;version=3.0",
+                    "the API definition",
+                ),
+                _link(base + "/conformance", "conformance", "application/json"),
+                _link(base + "/collections", "data", "application/json"),
+            ],
+        }
+    )
+
+
+@router.get("/conformance", summary="Conformance classes")
+async def conformance(caller: CallerDep) -> JSONResponse:
+    return JSONResponse({"conformsTo": CONFORMANCE})
+
+
+async def _describe(session: Any, request: Request, c: Collection) -> dict[str, Any]:
+    base = _base(request)
+    row = (
+        await session.execute(
+            text(
+                f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                f"FROM (SELECT ST_Extent({c.geom}) AS e FROM {c.source}) x"
+            )
+        )
+    ).one()
+    spatial = {
+        "bbox": [[row[0], row[1], row[2], row[3]]]
+        if row[0] is not None
+        else [[-180, -90, 180, 90]],
+        "crs": CRS84,
+    }
+    extent: dict[str, Any] = {"spatial": spatial}
+    if c.datetime:
+        t = (
+            await session.execute(
+                text(f"SELECT min({c.datetime}), max({c.datetime}) FROM {c.source}")
+            )
+        ).one()
+        extent["temporal"] = {
+            "interval": [[t[0].isoformat() if t[0] else None, t[1].isoformat() if t[1] else None]]
+        }
+    return {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "extent": extent,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            _link(f"{base}/collections/{c.id}", "self", "application/json"),
+            _link(f"{base}/collections/{c.id}/items", "items", GEOJSON_MEDIA_TYPE, c.title),
+        ],
+    }
+
+
+def _get(collection_id: str) -> Collection:
+    c = COLLECTIONS.get(collection_id)
+    if c is None:
+        raise NotFound(f"no collection {collection_id!r}; collections: {', '.join(COLLECTIONS)}")
+    return c
+
+
+@router.get("/collections", summary="Collections")
+async def collections(request: Request, session: SessionDep, caller: CallerDep) -> JSONResponse:
+    described = [await _describe(session, request, c) for c in COLLECTIONS.values()]
+    base = _base(request)
+    return JSONResponse(
+        {
+            "links": [_link(base + "/collections", "self", "application/json")],
+            "collections": described,
+        }
+    )
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+async def collection(
+    request: Request,
+    collection_id: Annotated[str, Path(max_length=40)],
+    session: SessionDep,
+    caller: CallerDep,
+) -> JSONResponse:
+    return JSONResponse(await _describe(session, request, _get(collection_id)))
+
+
+def _bbox(value: str | None) -> list[float] | None:
+    if not value:
+        return None
+    try:
+        parts = [float(p) for p in value.split(",")]
+    except ValueError as exc:
+        raise InvalidInput("bbox is minx,miny,maxx,maxy in CRS84", field="bbox") from exc
+    if len(parts) == 6:  # with heights: ignore them
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if (
+        len(parts) != 4
+        or not all(math.isfinite(p) for p in parts)
+        or parts[0] > parts[2]
+        or parts[1] > parts[3]
+    ):
+        raise InvalidInput("bbox is minx,miny,maxx,maxy in CRS84", field="bbox")
+    return parts
+
+
+def _instant(value: str, field: str) -> datetime | None:
+    if value in ("", ".."):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(f"{value!r} is not an RFC 3339 date-time", field=field) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _datetime(value: str | None) -> tuple[datetime | None, datetime | None, bool] | None:
+    """(start, end, is_instant) of an instant or an interval `a/b` (open ends `..`)."""
+    if not value:
+        return None
+    if "/" in value:
+        start, end = value.split("/", 1)
+        return _instant(start, "datetime"), _instant(end, "datetime"), False
+    instant = _instant(value, "datetime")
+    return instant, instant, True
+
+
+def _where(
+    c: Collection,
+    caller: Caller,
+    bbox: list[float] | None,
+    when: tuple[datetime | None, datetime | None, bool] | None,
+) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {}
+    clauses = [c.scope(caller, params)] if c.scope else []
+    if bbox:
+        clauses.append(f"{c.geom} && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
+        params.update(x1=bbox[0], y1=bbox[1], x2=bbox[2], y2=bbox[3])
+    if when and c.datetime:
+        start, end, instant = when
+        if instant:
+            clauses.append(f"{c.datetime} = :t0")
+            params["t0"] = start
+        else:
+            if start:
+                clauses.append(f"{c.datetime} >= :t0")
+                params["t0"] = start
+            if end:
+                clauses.append(f"{c.datetime} <= :t1")
+                params["t1"] = end
+    return " AND ".join(clauses) or "TRUE", params
+
+
+@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+async def items(
+    request: Request,
+    collection_id: Annotated[str, Path(max_length=40)],
+    session: SessionDep,
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    bbox: str | None = None,
+    datetime_: Annotated[str | None, Query(alias="datetime")] = None,
+) -> Response:
+    c = _get(collection_id)
+    where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_))
+    row = (
+        await session.execute(
+            text(
+                f"""
+            WITH page AS (
+              SELECT {c.feature} AS feature, {c.key} AS k FROM {c.source}
+              WHERE {where} ORDER BY {c.key} LIMIT :limit_plus_one OFFSET :offset
+            ), numbered AS (SELECT feature, row_number() OVER (ORDER BY k) AS rn FROM page)
+            SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
+                   count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
+            FROM numbered
+            """
+            ),
+            {**params, "limit": limit, "limit_plus_one": limit + 1, "offset": offset},
+        )
+    ).one()
+    url = request.url
+    links = [
+        _link(str(url), "self", GEOJSON_MEDIA_TYPE),
+        _link(f"{_base(request)}/collections/{c.id}", "collection", "application/json"),
+    ]
+    if row[2]:
+        links.append(
+            _link(
+                str(url.include_query_params(offset=offset + limit, limit=limit)),
+                "next",
+                GEOJSON_MEDIA_TYPE,
+            )
+        )
+    if offset > 0:
+        links.append(
+            _link(
+                str(url.include_query_params(offset=max(0, offset - limit), limit=limit)),
+                "prev",
+                GEOJSON_MEDIA_TYPE,
+            )
+        )
+    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    body = (
+        '{"type":"FeatureCollection","features":'
+        + row[0]
+        + f',"numberReturned":{int(row[1])},"timeStamp":"{stamp}","links":{json.dumps(links)}}}'
+    )
+    return raw_geojson(body)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+async def item(
+    request: Request,
+    collection_id: Annotated[str, Path(max_length=40)],
+    feature_id: Annotated[str, Path(max_length=80)],
+    session: SessionDep,
+    caller: CallerDep,
+) -> Response:
+    c = _get(collection_id)
+    where, params = _where(c, caller, None, None)
+    found = (
+        await session.execute(
+            text(
+                f"SELECT ({c.feature})::jsonb FROM {c.source} "
+                f"WHERE {where} AND {c.key}::text = :fid"
+            ),
+            {**params, "fid": feature_id},
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no feature {feature_id!r} in {c.id}")
+    base = _base(request)
+    found["links"] = [
+        _link(f"{base}/collections/{c.id}/items/{feature_id}", "self", GEOJSON_MEDIA_TYPE),
+        _link(f"{base}/collections/{c.id}", "collection", "application/json"),
+    ]
+    return raw_geojson(json.dumps(found, ensure_ascii=False))

@@ -1,0 +1,175 @@
+"""OGC API Features over HTTP, and GDAL's OAPIF driver reading it from a live server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+import uvicorn
+
+from app.config import Environment, Settings
+from app.main import create_app
+from tests.conftest import Tokens, bearer
+
+
+async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
+    landing = (await client.get("/ogc", headers=bearer(tokens.analyst))).json()
+    rels = {link["rel"] for link in landing["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= rels
+    conformance = (await client.get("/ogc/conformance", headers=bearer(tokens.analyst))).json()
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conformance["conformsTo"]
+    )
+    collections = (await client.get("/ogc/collections", headers=bearer(tokens.analyst))).json()[
+        "collections"
+    ]
+    assert [c["id"] for c in collections] == [
+        "incidents",
+        "markers",
+        "segments",
+        "clearing-works",
+        "borders",
+        "districts",
+    ]
+    markers = next(c for c in collections if c["id"] == "markers")
+    west, south, east, north = markers["extent"]["spatial"]["bbox"][0]
+    assert 102 < west < east < 109 and 8 < south < north < 24
+    assert "temporal" in next(c for c in collections if c["id"] == "incidents")["extent"]
+    assert (
+        await client.get("/ogc/collections/nope", headers=bearer(tokens.analyst))
+    ).status_code == 404
+    assert (await client.get("/ogc/collections")).status_code == 401
+
+
+async def test_items_paging_bbox_and_datetime(client, tokens: Tokens) -> None:
+    url = "/ogc/collections/markers/items?limit=500"
+    seen: list[int] = []
+    while url:
+        r = await client.get(url, headers=bearer(tokens.analyst))
+        assert r.headers["content-type"] == "application/geo+json"
+        body = r.json()
+        assert body["numberReturned"] == len(body["features"]) and "numberMatched" not in body
+        seen += [f["id"] for f in body["features"]]
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+    assert len(seen) == len(set(seen)) == 2187
+    boxed = (
+        await client.get(
+            "/ogc/collections/markers/items",
+            params={"bbox": "106.6,21.9,106.8,22.1", "limit": 1000},
+            headers=bearer(tokens.analyst),
+        )
+    ).json()
+    assert boxed["features"] and all(
+        106.6 <= f["geometry"]["coordinates"][0] <= 106.8 for f in boxed["features"]
+    )
+    in_2023 = (
+        await client.get(
+            "/ogc/collections/incidents/items",
+            params={"datetime": "2023-01-01T00:00:00Z/2023-12-31T23:59:59Z", "limit": 100},
+            headers=bearer(tokens.analyst),
+        )
+    ).json()
+    assert in_2023["features"] and all(
+        f["properties"]["occurred_at"].startswith("2023") for f in in_2023["features"]
+    )
+    open_end = (
+        await client.get(
+            "/ogc/collections/incidents/items",
+            params={"datetime": "../2020-12-31T00:00:00Z"},
+            headers=bearer(tokens.analyst),
+        )
+    ).json()
+    assert all(f["properties"]["occurred_at"] < "2021" for f in open_end["features"])
+    for bad in ({"bbox": "1,2,3"}, {"datetime": "yesterday"}, {"limit": "0"}, {"limit": "10001"}):
+        assert (
+            await client.get(
+                "/ogc/collections/markers/items", params=bad, headers=bearer(tokens.analyst)
+            )
+        ).status_code == 422
+
+
+async def test_single_item_and_scope(client, tokens: Tokens) -> None:
+    first = (
+        await client.get(
+            "/ogc/collections/incidents/items", params={"limit": 1}, headers=bearer(tokens.analyst)
+        )
+    ).json()["features"][0]
+    one = await client.get(
+        f"/ogc/collections/incidents/items/{first['id']}", headers=bearer(tokens.analyst)
+    )
+    assert one.status_code == 200 and one.json()["id"] == first["id"]
+    assert {link["rel"] for link in one.json()["links"]} == {"self", "collection"}
+    province = first["properties"]["province"]
+    outsider = tokens.officer_other if province == "lang-son" else tokens.officer
+    assert (
+        await client.get(
+            f"/ogc/collections/incidents/items/{first['id']}", headers=bearer(outsider)
+        )
+    ).status_code == 404
+    border = await client.get(
+        "/ogc/collections/borders/items/VN-CN", headers=bearer(tokens.analyst)
+    )
+    assert border.json()["geometry"]["type"] == "LineString"
+
+
+@pytest.fixture
+async def live_server(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    app = create_app(
+        Settings(
+            env=Environment.test, DATABASE_URL=database[0], data_dir=tmp_path, webhook_worker=False
+        )
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/ogc"
+    server.should_exit = True
+    await task
+
+
+async def _gdal(*args: str, token: str) -> str:
+    env = {**os.environ, "GDAL_HTTP_HEADERS": f"Authorization: Bearer {token}"}
+    proc = await asyncio.create_subprocess_exec(
+        *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_gdal_reads_every_collection_with_paging(live_server: str, tokens: Tokens) -> None:
+    listing = await _gdal("ogrinfo", "-ro", "-so", f"OAPIF:{live_server}", token=tokens.analyst)
+    for name in ("incidents", "markers", "segments", "clearing-works", "borders", "districts"):
+        assert f": {name} (" in listing or f": {name}\n" in listing, listing
+    markers = await _gdal(
+        "ogrinfo",
+        "-ro",
+        "-so",
+        "-oo",
+        "PAGE_SIZE=300",
+        f"OAPIF:{live_server}",
+        "markers",
+        token=tokens.analyst,
+    )
+    assert "Feature Count: 2187" in markers
+    borders = await _gdal(
+        "ogrinfo", "-ro", "-al", "-q", f"OAPIF:{live_server}", "borders", token=tokens.analyst
+    )
+    assert "VN-CN" in borders and "LINESTRING" in borders
+    refused = await asyncio.create_subprocess_exec(
+        "ogrinfo",
+        "-ro",
+        "-so",
+        f"OAPIF:{live_server}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await refused.communicate()
+    assert refused.returncode != 0  # no token, no data
