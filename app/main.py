@@ -27,6 +27,7 @@ from app.markers.router import router as markers_router
 from app.ogc.router import router as ogc_router
 from app.reports.router import router as reports_router
 from app.segments.router import router as segments_router
+from app.tiles.router import router as tiles_router
 
 DB_RETRY_AFTER_S = 5
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exports_router,
         events_router,
         ogc_router,
+        tiles_router,
     ):
         app.include_router(router)
     return app

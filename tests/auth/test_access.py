@@ -109,7 +109,9 @@ def _get_routes() -> list[str]:
     """Every GET of the API, from the app's own OpenAPI document: a new endpoint is covered
     without anyone remembering to add it here."""
     paths = create_app().openapi()["paths"]
-    found = [p for p, ops in paths.items() if p.startswith(("/api/", "/ogc")) and "get" in ops]
+    found = [
+        p for p, ops in paths.items() if p.startswith(("/api/", "/ogc", "/tiles")) and "get" in ops
+    ]
     assert len(found) >= 7
     return found
 
@@ -123,6 +125,10 @@ SAMPLE_PATH_VALUES = {
     "{sub_id}": "5b0c7a1e-0000-4000-8000-00000000abcf",
     "{collection_id}": "markers",
     "{feature_id}": "1",
+    "{layer}": "markers",
+    "{z}": "1",
+    "{x}": "0",
+    "{y}": "0",
     "{sha256}": "0" * 64,
 }
 
