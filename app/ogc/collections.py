@@ -4,7 +4,7 @@ SQL-built features (so the OGC view and the domain API never disagree)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.auth.caller import Caller
@@ -13,6 +13,7 @@ from app.clearing.queries import WORK_FEATURE
 from app.geojson import COORD_DECIMALS
 from app.incidents.queries import IncidentFilter, incident_feature, where_clause
 from app.markers.queries import MARKER_FEATURE
+from app.ogc.cql2_sql import Queryable
 from app.segments.queries import SEGMENT_FEATURE
 
 DISTRICT_FEATURE = f"""
@@ -35,6 +36,7 @@ class Collection:
     key: str  # the feature id column (its text form is the featureId)
     datetime: str | None = None  # the temporal column, when there is one
     scope: Callable[[Caller, dict[str, Any]], str] | None = None
+    queryables: dict[str, Queryable] = field(default_factory=dict)
 
 
 def _incident_scope(caller: Caller, params: dict[str, Any]) -> str:
@@ -83,6 +85,13 @@ COLLECTIONS: dict[str, Collection] = {
             "w.geom",
             "w.id",
             "coalesce(w.actual_start, w.planned_start)::timestamptz",
+            queryables={
+                "geometry": Queryable("w.geom", "geometry"),
+                "border": Queryable("b.code", "string"),
+                "kind": Queryable("w.kind", "string"),
+                "status": Queryable("w.status", "string"),
+                "length_m": Queryable("w.length_m", "number"),
+            },
         ),
         Collection(
             "borders",
@@ -102,6 +111,54 @@ COLLECTIONS: dict[str, Collection] = {
             "u.geom",
             "u.id",
             "u.valid_from::timestamptz",
+            queryables={
+                "geometry": Queryable("u.geom", "geometry"),
+                "code": Queryable("u.code", "string"),
+                "level": Queryable("u.level", "string"),
+                "province": Queryable("u.parent_code", "string"),
+            },
         ),
     ]
+}
+
+_MORE_QUERYABLES: dict[str, dict[str, Queryable]] = {
+    "incidents": {
+        "geometry": Queryable("i.geom", "geometry"),
+        "border": Queryable("b.code", "string"),
+        "category": Queryable("i.category", "string"),
+        "status": Queryable("i.status", "string"),
+        "severity": Queryable("i.severity", "string"),
+        "title": Queryable("i.title", "string"),
+        "province": Queryable("i.province_code", "string"),
+        "district": Queryable("i.district_code", "string"),
+        "side": Queryable("i.side", "string"),
+        "crosses_line": Queryable("i.crosses_line", "boolean"),
+        "distance_to_line_m": Queryable("i.distance_to_line_m", "number"),
+        "occurred_at": Queryable("i.occurred_at", "timestamp"),
+        "nearest_marker": Queryable("i.nearest_marker_code", "string"),
+    },
+    "markers": {
+        "geometry": Queryable("m.geom", "geometry"),
+        "border": Queryable("b.code", "string"),
+        "code": Queryable("m.code", "string"),
+        "number": Queryable("m.number", "number"),
+        "kind": Queryable("m.kind", "string"),
+        "condition": Queryable("m.condition", "string"),
+        "province": Queryable("m.province_code", "string"),
+        "elevation_m": Queryable("m.elevation_m", "number"),
+    },
+    "segments": {
+        "geometry": Queryable("s.geom", "geometry"),
+        "border": Queryable("b.code", "string"),
+        "kind": Queryable("s.kind", "string"),
+        "length_m": Queryable("s.length_m", "number"),
+    },
+    "borders": {
+        "geometry": Queryable("b.geom", "geometry"),
+        "code": Queryable("b.code", "string"),
+    },
+}
+COLLECTIONS = {
+    key: replace(c, queryables={**c.queryables, **_MORE_QUERYABLES.get(key, {})})
+    for key, c in COLLECTIONS.items()
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,12 +19,27 @@ from app.db import SessionDep
 from app.errors import InvalidInput, NotFound
 from app.geojson import GEOJSON_MEDIA_TYPE, raw_geojson
 from app.ogc.collections import COLLECTIONS, Collection
+from app.ogc.cql2_sql import parse, to_sql
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators",
 ]
+JSON_SCHEMA_TYPES = {
+    "string": {"type": "string"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "timestamp": {"type": "string", "format": "date-time"},
+    "geometry": {"$ref": "https://geojson.org/schema/Geometry.json"},
+}
 MAX_LIMIT = 10_000
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
@@ -103,6 +118,11 @@ async def _describe(session: Any, request: Request, c: Collection) -> dict[str, 
         "links": [
             _link(f"{base}/collections/{c.id}", "self", "application/json"),
             _link(f"{base}/collections/{c.id}/items", "items", GEOJSON_MEDIA_TYPE, c.title),
+            _link(
+                f"{base}/collections/{c.id}/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "application/schema+json",
+            ),
         ],
     }
 
@@ -181,9 +201,13 @@ def _where(
     caller: Caller,
     bbox: list[float] | None,
     when: tuple[datetime | None, datetime | None, bool] | None,
+    cql: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {}
     clauses = [c.scope(caller, params)] if c.scope else []
+    if cql is not None:  # its parameters are named cql_N: no clash with ours
+        clauses.append(cql[0])
+        params.update(cql[1])
     if bbox:
         clauses.append(f"{c.geom} && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
         params.update(x1=bbox[0], y1=bbox[1], x2=bbox[2], y2=bbox[3])
@@ -202,6 +226,27 @@ def _where(
     return " AND ".join(clauses) or "TRUE", params
 
 
+@router.get("/collections/{collection_id}/queryables", summary="What a filter may name")
+async def queryables(
+    request: Request, collection_id: Annotated[str, Path(max_length=40)], caller: CallerDep
+) -> JSONResponse:
+    c = _get(collection_id)
+    return JSONResponse(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{_base(request)}/collections/{c.id}/queryables",
+            "type": "object",
+            "title": c.title,
+            "properties": {
+                name: {"title": name, **JSON_SCHEMA_TYPES[q.type]}
+                for name, q in c.queryables.items()
+            },
+            "additionalProperties": False,
+        },
+        media_type="application/schema+json",
+    )
+
+
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
 async def items(
     request: Request,
@@ -212,9 +257,14 @@ async def items(
     offset: Annotated[int, Query(ge=0)] = 0,
     bbox: str | None = None,
     datetime_: Annotated[str | None, Query(alias="datetime")] = None,
+    filter_: Annotated[str | None, Query(alias="filter", max_length=20_000)] = None,
+    filter_lang: Annotated[
+        Literal["cql2-text", "cql2-json"] | None, Query(alias="filter-lang")
+    ] = None,
 ) -> Response:
     c = _get(collection_id)
-    where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_))
+    cql = to_sql(parse(filter_, filter_lang), c.queryables) if filter_ else None
+    where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_), cql)
     row = (
         await session.execute(
             text(

@@ -173,3 +173,91 @@ async def test_gdal_reads_every_collection_with_paging(live_server: str, tokens:
     )
     await refused.communicate()
     assert refused.returncode != 0  # no token, no data
+
+
+async def _filtered(
+    client, tokens: Tokens, collection: str, flt: str, lang: str | None = None
+) -> list[dict]:  # type: ignore[no-untyped-def]
+    params = {"filter": flt, "limit": 10000}
+    if lang:
+        params["filter-lang"] = lang
+    r = await client.get(
+        f"/ogc/collections/{collection}/items", params=params, headers=bearer(tokens.analyst)
+    )
+    assert r.status_code == 200, r.text
+    return list(r.json()["features"])
+
+
+async def test_cql2_text_and_json(client, tokens: Tokens) -> None:
+    damaged = await _filtered(client, tokens, "incidents", "category = 'marker_damage'")
+    assert damaged and all(f["properties"]["category"] == "marker_damage" for f in damaged)
+    quoted = await _filtered(
+        client, tokens, "incidents", "title LIKE 'Cháy%' AND severity IN ('high', 'critical')"
+    )
+    assert {f["properties"]["title"] for f in quoted} == {
+        "Cháy rừng tại huyện Bảo Lạc",
+        "Cháy rừng tại huyện Trùng Khánh",
+    }
+    spatial = await _filtered(
+        client,
+        tokens,
+        "markers",
+        "S_INTERSECTS(geometry, BBOX(106.69, 21.97, 106.71, 21.99)) AND kind = 'auxiliary'",
+    )
+    assert {f["properties"]["code"] for f in spatial} == {"1088/1", "1088/2"}
+    as_json = await _filtered(
+        client,
+        tokens,
+        "markers",
+        '{"op": "and", "args": [{"op": ">=", "args": [{"property": "number"}, 1088]}, {"op": "<", "args": [{"property": "number"}, 1090]}, {"op": "=", "args": [{"property": "border"}, "VN-CN"]}]}',
+        "cql2-json",
+    )
+    assert sorted(f["properties"]["code"] for f in as_json) == ["1088", "1088/1", "1088/2", "1089"]
+    temporal = await _filtered(
+        client,
+        tokens,
+        "incidents",
+        "occurred_at > TIMESTAMP('2023-01-01T00:00:00Z') AND province = 'cao-bang'",
+    )
+    assert temporal and all(f["properties"]["occurred_at"] >= "2023" for f in temporal)
+    escaped = await _filtered(client, tokens, "incidents", "title = 'It''s not there'")
+    assert escaped == []
+
+
+@pytest.mark.parametrize(
+    ("flt", "words"),
+    [
+        ("category = ", "invalid cql2-text"),
+        ("password = 'x'", "not queryable"),
+        ("category = 'x'; DROP TABLE incidents; --", "invalid"),
+        (" OR ".join(["category = 'x'"] * 250), "too complex"),
+    ],
+)
+async def test_bad_filters_are_422(client, tokens: Tokens, flt: str, words: str) -> None:
+    r = await client.get(
+        "/ogc/collections/incidents/items", params={"filter": flt}, headers=bearer(tokens.analyst)
+    )
+    assert r.status_code == 422, r.text
+    assert words in r.json()["detail"]
+
+
+async def test_queryables(client, tokens: Tokens) -> None:
+    r = await client.get("/ogc/collections/incidents/queryables", headers=bearer(tokens.analyst))
+    assert r.headers["content-type"].startswith("application/schema+json")
+    props = r.json()["properties"]
+    assert props["category"]["type"] == "string" and props["occurred_at"]["format"] == "date-time"
+    assert "geometry" in props
+
+
+async def test_gdal_applies_a_cql2_filter(live_server: str, tokens: Tokens) -> None:
+    out = await _gdal(
+        "ogrinfo",
+        "-ro",
+        "-so",
+        "-where",
+        "category = 'fire'",
+        f"OAPIF:{live_server}",
+        "incidents",
+        token=tokens.analyst,
+    )
+    assert "Feature Count: 2" in out
