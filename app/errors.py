@@ -40,6 +40,12 @@ class DomainError(Exception):
         self.extra = extra or {}
 
 
+class BadRequest(DomainError):
+    """For the few places a standard asks 400 rather than 422 (OGC API's crs parameters)."""
+
+    slug, title = "bad-request", "Bad request"
+
+
 class NotFound(DomainError):
     slug, title = "not-found", "Not found"
 
@@ -85,6 +91,7 @@ class ServiceUnavailable(DomainError):
 
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    BadRequest: 400,
     NotFound: 404,
     InvalidInput: 422,
     Conflict: 409,

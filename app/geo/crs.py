@@ -124,3 +124,15 @@ def from_wgs84(lonlat: np.ndarray, epsg: int) -> np.ndarray:
         return lonlat
     x, y = _transformer(WGS84, epsg).transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y])
+
+
+@lru_cache(maxsize=64)
+def latitude_first(epsg: int) -> bool:
+    """Whether the CRS's first axis is northing/latitude (EPSG:4326, 4756): OGC API Part 2
+    answers in the CRS's own axis order, unlike GeoJSON's lon/lat."""
+    return CRS.from_epsg(epsg).axis_info[0].direction == "north"
+
+
+@lru_cache(maxsize=64)
+def is_geographic(epsg: int) -> bool:
+    return bool(CRS.from_epsg(epsg).is_geographic)

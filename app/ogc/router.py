@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -16,8 +17,16 @@ from sqlalchemy import text
 from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
 from app.db import SessionDep
-from app.errors import InvalidInput, NotFound
-from app.geojson import GEOJSON_MEDIA_TYPE, raw_geojson
+from app.errors import BadRequest, InvalidInput, NotFound
+from app.geo.crs import (
+    CRS84_URI,
+    SUPPORTED_EPSG,
+    UnsupportedCrs,
+    is_geographic,
+    latitude_first,
+    parse_crs,
+)
+from app.geojson import COORD_DECIMALS, GEOJSON_MEDIA_TYPE, raw_geojson
 from app.ogc.collections import COLLECTIONS, Collection
 from app.ogc.cql2_sql import parse, to_sql
 
@@ -32,7 +41,43 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
+EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
+SUPPORTED_CRS = [CRS84_URI] + [EPSG_URI.format(code) for code in sorted(SUPPORTED_EPSG)]
+
+
+@dataclass(frozen=True)
+class OutputCrs:
+    srid: int
+    flip: bool  # latitude (northing) first
+    uri: str
+
+
+def _crs(value: str | None, field: str) -> OutputCrs:
+    """CRS84 (lon/lat, the default) or an EPSG code, in that CRS's own axis order."""
+    if value is None or value.strip().lower() in {CRS84_URI.lower(), "crs84", "ogc:crs84"}:
+        return OutputCrs(4326, False, CRS84_URI)
+    try:
+        epsg = parse_crs(value)
+    except UnsupportedCrs as exc:
+        raise BadRequest(f"{field}: {exc}", extra={"supported": SUPPORTED_CRS}) from exc
+    return OutputCrs(epsg, latitude_first(epsg), EPSG_URI.format(epsg))
+
+
+def _geometry_sql(c: Collection, out: OutputCrs) -> str:
+    """The collection's feature SQL with its geometry in the output CRS."""
+    original = f"ST_AsGeoJSON({c.geom}, {COORD_DECIMALS})"
+    if out.srid == 4326 and not out.flip:
+        return c.feature
+    expr = c.geom if out.srid == 4326 else f"ST_Transform({c.geom}, {out.srid})"
+    if out.flip:
+        expr = f"ST_FlipCoordinates({expr})"
+    decimals = COORD_DECIMALS if is_geographic(out.srid) else 3  # millimetres
+    assert original in c.feature, c.id
+    return c.feature.replace(original, f"ST_AsGeoJSON({expr}, {decimals})")
+
+
 JSON_SCHEMA_TYPES = {
     "string": {"type": "string"},
     "number": {"type": "number"},
@@ -41,7 +86,6 @@ JSON_SCHEMA_TYPES = {
     "geometry": {"$ref": "https://geojson.org/schema/Geometry.json"},
 }
 MAX_LIMIT = 10_000
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
 def _base(request: Request) -> str:
@@ -96,7 +140,7 @@ async def _describe(session: Any, request: Request, c: Collection) -> dict[str, 
         "bbox": [[row[0], row[1], row[2], row[3]]]
         if row[0] is not None
         else [[-180, -90, 180, 90]],
-        "crs": CRS84,
+        "crs": CRS84_URI,
     }
     extent: dict[str, Any] = {"spatial": spatial}
     if c.datetime:
@@ -114,7 +158,8 @@ async def _describe(session: Any, request: Request, c: Collection) -> dict[str, 
         "description": c.description,
         "extent": extent,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": SUPPORTED_CRS,
+        "storageCrs": CRS84_URI,
         "links": [
             _link(f"{base}/collections/{c.id}", "self", "application/json"),
             _link(f"{base}/collections/{c.id}/items", "items", GEOJSON_MEDIA_TYPE, c.title),
@@ -162,7 +207,9 @@ def _bbox(value: str | None) -> list[float] | None:
     try:
         parts = [float(p) for p in value.split(",")]
     except ValueError as exc:
-        raise InvalidInput("bbox is minx,miny,maxx,maxy in CRS84", field="bbox") from exc
+        raise InvalidInput(
+            "bbox is minx,miny,maxx,maxy in bbox-crs (default CRS84)", field="bbox"
+        ) from exc
     if len(parts) == 6:  # with heights: ignore them
         parts = [parts[0], parts[1], parts[3], parts[4]]
     if (
@@ -171,7 +218,7 @@ def _bbox(value: str | None) -> list[float] | None:
         or parts[0] > parts[2]
         or parts[1] > parts[3]
     ):
-        raise InvalidInput("bbox is minx,miny,maxx,maxy in CRS84", field="bbox")
+        raise InvalidInput("bbox is minx,miny,maxx,maxy in bbox-crs (default CRS84)", field="bbox")
     return parts
 
 
@@ -202,6 +249,7 @@ def _where(
     bbox: list[float] | None,
     when: tuple[datetime | None, datetime | None, bool] | None,
     cql: tuple[str, dict[str, Any]] | None = None,
+    bbox_crs: OutputCrs | None = None,
 ) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {}
     clauses = [c.scope(caller, params)] if c.scope else []
@@ -209,8 +257,15 @@ def _where(
         clauses.append(cql[0])
         params.update(cql[1])
     if bbox:
-        clauses.append(f"{c.geom} && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
-        params.update(x1=bbox[0], y1=bbox[1], x2=bbox[2], y2=bbox[3])
+        box_crs = bbox_crs or OutputCrs(4326, False, CRS84_URI)
+        x1, y1, x2, y2 = bbox
+        if box_crs.flip:  # given as lat/lon (northing first)
+            x1, y1, x2, y2 = y1, x1, y2, x2
+        envelope = "ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)"
+        if box_crs.srid != 4326:
+            envelope = f"ST_Transform(ST_MakeEnvelope(:x1, :y1, :x2, :y2, {box_crs.srid}), 4326)"
+        clauses.append(f"{c.geom} && {envelope}")
+        params.update(x1=x1, y1=y1, x2=x2, y2=y2)
     if when and c.datetime:
         start, end, instant = when
         if instant:
@@ -261,16 +316,20 @@ async def items(
     filter_lang: Annotated[
         Literal["cql2-text", "cql2-json"] | None, Query(alias="filter-lang")
     ] = None,
+    crs: Annotated[str | None, Query(description="Output CRS (default CRS84)")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
 ) -> Response:
     c = _get(collection_id)
+    out = _crs(crs, "crs")
+    box_crs = _crs(bbox_crs, "bbox-crs")
     cql = to_sql(parse(filter_, filter_lang), c.queryables) if filter_ else None
-    where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_), cql)
+    where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_), cql, box_crs)
     row = (
         await session.execute(
             text(
                 f"""
             WITH page AS (
-              SELECT {c.feature} AS feature, {c.key} AS k FROM {c.source}
+              SELECT {_geometry_sql(c, out)} AS feature, {c.key} AS k FROM {c.source}
               WHERE {where} ORDER BY {c.key} LIMIT :limit_plus_one OFFSET :offset
             ), numbered AS (SELECT feature, row_number() OVER (ORDER BY k) AS rn FROM page)
             SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
@@ -308,7 +367,7 @@ async def items(
         + row[0]
         + f',"numberReturned":{int(row[1])},"timeStamp":"{stamp}","links":{json.dumps(links)}}}'
     )
-    return raw_geojson(body)
+    return raw_geojson(body, headers={"Content-Crs": f"<{out.uri}>"})
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
@@ -318,13 +377,15 @@ async def item(
     feature_id: Annotated[str, Path(max_length=80)],
     session: SessionDep,
     caller: CallerDep,
+    crs: Annotated[str | None, Query(description="Output CRS (default CRS84)")] = None,
 ) -> Response:
     c = _get(collection_id)
+    out = _crs(crs, "crs")
     where, params = _where(c, caller, None, None)
     found = (
         await session.execute(
             text(
-                f"SELECT ({c.feature})::jsonb FROM {c.source} "
+                f"SELECT ({_geometry_sql(c, out)})::jsonb FROM {c.source} "
                 f"WHERE {where} AND {c.key}::text = :fid"
             ),
             {**params, "fid": feature_id},
@@ -337,4 +398,6 @@ async def item(
         _link(f"{base}/collections/{c.id}/items/{feature_id}", "self", GEOJSON_MEDIA_TYPE),
         _link(f"{base}/collections/{c.id}", "collection", "application/json"),
     ]
-    return raw_geojson(json.dumps(found, ensure_ascii=False))
+    return raw_geojson(
+        json.dumps(found, ensure_ascii=False), headers={"Content-Crs": f"<{out.uri}>"}
+    )

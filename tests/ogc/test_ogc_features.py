@@ -261,3 +261,62 @@ async def test_gdal_applies_a_cql2_filter(live_server: str, tokens: Tokens) -> N
         token=tokens.analyst,
     )
     assert "Feature Count: 2" in out
+
+
+async def test_output_crs_and_bbox_crs(client, tokens: Tokens) -> None:
+    import numpy as np
+
+    from app.geo.crs import from_wgs84
+
+    plain = await client.get("/ogc/collections/borders/items/VN-CN", headers=bearer(tokens.analyst))
+    assert plain.headers["content-crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    lon, lat = plain.json()["geometry"]["coordinates"][200]
+    tm3 = await client.get(
+        "/ogc/collections/borders/items/VN-CN",
+        params={"crs": "http://www.opengis.net/def/crs/EPSG/0/3405"},
+        headers=bearer(tokens.analyst),
+    )
+    assert tm3.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/3405>"
+    expected = from_wgs84(np.array([[lon, lat]]), 3405)[0]
+    assert tm3.json()["geometry"]["coordinates"][200] == pytest.approx(list(expected), abs=0.05)
+    # EPSG:4326 in its own axis order: latitude first.
+    latlon = await client.get(
+        "/ogc/collections/borders/items/VN-CN",
+        params={"crs": "http://www.opengis.net/def/crs/EPSG/0/4326"},
+        headers=bearer(tokens.analyst),
+    )
+    assert latlon.json()["geometry"]["coordinates"][200] == pytest.approx([lat, lon], abs=1e-7)
+    # A bbox given in VN-2000 / UTM 48N selects the same markers as in CRS84.
+    box = [106.69, 21.97, 106.71, 21.99]
+    (x1, y1), (x2, y2) = from_wgs84(np.array([[box[0], box[1]], [box[2], box[3]]]), 3405)
+    wgs = await client.get(
+        "/ogc/collections/markers/items",
+        params={"bbox": ",".join(map(str, box)), "limit": 100},
+        headers=bearer(tokens.analyst),
+    )
+    utm = await client.get(
+        "/ogc/collections/markers/items",
+        params={
+            "bbox": f"{x1},{y1},{x2},{y2}",
+            "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/3405",
+            "limit": 100,
+        },
+        headers=bearer(tokens.analyst),
+    )
+    assert (
+        {f["id"] for f in utm.json()["features"]}
+        == {f["id"] for f in wgs.json()["features"]}
+        != set()
+    )
+    bad = await client.get(
+        "/ogc/collections/markers/items",
+        params={"crs": "EPSG:3857"},
+        headers=bearer(tokens.analyst),
+    )
+    assert bad.status_code == 400
+    collections = (
+        await client.get("/ogc/collections/markers", headers=bearer(tokens.analyst))
+    ).json()
+    assert "http://www.opengis.net/def/crs/EPSG/0/9215" in collections["crs"] and collections[
+        "storageCrs"
+    ].endswith("CRS84")
