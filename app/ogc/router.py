@@ -281,6 +281,42 @@ def _where(
     return " AND ".join(clauses) or "TRUE", params
 
 
+def _order(c: Collection, sortby: str | None) -> str:
+    """ORDER BY from `sortby` (`+name`/`-name`, queryables only), then the key (stable)."""
+    terms = []
+    for raw in (sortby or "").split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        direction = "DESC" if name.startswith("-") else "ASC"
+        name = name.lstrip("+-").strip()
+        queryable = c.queryables.get(name)
+        if queryable is None or queryable.type == "geometry":
+            sortable = sorted(k for k, q in c.queryables.items() if q.type != "geometry")
+            raise InvalidInput(
+                f"cannot sort by {name!r}; sortable: {', '.join(sortable)}", field="sortby"
+            )
+        terms.append(f"{queryable.sql} {direction} NULLS LAST")
+    return ", ".join([*terms, c.key])
+
+
+def _properties(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+def _select_properties(feature: str, chosen: list[str] | None) -> str:
+    """The feature with only the chosen properties (a bound list, never SQL text)."""
+    if chosen is None:
+        return feature
+    return (
+        f"jsonb_set(({feature})::jsonb, '{{properties}}', coalesce((SELECT jsonb_object_agg(k, v) "
+        f"FROM jsonb_each(({feature})::jsonb -> 'properties') AS p(k, v) "
+        "WHERE k = ANY(:chosen_properties)), '{}'::jsonb))"
+    )
+
+
 @router.get("/collections/{collection_id}/queryables", summary="What a filter may name")
 async def queryables(
     request: Request, collection_id: Annotated[str, Path(max_length=40)], caller: CallerDep
@@ -318,20 +354,35 @@ async def items(
     ] = None,
     crs: Annotated[str | None, Query(description="Output CRS (default CRS84)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    sortby: Annotated[
+        str | None, Query(max_length=500, description="e.g. -occurred_at,+title (queryables)")
+    ] = None,
+    properties: Annotated[
+        str | None, Query(max_length=2000, description="Only these properties, comma-separated")
+    ] = None,
 ) -> Response:
     c = _get(collection_id)
     out = _crs(crs, "crs")
     box_crs = _crs(bbox_crs, "bbox-crs")
     cql = to_sql(parse(filter_, filter_lang), c.queryables) if filter_ else None
     where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_), cql, box_crs)
+    order = _order(c, sortby)
+    chosen = _properties(properties)
+    if chosen is not None:
+        params["chosen_properties"] = chosen
     row = (
         await session.execute(
             text(
                 f"""
             WITH page AS (
-              SELECT {_geometry_sql(c, out)} AS feature, {c.key} AS k FROM {c.source}
-              WHERE {where} ORDER BY {c.key} LIMIT :limit_plus_one OFFSET :offset
-            ), numbered AS (SELECT feature, row_number() OVER (ORDER BY k) AS rn FROM page)
+              SELECT {_geometry_sql(c, out)} AS feature,
+                     row_number() OVER (ORDER BY {order}) AS o
+              FROM {c.source}
+              WHERE {where} ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset
+            ), numbered AS (
+              SELECT {_select_properties("feature", chosen)} AS feature,
+                     row_number() OVER (ORDER BY o) AS rn FROM page
+            )
             SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
                    count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
             FROM numbered

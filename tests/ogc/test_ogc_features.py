@@ -320,3 +320,28 @@ async def test_output_crs_and_bbox_crs(client, tokens: Tokens) -> None:
     assert "http://www.opengis.net/def/crs/EPSG/0/9215" in collections["crs"] and collections[
         "storageCrs"
     ].endswith("CRS84")
+
+
+async def test_sortby_and_properties(client, tokens: Tokens) -> None:
+    r = await client.get(
+        "/ogc/collections/incidents/items",
+        params={"sortby": "-occurred_at", "properties": "title,occurred_at", "limit": 50},
+        headers=bearer(tokens.analyst),
+    )
+    assert r.status_code == 200, r.text
+    features = r.json()["features"]
+    times = [f["properties"]["occurred_at"] for f in features]
+    assert times == sorted(times, reverse=True) and len(times) > 5
+    assert all(set(f["properties"]) == {"title", "occurred_at"} for f in features)
+    ascending = await client.get(
+        "/ogc/collections/markers/items",
+        params={"sortby": "+number", "filter": "border = 'VN-CN' AND number < 3", "limit": 10},
+        headers=bearer(tokens.analyst),
+    )
+    assert [f["properties"]["code"] for f in ascending.json()["features"]] == ["0", "1", "2"]
+    bad = await client.get(
+        "/ogc/collections/markers/items",
+        params={"sortby": "notes; DROP TABLE markers"},
+        headers=bearer(tokens.analyst),
+    )
+    assert bad.status_code == 422 and "sortable" in bad.json()["detail"]
