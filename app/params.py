@@ -6,8 +6,9 @@ import math
 from typing import Annotated
 
 import numpy as np
-from fastapi import Query
+from fastapi import Query, Request
 
+from app.config import Settings
 from app.errors import InvalidInput
 from app.geo.crs import OutsideAreaOfUse, UnsupportedCrs, parse_crs, to_wgs84
 from app.geo.marker_codes import InvalidMarkerCode, MarkerCode, parse_marker_code
@@ -91,3 +92,9 @@ def if_match_version(if_match: str | None) -> int | None:
     if not tag.isdigit():
         raise InvalidInput("If-Match must be an ETag this service issued", field="If-Match")
     return int(tag)
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (create_app puts them on app.state)."""
+    settings: Settings = request.app.state.settings
+    return settings

@@ -10,8 +10,12 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def ascii_fold(value: str) -> str:
+    """`Tràng Định` -> `Trang Dinh`: diacritics off (đ is a letter of its own), case kept."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
 def fold(value: str) -> str:
     """`Hàng rào Đồng Đăng` -> `hang rao dong dang`."""
-    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return " ".join(stripped.lower().split())
+    return " ".join(ascii_fold(value).lower().split())

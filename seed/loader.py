@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +39,7 @@ from app.borders.service import (
 )
 from app.geo.marker_codes import MarkerCode, parse_marker_code
 from app.markers.service import rebuild_segments
-from app.text import fold
+from app.text import ascii_fold, fold
 
 DATA = Path(__file__).parent / "data"
 ILLUSTRATIVE = "illustrative: generated for the demo, not survey data"
@@ -71,12 +70,6 @@ def to_wgs84(geom: BaseGeometry) -> BaseGeometry:
 def slug(name: str) -> str:
     """`Tràng Định` -> `trang-dinh` (unit codes people can type)."""
     return "-".join(fold(name).split())
-
-
-def ascii_fold(name: str) -> str:
-    """`Tràng Định` -> `Trang Dinh` (case kept, for the ascii name column)."""
-    decomposed = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
 @dataclass(frozen=True)

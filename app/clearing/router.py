@@ -12,12 +12,11 @@ from app.borders.service import border_id_of
 from app.clearing import queries, service
 from app.clearing.models import WorkStatus
 from app.clearing.schemas import CompletionCreate, WorkCreate, WorkPatch
-from app.config import Settings
 from app.db import SessionDep
 from app.errors import InvalidInput
 from app.geojson import decode_cursor, feature_collection, raw_geojson, self_link
 from app.paging import page_response
-from app.params import CursorParam, LimitParam, etag_of, if_match_version, page_size
+from app.params import CursorParam, LimitParam, app_settings, etag_of, if_match_version, page_size
 
 router = APIRouter(prefix="/api/v1", tags=["clearing works"])
 WorkId = Annotated[uuid.UUID, Path(description="The clearing work's UUID")]
@@ -60,7 +59,7 @@ async def list_works(
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     after = decode_cursor(cursor, types=(str, float, str)) if cursor else None
     filters = queries.WorkFilter(

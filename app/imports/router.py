@@ -13,12 +13,11 @@ from fastapi.responses import JSONResponse
 from app.auth.dependencies import CallerDep
 from app.auth.models import Role
 from app.auth.scopes import require_role
-from app.config import Settings
 from app.db import SessionDep
 from app.errors import InvalidInput, PayloadTooLarge
 from app.imports.reader import UnreadableFile, file_info, read_rows
 from app.imports.service import import_rows
-from app.params import CrsParam, epsg_param
+from app.params import CrsParam, app_settings, epsg_param
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 SUFFIXES = {".geojson", ".json", ".csv", ".gpkg"}
@@ -35,7 +34,7 @@ async def import_markers(
     crs: CrsParam = None,
 ) -> JSONResponse:
     require_role(caller, Role.admin)
-    settings: Settings = request.app.state.settings
+    settings = app_settings(request)
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInput(f"the file must end in one of {sorted(SUFFIXES)}", field="file")

@@ -27,17 +27,20 @@ from app.incidents.location import resolve_place
 from app.incidents.models import Severity, Status
 from app.incidents.schemas import BatchRequest, IncidentPatch, IncidentSubmission, TransitionRequest
 from app.paging import page_response
-from app.params import CrsParam, CursorParam, LimitParam, etag_of, if_match_version, page_size
+from app.params import (
+    CrsParam,
+    CursorParam,
+    LimitParam,
+    app_settings,
+    etag_of,
+    if_match_version,
+    page_size,
+)
 from app.text import fold
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 IncidentId = Annotated[uuid.UUID, Path(description="The incident's UUID")]
 LOCAL = ZoneInfo(LOCAL_TIME_ZONE)
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _similar_settings(settings: Settings) -> queries.SimilarSettings:
@@ -56,7 +59,7 @@ async def _feature_response(
     feature, version = await queries.incident_feature_json(session, incident_id, caller=caller)
     if with_similar:
         similar = await queries.similar(
-            session, incident_id, caller=caller, settings=_similar_settings(_settings(request))
+            session, incident_id, caller=caller, settings=_similar_settings(app_settings(request))
         )
         feature = feature[:-1] + ',"similar":' + json.dumps(similar, ensure_ascii=False) + "}"
     headers = {"ETag": etag_of(version), "Location": f"/api/v1/incidents/{incident_id}"}
@@ -76,7 +79,7 @@ async def submit_incident(
     caller: CallerDep,
     crs: CrsParam = None,
 ) -> Response:
-    settings = _settings(request)
+    settings = app_settings(request)
     outcome = await service.submit_and_commit(
         session, caller=caller, submission=body, crs_param=crs, max_vertices=settings.max_vertices
     )
@@ -98,7 +101,7 @@ async def submit_batch(
     caller: CallerDep,
     crs: CrsParam = None,
 ) -> JSONResponse:
-    settings = _settings(request)
+    settings = app_settings(request)
     if len(body.features) > settings.max_batch_items:
         raise InvalidInput(
             f"a batch holds at most {settings.max_batch_items} features", field="features"
@@ -211,7 +214,7 @@ async def list_incidents(
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
-    settings = _settings(request)
+    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     key_types: tuple[type, ...] = (float, str) if filters.near else (str, str)
     after = decode_cursor(cursor, types=key_types) if cursor else None
@@ -249,7 +252,7 @@ async def patch_incident(
         patch=body,
         if_match=if_match_version(if_match),
         crs_param=crs,
-        max_vertices=_settings(request).max_vertices,
+        max_vertices=app_settings(request).max_vertices,
     )
     return await _feature_response(request, session, incident_id, caller)
 
@@ -295,7 +298,7 @@ async def get_similar(
 ) -> JSONResponse:
     await queries.incident_feature_json(session, incident_id, caller=caller)
     found = await queries.similar(
-        session, incident_id, caller=caller, settings=_similar_settings(_settings(request))
+        session, incident_id, caller=caller, settings=_similar_settings(app_settings(request))
     )
     return JSONResponse({"id": str(incident_id), "similar": found})
 
@@ -310,7 +313,7 @@ async def upload_attachment(
     caller: CallerDep,
     file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, HEIC, GIF, TIFF or PDF")],
 ) -> JSONResponse:
-    settings = _settings(request)
+    settings = app_settings(request)
     declared = request.headers.get("content-length")
     if (
         declared
@@ -355,5 +358,5 @@ async def download_attachment(
 ) -> FileResponse:
     await queries.incident_feature_json(session, incident_id, caller=caller)
     media_type, filename = await attachments.attachment_of(session, incident_id, sha256)
-    path = attachments.content_path(_settings(request).attachments_dir, sha256)
+    path = attachments.content_path(app_settings(request).attachments_dir, sha256)
     return FileResponse(path, media_type=media_type, filename=filename)

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from shapely.geometry import Point
 
 from app.auth.dependencies import CallerDep
-from app.config import Settings
 from app.db import SessionDep
 from app.errors import InvalidInput
 from app.geo.geometry import InvalidGeometry, parse_geometry
@@ -26,6 +25,7 @@ from app.params import (
     CrsParam,
     CursorParam,
     LimitParam,
+    app_settings,
     epsg_param,
     etag_of,
     if_match_version,
@@ -40,17 +40,12 @@ router = APIRouter(prefix="/api/v1", tags=["markers"])
 POINT_ONLY = frozenset({"Point"})
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _point(request: Request, geometry: object, epsg: int) -> Point:
     try:
         geom = parse_geometry(
             geometry,
             epsg=epsg,
-            max_vertices=_settings(request).max_vertices,
+            max_vertices=app_settings(request).max_vertices,
             allowed_types=POINT_ONLY,
         )
     except InvalidGeometry as exc:
@@ -76,7 +71,7 @@ async def list_markers(
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
-    settings = _settings(request)
+    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     after = decode_cursor(cursor, types=(str, int, int, int)) if cursor else None
     filters = queries.MarkerFilter(

@@ -6,14 +6,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from app.auth.dependencies import CallerDep
-from app.config import Settings
 from app.db import SessionDep
 from app.geojson import (
     decode_cursor,
     raw_geojson,
 )
 from app.paging import page_response
-from app.params import CursorParam, LimitParam, marker_code_param, page_size
+from app.params import CursorParam, LimitParam, app_settings, marker_code_param, page_size
 from app.segments import queries, service
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
@@ -30,7 +29,7 @@ async def list_segments(
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     page = await queries.list_segments(
         session,
