@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bootstrap postgis test-tools clean-data help
+.PHONY: run test lint typecheck bootstrap postgis test-tools web clean-data help
 
 help:
 	@echo "make run    bootstrap (venv, PostGIS, database, migrations, demo data, tokens) and serve"
@@ -22,8 +22,24 @@ $(STAMP): pyproject.toml constraints.txt
 postgis: $(STAMP)
 	$(BIN)/python -c "from app.embedded_pg import ensure_postgis_installed as e; e()"
 
-# GDAL's command-line tools: the tests read the OGC API with ogrinfo, as QGIS-class clients do.
+# The map page's MapLibre, from the npm registry (pinned by web/package-lock.json).
+WEB_STAMP := web/node_modules/.installed-stamp
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else echo "the map page needs Node.js and npm: apt-get install nodejs npm"; exit 1; fi; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+web: $(WEB_STAMP)
+
+# GDAL's command-line tools (the tests read the OGC API with ogrinfo, as QGIS-class clients do)
+# and Debian's Chromium (the map page is tested in it; Playwright never downloads a browser).
 test-tools:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; \
+	  else echo "install chromium for the map page tests: apt-get install chromium"; exit 1; fi; }
 	@command -v ogrinfo >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin || \
@@ -33,7 +49,7 @@ test-tools:
 bootstrap: postgis
 	$(BIN)/bordermark bootstrap
 
-run: bootstrap
+run: bootstrap web
 	$(BIN)/bordermark serve
 
 lint: $(STAMP)
@@ -43,7 +59,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy app seed
 
-test: postgis test-tools lint typecheck
+test: postgis web test-tools lint typecheck
 	$(BIN)/pytest
 
 clean-data:

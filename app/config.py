@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     similar_within_m: float = Field(default=200.0, gt=0)
     similar_within_days: int = Field(default=14, ge=0)
+    # Rendered tiles kept in memory, dropped on the database's change notices (0: off).
+    tile_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # MapLibre's built files, installed from npm by `make web` (never fetched from a CDN).
+    map_assets_dir: Path = (
+        Path(__file__).resolve().parent.parent / "web/node_modules/maplibre-gl/dist"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -69,6 +75,10 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return f"postgresql+asyncpg://postgres@127.0.0.1:{self.embedded_pg_port}/bordermark"
         return to_asyncpg_url(self.database_url)
+
+    def libpq_url(self) -> str:
+        """The same database as a plain postgresql:// URL (for raw asyncpg connections)."""
+        return "postgresql://" + self.sqlalchemy_url().removeprefix("postgresql+asyncpg://")
 
 
 def to_asyncpg_url(url: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,7 +28,10 @@ from app.markers.router import router as markers_router
 from app.ogc.router import router as ogc_router
 from app.reports.router import router as reports_router
 from app.segments.router import router as segments_router
+from app.tiles.cache import TileCache
+from app.tiles.cache import listening as tile_cache_listener
 from app.tiles.router import router as tiles_router
+from app.web.router import router as web_router
 
 DB_RETRY_AFTER_S = 5
 
@@ -42,10 +46,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if own_engine:
             app.state.engine = create_engine(settings)
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
-        if settings.webhook_worker:
-            async with webhook_worker(app.state.sessionmaker):
-                yield
-        else:
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.tile_cache_bytes > 0:
+                await stack.enter_async_context(
+                    tile_cache_listener(app.state.tile_cache, settings.libpq_url())
+                )
+            if settings.webhook_worker:
+                await stack.enter_async_context(webhook_worker(app.state.sessionmaker))
             yield
         if own_engine:
             await app.state.engine.dispose()
@@ -61,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.tile_cache = TileCache(settings.tile_cache_bytes)
     install_error_handlers(app)
 
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -109,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events_router,
         ogc_router,
         tiles_router,
+        web_router,
     ):
         app.include_router(router)
     return app

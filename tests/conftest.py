@@ -7,6 +7,8 @@ transaction that is rolled back at the end; service commits become savepoint rel
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -14,9 +16,11 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from alembic import command
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
@@ -187,3 +191,31 @@ async def client(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """Run an app under a real uvicorn on a free loopback port (with its lifespan)."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task  # raises what stopped it
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def live_server(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    app = create_app(
+        Settings(
+            env=Environment.test, DATABASE_URL=database[0], data_dir=tmp_path, webhook_worker=False
+        )
+    )
+    async with serving(app) as base:
+        yield f"{base}/ogc"

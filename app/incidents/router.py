@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import select
 
 from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
@@ -24,7 +25,7 @@ from app.geojson import (
 from app.incidents import attachments, queries, service
 from app.incidents.context import LOCAL_TIME_ZONE
 from app.incidents.location import resolve_place
-from app.incidents.models import Severity, Status
+from app.incidents.models import IncidentCategory, Severity, Status
 from app.incidents.schemas import BatchRequest, IncidentPatch, IncidentSubmission, TransitionRequest
 from app.paging import page_response
 from app.params import (
@@ -203,6 +204,16 @@ async def incident_filters(
 
 
 IncidentFilterDep = Annotated[queries.IncidentFilter, Depends(incident_filters)]
+
+
+@router.get("/incident-categories", summary="The event taxonomy (codes and names)")
+async def list_categories(session: SessionDep, caller: CallerDep) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(IncidentCategory.code, IncidentCategory.name_vi, IncidentCategory.name_en).order_by(
+            IncidentCategory.code
+        )
+    )
+    return [{"code": code, "name_vi": vi, "name_en": en} for code, vi, en in rows]
 
 
 @router.get("/incidents", summary="Incidents as GeoJSON with combinable filters, newest first")

@@ -30,6 +30,30 @@ SPATIAL = {
 }
 
 
+# CQL2 temporal operators (Allen's interval relations, as the CQL2 standard defines them)
+# over (start, end) pairs; an instant is a zero-length interval and an open end ('..') is
+# -infinity or infinity.
+TEMPORAL = {
+    "t_after": "{a0} > {b1}",
+    "t_before": "{a1} < {b0}",
+    "t_contains": "{a0} < {b0} AND {a1} > {b1}",
+    "t_disjoint": "{a1} < {b0} OR {a0} > {b1}",
+    "t_during": "{a0} > {b0} AND {a1} < {b1}",
+    "t_equals": "{a0} = {b0} AND {a1} = {b1}",
+    "t_finishedby": "{a0} < {b0} AND {a1} = {b1}",
+    "t_finishes": "{a0} > {b0} AND {a1} = {b1}",
+    "t_intersects": "{a0} <= {b1} AND {a1} >= {b0}",
+    "t_meets": "{a1} = {b0}",
+    "t_metby": "{a0} = {b1}",
+    "t_overlappedby": "{a0} > {b0} AND {a0} < {b1} AND {a1} > {b1}",
+    "t_overlaps": "{a0} < {b0} AND {a1} > {b0} AND {a1} < {b1}",
+    "t_startedby": "{a0} = {b0} AND {a1} > {b1}",
+    "t_starts": "{a0} = {b0} AND {a1} < {b1}",
+}
+DISTANCE_UNITS = {"meters": 1.0, "metres": 1.0, "m": 1.0, "kilometers": 1000.0, "km": 1000.0}
+MAX_DWITHIN_M = 500_000.0
+
+
 @dataclass(frozen=True)
 class Queryable:
     sql: str
@@ -48,14 +72,18 @@ class _Build:
         return f":{name}"
 
 
-def parse(text_or_json: str, lang: str | None) -> dict[str, Any]:
+def parse(text_or_json: str, lang: str | None) -> dict[str, Any] | bool:
     """A filter in cql2-text (default) or cql2-json, as the library's JSON tree."""
     try:
         source: Any = json.loads(text_or_json) if lang == "cql2-json" else text_or_json
         tree = cql2.Expr(source).to_json()
     except Exception as exc:  # the parser's own message says where and what
         raise InvalidInput(f"invalid {lang or 'cql2-text'} filter: {exc}", field="filter") from exc
-    return dict(tree) if isinstance(tree, dict) else {"op": "=", "args": [tree, True]}
+    if isinstance(tree, bool):  # `TRUE` / `FALSE` alone
+        return tree
+    if not isinstance(tree, dict):
+        raise InvalidInput("the filter must be a predicate", field="filter")
+    return dict(tree)
 
 
 def to_sql(tree: Any, queryables: dict[str, Queryable]) -> tuple[str, dict[str, Any]]:
@@ -111,6 +139,41 @@ def _geometry(arg: dict[str, Any], build: _Build) -> str:
     return f"ST_SetSRID(ST_GeomFromGeoJSON({build.bind(json.dumps(arg))}), 4326)"
 
 
+def _period(arg: Any, build: _Build) -> tuple[str, str]:
+    """A temporal operand as (start, end) SQL: an interval, or an instant twice."""
+    if isinstance(arg, dict) and "interval" in arg:
+        start, end = arg["interval"]
+        return _endpoint(start, build, "-infinity"), _endpoint(end, build, "infinity")
+    if isinstance(arg, dict) and "property" in arg and _property(arg, build).type != "timestamp":
+        raise InvalidInput(f"{arg['property']!r} is not a time", field="filter")
+    instant = _value(arg, build, "timestamp")
+    return instant, instant
+
+
+def _endpoint(value: Any, build: _Build, open_end: str) -> str:
+    if value in ("..", None):
+        return f"'{open_end}'::timestamptz"  # a constant, not input
+    return _value(value, build, "timestamp")
+
+
+def _dwithin(args: list[Any], build: _Build) -> str:
+    """S_DWITHIN(a, b, distance[, units]): geodesic metres (geography), so a 500 m question
+    means 500 m on the ground at any latitude."""
+    if len(args) not in (3, 4) or not isinstance(args[2], int | float):
+        raise InvalidInput("S_DWITHIN(geometry, geometry, distance[, meters])", field="filter")
+    unit = args[3]["property"] if len(args) == 4 and isinstance(args[3], dict) else "meters"
+    factor = DISTANCE_UNITS.get(str(unit).lower())
+    if factor is None:
+        raise InvalidInput(f"S_DWITHIN units: one of {', '.join(DISTANCE_UNITS)}", field="filter")
+    metres = float(args[2]) * factor
+    if not 0 <= metres <= MAX_DWITHIN_M:
+        raise InvalidInput(f"S_DWITHIN distance: 0 to {MAX_DWITHIN_M:.0f} m", field="filter")
+    return (
+        f"ST_DWithin(({_value(args[0], build)})::geography, ({_value(args[1], build)})::geography, "
+        f"{build.bind(metres)})"
+    )
+
+
 def _kind(arg: Any, build: _Build) -> str | None:
     if isinstance(arg, dict) and "property" in arg:
         return _property(arg, build).type
@@ -153,17 +216,9 @@ def _node(node: Any, build: _Build, depth: int) -> str:
         return f"({_value(args[0], build)} IS NULL)"
     if op in SPATIAL:
         return f"{SPATIAL[op]}({_value(args[0], build)}, {_value(args[1], build)})"
-    if op in ("t_after", "t_before", "t_equals"):
-        sign = {"t_after": ">", "t_before": "<", "t_equals": "="}[op]
-        return (
-            f"({_value(args[0], build, 'timestamp')} {sign} {_value(args[1], build, 'timestamp')})"
-        )
-    if op in ("t_during", "t_intersects") and isinstance(args[1], dict) and "interval" in args[1]:
-        start, end = args[1]["interval"]
-        parts = []
-        if start not in ("..", None):
-            parts.append(f"{_value(args[0], build)} >= {_value(start, build, 'timestamp')}")
-        if end not in ("..", None):
-            parts.append(f"{_value(args[0], build)} <= {_value(end, build, 'timestamp')}")
-        return "(" + (" AND ".join(parts) or "TRUE") + ")"
+    if op == "s_dwithin":
+        return _dwithin(args, build)
+    if op in TEMPORAL:
+        (a0, a1), (b0, b1) = _period(args[0], build), _period(args[1], build)
+        return "(" + TEMPORAL[op].format(a0=a0, a1=a1, b0=b0, b1=b1) + ")"
     raise InvalidInput(f"the operator {op!r} is not supported here", field="filter")

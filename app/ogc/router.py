@@ -1,6 +1,8 @@
-"""OGC API - Features Part 1 (core, GeoJSON): landing page, conformance, collections,
-items with bbox, datetime, limit and offset, single items. Read-only; the caller's scope
-applies as in the domain API. numberMatched is not given: no COUNT on every page."""
+"""OGC API - Features Parts 1-3: landing page, conformance, collections, items with bbox,
+datetime, limit/offset, property equality, sortby, properties, CQL2 filters and CRS; each
+page in JSON and HTML. Read-only; the caller's scope applies as in the domain API.
+numberMatched comes free on the last page and on request (`count=true`), never as a COUNT
+on every page."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
 from app.auth.caller import Caller
@@ -28,19 +30,25 @@ from app.geo.crs import (
 )
 from app.geojson import COORD_DECIMALS, GEOJSON_MEDIA_TYPE, raw_geojson
 from app.ogc.collections import COLLECTIONS, Collection
-from app.ogc.cql2_sql import parse, to_sql
+from app.ogc.cql2_sql import Queryable, parse, to_sql
+from app.ogc.html import negotiate, render, with_format
+from app.ogc.openapi30 import ogc_openapi_30
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-operators",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
@@ -85,7 +93,18 @@ JSON_SCHEMA_TYPES = {
     "timestamp": {"type": "string", "format": "date-time"},
     "geometry": {"$ref": "https://geojson.org/schema/Geometry.json"},
 }
+DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
+OAS30_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+FormatParam = Annotated[
+    str | None, Query(alias="f", description="json (or geojson) or html; default by Accept")
+]
+# Query parameters of the items request itself (anything else naming a queryable is an
+# equality filter on that property).
+ITEMS_PARAMS = {
+    "limit", "offset", "bbox", "datetime", "filter", "filter-lang", "filter-crs", "crs",
+    "bbox-crs", "sortby", "properties", "f", "count",
+}  # fmt: skip
 
 
 def _base(request: Request) -> str:
@@ -99,31 +118,53 @@ def _link(href: str, rel: str, media_type: str, title: str | None = None) -> dic
     return link
 
 
+def _self_links(
+    request: Request, fmt: str, json_type: str = "application/json"
+) -> list[dict[str, str]]:
+    """self in the format served, alternate in the other one."""
+    url = str(request.url)
+    as_json = _link(with_format(url, "json"), "self", json_type, "this document")
+    as_html = _link(with_format(url, "html"), "self", "text/html", "this document as HTML")
+    if fmt == "html":
+        return [as_html, {**as_json, "rel": "alternate", "title": "this document as JSON"}]
+    return [as_json, {**as_html, "rel": "alternate"}]
+
+
 @router.get("", summary="Landing page")
-async def landing(request: Request, caller: CallerDep) -> JSONResponse:
+async def landing(request: Request, caller: CallerDep, f: FormatParam = None) -> Response:
+    fmt = negotiate(request, f)
     base = _base(request)
+    root = str(request.base_url).rstrip("/")
+    links = [
+        *_self_links(request, fmt),
+        _link(base + "/api", "service-desc", OAS30_MEDIA_TYPE, "the API definition"),
+        _link(root + "/docs", "service-doc", "text/html", "the API documentation"),
+        _link(base + "/conformance", "conformance", "application/json"),
+        _link(base + "/collections", "data", "application/json"),
+    ]
+    description = "Boundary markers, the border line, border events and clearing works."
+    if fmt == "html":
+        return render("landing.html", "bordermark", description=description, links=links)
+    return JSONResponse({"title": "bordermark", "description": description, "links": links})
+
+
+@router.get("/api", summary="This API's definition (OpenAPI 3.0)")
+async def api_definition(request: Request, caller: CallerDep, f: FormatParam = None) -> Response:
+    if negotiate(request, f) == "html":
+        return RedirectResponse(str(request.base_url) + "docs", status_code=303)
     return JSONResponse(
-        {
-            "title": "bordermark",
-            "description": "Boundary markers, the border line, border events and clearing works.",
-            "links": [
-                _link(base, "self", "application/json", "this document"),
-                _link(
-                    str(request.base_url) + "openapi.json",
-                    "service-desc",
-                    "application/vnd.oai.openapi+json;version=3.0",
-                    "the API definition",
-                ),
-                _link(base + "/conformance", "conformance", "application/json"),
-                _link(base + "/collections", "data", "application/json"),
-            ],
-        }
+        ogc_openapi_30(request.app, str(request.base_url).rstrip("/")),
+        media_type=OAS30_MEDIA_TYPE,
     )
 
 
 @router.get("/conformance", summary="Conformance classes")
-async def conformance(caller: CallerDep) -> JSONResponse:
-    return JSONResponse({"conformsTo": CONFORMANCE})
+async def conformance(request: Request, caller: CallerDep, f: FormatParam = None) -> Response:
+    fmt = negotiate(request, f)
+    links = _self_links(request, fmt)
+    if fmt == "html":
+        return render("conformance.html", "Conformance", conforms_to=CONFORMANCE, links=links)
+    return JSONResponse({"conformsTo": CONFORMANCE, "links": links})
 
 
 async def _describe(session: Any, request: Request, c: Collection) -> dict[str, Any]:
@@ -162,7 +203,9 @@ async def _describe(session: Any, request: Request, c: Collection) -> dict[str, 
         "storageCrs": CRS84_URI,
         "links": [
             _link(f"{base}/collections/{c.id}", "self", "application/json"),
+            _link(f"{base}/collections/{c.id}?f=html", "alternate", "text/html"),
             _link(f"{base}/collections/{c.id}/items", "items", GEOJSON_MEDIA_TYPE, c.title),
+            _link(f"{base}/collections/{c.id}/items?f=html", "items", "text/html", c.title),
             _link(
                 f"{base}/collections/{c.id}/queryables",
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
@@ -180,15 +223,15 @@ def _get(collection_id: str) -> Collection:
 
 
 @router.get("/collections", summary="Collections")
-async def collections(request: Request, session: SessionDep, caller: CallerDep) -> JSONResponse:
+async def collections(
+    request: Request, session: SessionDep, caller: CallerDep, f: FormatParam = None
+) -> Response:
+    fmt = negotiate(request, f)
     described = [await _describe(session, request, c) for c in COLLECTIONS.values()]
-    base = _base(request)
-    return JSONResponse(
-        {
-            "links": [_link(base + "/collections", "self", "application/json")],
-            "collections": described,
-        }
-    )
+    links = _self_links(request, fmt)
+    if fmt == "html":
+        return render("collections.html", "Collections", collections=described, links=links)
+    return JSONResponse({"links": links, "collections": described})
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
@@ -197,8 +240,15 @@ async def collection(
     collection_id: Annotated[str, Path(max_length=40)],
     session: SessionDep,
     caller: CallerDep,
-) -> JSONResponse:
-    return JSONResponse(await _describe(session, request, _get(collection_id)))
+    f: FormatParam = None,
+) -> Response:
+    fmt = negotiate(request, f)
+    described = await _describe(session, request, _get(collection_id))
+    if fmt == "html":
+        return render(
+            "collection.html", described["title"], collection=described, links=described["links"]
+        )
+    return JSONResponse(described)
 
 
 def _bbox(value: str | None) -> list[float] | None:
@@ -319,22 +369,99 @@ def _select_properties(feature: str, chosen: list[str] | None) -> str:
 
 @router.get("/collections/{collection_id}/queryables", summary="What a filter may name")
 async def queryables(
-    request: Request, collection_id: Annotated[str, Path(max_length=40)], caller: CallerDep
-) -> JSONResponse:
+    request: Request,
+    collection_id: Annotated[str, Path(max_length=40)],
+    caller: CallerDep,
+    f: FormatParam = None,
+) -> Response:
+    fmt = negotiate(request, f)
     c = _get(collection_id)
-    return JSONResponse(
-        {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"{_base(request)}/collections/{c.id}/queryables",
-            "type": "object",
-            "title": c.title,
-            "properties": {
-                name: {"title": name, **JSON_SCHEMA_TYPES[q.type]}
-                for name, q in c.queryables.items()
-            },
-            "additionalProperties": False,
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{_base(request)}/collections/{c.id}/queryables",
+        "type": "object",
+        "title": c.title,
+        "properties": {
+            name: {"title": name, **JSON_SCHEMA_TYPES[q.type]} for name, q in c.queryables.items()
         },
-        media_type="application/schema+json",
+        "additionalProperties": False,
+        "links": _self_links(request, fmt, "application/schema+json"),
+    }
+    if fmt == "html":
+        return render(
+            "queryables.html",
+            f"Queryables of {c.title}",
+            properties=schema["properties"],
+            links=schema["links"],
+        )
+    return JSONResponse(schema, media_type="application/schema+json")
+
+
+def _typed(q: Queryable, name: str, raw: str) -> Any:
+    """A query-string value in the queryable's type (bound, never SQL text)."""
+    try:
+        if q.type == "number":
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(raw)
+            return value
+        if q.type == "boolean":
+            return {"true": True, "false": False}[raw.lower()]
+        if q.type == "timestamp":
+            return _instant(raw, name)
+    except (ValueError, KeyError) as exc:
+        raise InvalidInput(f"{name}={raw!r} is not a {q.type}", field=name) from exc
+    return raw
+
+
+def _property_filters(c: Collection, request: Request) -> tuple[str, dict[str, Any]] | None:
+    """`?status=reported&category=fence`: equality on queryables (Part 1 /rec/core/fc-filters).
+    Any other unknown parameter is a 400, as Part 1 requires."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    for name, raw in request.query_params.multi_items():
+        if name in ITEMS_PARAMS:
+            continue
+        q = c.queryables.get(name)
+        if q is None or q.type == "geometry":
+            allowed = sorted(k for k, v in c.queryables.items() if v.type != "geometry")
+            raise BadRequest(
+                f"unknown query parameter {name!r}; parameters: {', '.join(sorted(ITEMS_PARAMS))};"
+                f" property filters: {', '.join(allowed)}",
+                extra={"field": name},
+            )
+        key = f"eq_{len(params)}"
+        params[key] = _typed(q, name, raw)
+        clauses.append(f"{q.sql} = :{key}")
+    return (" AND ".join(clauses), params) if clauses else None
+
+
+def _merge(*parts: tuple[str, dict[str, Any]] | None) -> tuple[str, dict[str, Any]] | None:
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    params: dict[str, Any] = {}
+    for _, bound in present:
+        params.update(bound)
+    return " AND ".join(f"({sql})" for sql, _ in present), params
+
+
+def _items_html(
+    c: Collection, features: list[dict[str, Any]], links: list[dict[str, str]], matched: int | None
+) -> Response:
+    columns: list[str] = []
+    for feature in features:
+        for name in feature.get("properties") or {}:
+            if name not in columns:
+                columns.append(name)
+    return render(
+        "items.html",
+        f"{c.title}: items",
+        collection_id=c.id,
+        features=features,
+        columns=columns,
+        links=links,
+        number_matched=matched,
     )
 
 
@@ -344,28 +471,43 @@ async def items(
     collection_id: Annotated[str, Path(max_length=40)],
     session: SessionDep,
     caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    bbox: str | None = None,
-    datetime_: Annotated[str | None, Query(alias="datetime")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    bbox: Annotated[str | None, Query(max_length=200)] = None,
+    datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None,
     filter_: Annotated[str | None, Query(alias="filter", max_length=20_000)] = None,
     filter_lang: Annotated[
         Literal["cql2-text", "cql2-json"] | None, Query(alias="filter-lang")
     ] = None,
-    crs: Annotated[str | None, Query(description="Output CRS (default CRS84)")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    filter_crs: Annotated[
+        str | None, Query(alias="filter-crs", description="Only CRS84 (the default)")
+    ] = None,
+    crs: Annotated[
+        str | None, Query(max_length=100, description="Output CRS (default CRS84)")
+    ] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=100)] = None,
     sortby: Annotated[
         str | None, Query(max_length=500, description="e.g. -occurred_at,+title (queryables)")
     ] = None,
     properties: Annotated[
         str | None, Query(max_length=2000, description="Only these properties, comma-separated")
     ] = None,
+    count: Annotated[
+        bool, Query(description="Also give numberMatched (runs a COUNT; off by default)")
+    ] = False,
+    f: FormatParam = None,
 ) -> Response:
+    fmt = negotiate(request, f)
     c = _get(collection_id)
     out = _crs(crs, "crs")
     box_crs = _crs(bbox_crs, "bbox-crs")
+    if _crs(filter_crs, "filter-crs").uri != CRS84_URI:
+        raise BadRequest(
+            "filter-crs: filters are read in CRS84 only", extra={"field": "filter-crs"}
+        )
     cql = to_sql(parse(filter_, filter_lang), c.queryables) if filter_ else None
-    where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_), cql, box_crs)
+    conditions = _merge(cql, _property_filters(c, request))
+    where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_), conditions, box_crs)
     order = _order(c, sortby)
     chosen = _properties(properties)
     if chosen is not None:
@@ -391,32 +533,44 @@ async def items(
             {**params, "limit": limit, "limit_plus_one": limit + 1, "offset": offset},
         )
     ).one()
-    url = request.url
+    returned, has_next = int(row[1]), bool(row[2])
+    matched: int | None = None
+    if not has_next and (returned > 0 or offset == 0):
+        matched = offset + returned  # the last page: the total is known without counting
+    elif count:
+        matched = (
+            await session.execute(text(f"SELECT count(*) FROM {c.source} WHERE {where}"), params)
+        ).scalar_one()
+    page_type = "text/html" if fmt == "html" else GEOJSON_MEDIA_TYPE
     links = [
-        _link(str(url), "self", GEOJSON_MEDIA_TYPE),
+        *_self_links(request, fmt, GEOJSON_MEDIA_TYPE),
         _link(f"{_base(request)}/collections/{c.id}", "collection", "application/json"),
     ]
-    if row[2]:
+    if has_next:
         links.append(
             _link(
-                str(url.include_query_params(offset=offset + limit, limit=limit)),
+                str(request.url.include_query_params(offset=offset + limit, limit=limit)),
                 "next",
-                GEOJSON_MEDIA_TYPE,
+                page_type,
             )
         )
     if offset > 0:
         links.append(
             _link(
-                str(url.include_query_params(offset=max(0, offset - limit), limit=limit)),
+                str(request.url.include_query_params(offset=max(0, offset - limit), limit=limit)),
                 "prev",
-                GEOJSON_MEDIA_TYPE,
+                page_type,
             )
         )
+    if fmt == "html":
+        return _items_html(c, json.loads(row[0]), links, matched)
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    counted = f',"numberMatched":{matched}' if matched is not None else ""
     body = (
         '{"type":"FeatureCollection","features":'
         + row[0]
-        + f',"numberReturned":{int(row[1])},"timeStamp":"{stamp}","links":{json.dumps(links)}}}'
+        + f',"numberReturned":{returned}{counted},"timeStamp":"{stamp}",'
+        + f'"links":{json.dumps(links)}}}'
     )
     return raw_geojson(body, headers={"Content-Crs": f"<{out.uri}>"})
 
@@ -428,8 +582,12 @@ async def item(
     feature_id: Annotated[str, Path(max_length=80)],
     session: SessionDep,
     caller: CallerDep,
-    crs: Annotated[str | None, Query(description="Output CRS (default CRS84)")] = None,
+    crs: Annotated[
+        str | None, Query(max_length=100, description="Output CRS (default CRS84)")
+    ] = None,
+    f: FormatParam = None,
 ) -> Response:
+    fmt = negotiate(request, f)
     c = _get(collection_id)
     out = _crs(crs, "crs")
     where, params = _where(c, caller, None, None)
@@ -444,11 +602,12 @@ async def item(
     ).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no feature {feature_id!r} in {c.id}")
-    base = _base(request)
     found["links"] = [
-        _link(f"{base}/collections/{c.id}/items/{feature_id}", "self", GEOJSON_MEDIA_TYPE),
-        _link(f"{base}/collections/{c.id}", "collection", "application/json"),
+        *_self_links(request, fmt, GEOJSON_MEDIA_TYPE),
+        _link(f"{_base(request)}/collections/{c.id}", "collection", "application/json"),
     ]
+    if fmt == "html":
+        return render("item.html", f"{c.title}: {feature_id}", feature=found, links=found["links"])
     return raw_geojson(
         json.dumps(found, ensure_ascii=False), headers={"Content-Crs": f"<{out.uri}>"}
     )

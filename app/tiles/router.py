@@ -1,7 +1,8 @@
 """`/tiles/{layer}/{z}/{x}/{y}.mvt`: one layer per tile, built by PostGIS (ST_TileEnvelope,
 ST_AsMVTGeom, ST_AsMVT); lines and polygons simplified to a pixel at low zooms; the
 caller's scope and the incident filters apply. An empty tile is 204. Tiles carry an ETag
-(a hash of their bytes) so clients revalidate cheaply; caching is private (tokens)."""
+(a hash of their bytes) so clients revalidate cheaply; caching is private (tokens). Rendered
+tiles are kept in memory until a write to their tables commits (cache.py)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from sqlalchemy import text
 
 from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
+from app.auth.models import Role
 from app.db import SessionDep
 from app.errors import InvalidInput, NotFound
 from app.incidents.models import Status
 from app.incidents.queries import IncidentFilter, where_clause
+from app.tiles.cache import TileCache
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -154,6 +157,7 @@ def _filters(
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", summary="A vector tile of one layer")
 async def tile(
+    request: Request,
     layer: Annotated[str, Path(max_length=20)],
     z: Annotated[int, Path(ge=0, le=MAX_ZOOM)],
     x: Annotated[int, Path(ge=0)],
@@ -181,6 +185,15 @@ async def tile(
         "since": since,
         "until": until,
     }
+    cache: TileCache = request.app.state.tile_cache
+    key = (
+        layer, z, x, y, cache.generation(layer),  # read before rendering: see cache.py
+        _scope_key(layer, caller),
+        tuple(sorted(s.value for s in status or [])), tuple(sorted(category or [])), since, until,
+    )  # fmt: skip
+    cached = cache.get(key)
+    if cached is not None:
+        return _tile_response(*cached, if_none_match, cache_status="hit")
     where = _filters(layer, caller, status, category, since, until, params)
     geom = f"ST_Transform({spec.geom}, 3857)"
     if spec.lines_or_areas:
@@ -199,10 +212,25 @@ async def tile(
     """
     data = (await session.execute(text(sql), params)).scalar_one()
     body = bytes(data or b"")
-    if not body:
-        return Response(status_code=204, headers={"Cache-Control": "private, max-age=60"})
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=60"}
+    cache.put(key, body, etag)
+    return _tile_response(body, etag, if_none_match, cache_status="miss")
+
+
+def _scope_key(layer: str, caller: Caller) -> str:
+    """Whose view a tile is: incidents differ by province for officers and reporters."""
+    if layer != "incidents" or caller.role in (Role.admin, Role.analyst):
+        return "*"
+    return f"province:{caller.province_code}"
+
+
+def _tile_response(
+    body: bytes, etag: str, if_none_match: str | None, cache_status: str
+) -> Response:
+    headers = {"Cache-Control": "private, max-age=60", "X-Tile-Cache": cache_status}
+    if not body:  # nothing falls in this tile
+        return Response(status_code=204, headers=headers)
+    headers["ETag"] = etag
     if if_none_match == etag:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)

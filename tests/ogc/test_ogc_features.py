@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import socket
-from collections.abc import AsyncIterator
+import uuid
 
 import pytest
-import uvicorn
 
-from app.config import Environment, Settings
-from app.main import create_app
 from tests.conftest import Tokens, bearer
+from tests.incidents.helpers import feature
 
 
 async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
@@ -51,10 +49,24 @@ async def test_items_paging_bbox_and_datetime(client, tokens: Tokens) -> None:
         r = await client.get(url, headers=bearer(tokens.analyst))
         assert r.headers["content-type"] == "application/geo+json"
         body = r.json()
-        assert body["numberReturned"] == len(body["features"]) and "numberMatched" not in body
+        assert body["numberReturned"] == len(body["features"])
         seen += [f["id"] for f in body["features"]]
         url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
-    assert len(seen) == len(set(seen)) == 2187
+        # No COUNT on every page: the total comes only with the last page (free there).
+        assert ("numberMatched" in body) == (url is None)
+    assert len(seen) == len(set(seen)) == body["numberMatched"] == 2187
+    counted = (
+        await client.get(
+            "/ogc/collections/markers/items",
+            params={"limit": 5, "count": "true"},
+            headers=bearer(tokens.analyst),
+        )
+    ).json()
+    assert counted["numberMatched"] == 2187 and counted["numberReturned"] == 5
+    default = (
+        await client.get("/ogc/collections/markers/items", headers=bearer(tokens.analyst))
+    ).json()
+    assert default["numberReturned"] == 100
     boxed = (
         await client.get(
             "/ogc/collections/markers/items",
@@ -101,7 +113,7 @@ async def test_single_item_and_scope(client, tokens: Tokens) -> None:
         f"/ogc/collections/incidents/items/{first['id']}", headers=bearer(tokens.analyst)
     )
     assert one.status_code == 200 and one.json()["id"] == first["id"]
-    assert {link["rel"] for link in one.json()["links"]} == {"self", "collection"}
+    assert {link["rel"] for link in one.json()["links"]} == {"self", "alternate", "collection"}
     province = first["properties"]["province"]
     outsider = tokens.officer_other if province == "lang-son" else tokens.officer
     assert (
@@ -113,25 +125,6 @@ async def test_single_item_and_scope(client, tokens: Tokens) -> None:
         "/ogc/collections/borders/items/VN-CN", headers=bearer(tokens.analyst)
     )
     assert border.json()["geometry"]["type"] == "LineString"
-
-
-@pytest.fixture
-async def live_server(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    app = create_app(
-        Settings(
-            env=Environment.test, DATABASE_URL=database[0], data_dir=tmp_path, webhook_worker=False
-        )
-    )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/ogc"
-    server.should_exit = True
-    await task
 
 
 async def _gdal(*args: str, token: str) -> str:
@@ -345,3 +338,228 @@ async def test_sortby_and_properties(client, tokens: Tokens) -> None:
         headers=bearer(tokens.analyst),
     )
     assert bad.status_code == 422 and "sortable" in bad.json()["detail"]
+
+
+async def test_html_and_content_negotiation(client, tokens: Tokens) -> None:
+    auth = bearer(tokens.analyst)
+    browser = {**auth, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in (
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/incidents",
+        "/ogc/collections/incidents/queryables",
+        "/ogc/collections/incidents/items?limit=5",
+    ):
+        page = await client.get(path, headers=browser)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "<!doctype html>" in page.text.lower()
+        as_json = await client.get(path, headers={**browser}, params={"f": "json"})
+        assert as_json.headers["content-type"].split(";")[0] in {
+            "application/json",
+            "application/geo+json",
+            "application/schema+json",
+        }
+        rels = {(link["rel"], link["type"]) for link in as_json.json()["links"]}
+        assert ("alternate", "text/html") in rels
+        # A client that names no preference (curl, GDAL, OWSLib) gets JSON.
+        plain = await client.get(path, headers=auth)
+        assert not plain.headers["content-type"].startswith("text/html")
+    items = (
+        await client.get(
+            "/ogc/collections/incidents/items", params={"f": "html", "limit": 3}, headers=auth
+        )
+    ).text
+    first = (
+        await client.get("/ogc/collections/incidents/items", params={"limit": 3}, headers=auth)
+    ).json()["features"]
+    for shown in first:  # Vietnamese titles appear, escaped by the template engine
+        assert shown["properties"]["title"] in items
+    assert 'rel="alternate"' in items and "next" in items
+    one = await client.get(
+        f"/ogc/collections/incidents/items/{first[0]['id']}", params={"f": "html"}, headers=auth
+    )
+    assert first[0]["properties"]["category"] in one.text
+    bad = await client.get("/ogc", params={"f": "xml"}, headers=auth)
+    assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
+
+
+async def test_html_escapes_what_it_shows(client, tokens: Tokens) -> None:
+    """A title written by a user is data, never markup, in the HTML pages."""
+    payload = "<script>alert(1)</script>"
+    created = await client.post(
+        "/api/v1/incidents",
+        json=feature(
+            incident_id=uuid.UUID("6f9d0a6e-3d5c-4b9a-9a57-0c1d2e3f4a5b"),
+            category="other",
+            title=payload,
+            location="VN-CN:1089",
+        ),
+        headers=bearer(tokens.officer),
+    )
+    assert created.status_code == 201, created.text
+    page = await client.get(
+        "/ogc/collections/incidents/items/6f9d0a6e-3d5c-4b9a-9a57-0c1d2e3f4a5b",
+        params={"f": "html"},
+        headers=bearer(tokens.admin),
+    )
+    assert payload not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+async def test_openapi_30_definition(client, tokens: Tokens) -> None:
+    r = await client.get("/ogc/api", headers=bearer(tokens.analyst))
+    assert r.status_code == 200 and "version=3.0" in r.headers["content-type"]
+    doc = r.json()
+    assert doc["openapi"].startswith("3.0.")
+    assert set(doc["paths"]) >= {
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/{collection_id}/items",
+        "/ogc/collections/{collection_id}/items/{feature_id}",
+    }
+    text = r.text
+    # Nothing 3.1-only is left: no null types, no const, no examples arrays.
+    assert '"type":"null"' not in text.replace(" ", "") and '"const"' not in text
+    landing = (await client.get("/ogc", headers=bearer(tokens.analyst))).json()
+    desc = next(link for link in landing["links"] if link["rel"] == "service-desc")
+    assert desc["href"].endswith("/ogc/api")
+    conformance = (await client.get("/ogc/conformance", headers=bearer(tokens.analyst))).json()
+    for cls in ("conf/html", "conf/oas30", "conf/temporal-operators"):
+        assert any(uri.endswith(cls) for uri in conformance["conformsTo"])
+
+
+async def test_property_equality_filters(client, tokens: Tokens) -> None:
+    auth = bearer(tokens.analyst)
+    every = (
+        await client.get("/ogc/collections/incidents/items", params={"limit": 1000}, headers=auth)
+    ).json()["features"]
+    category = every[0]["properties"]["category"]
+    status = every[0]["properties"]["status"]
+    expected = {
+        f["id"]
+        for f in every
+        if f["properties"]["category"] == category and f["properties"]["status"] == status
+    }
+    got = (
+        await client.get(
+            "/ogc/collections/incidents/items",
+            params={"category": category, "status": status, "limit": 1000},
+            headers=auth,
+        )
+    ).json()["features"]
+    assert {f["id"] for f in got} == expected
+    for flag in ("true", "false"):
+        flagged = (
+            await client.get(
+                "/ogc/collections/incidents/items",
+                params={"crosses_line": flag, "limit": 1000},
+                headers=auth,
+            )
+        ).json()["features"]
+        assert {f["id"] for f in flagged} == {
+            f["id"] for f in every if f["properties"]["crosses_line"] is (flag == "true")
+        }
+    for bad, status_code in (
+        ({"crosses_line": "maybe"}, 422),
+        ({"distance_to_line_m": "far"}, 422),
+        ({"colour": "red"}, 400),
+    ):
+        r = await client.get("/ogc/collections/incidents/items", params=bad, headers=auth)
+        assert r.status_code == status_code, (bad, r.text)
+
+
+async def test_cql2_temporal_and_dwithin(client, tokens: Tokens) -> None:
+    every = await _filtered(client, tokens, "incidents", "TRUE")
+    times = sorted(f["properties"]["occurred_at"] for f in every)
+    middle = times[len(times) // 2]
+    from datetime import datetime
+
+    def at(value: str) -> datetime:
+        return datetime.fromisoformat(value)
+
+    def ids(features: list[dict]) -> set[str]:
+        return {f["id"] for f in features}
+
+    after = await _filtered(
+        client, tokens, "incidents", f"T_AFTER(occurred_at, TIMESTAMP('{middle}'))"
+    )
+    assert ids(after) == {f["id"] for f in every if at(f["properties"]["occurred_at"]) > at(middle)}
+    before = await _filtered(
+        client, tokens, "incidents", f"T_BEFORE(occurred_at, TIMESTAMP('{middle}'))"
+    )
+    assert ids(before) == {
+        f["id"] for f in every if at(f["properties"]["occurred_at"]) < at(middle)
+    }
+    start, end = "2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z"
+    during = await _filtered(
+        client, tokens, "incidents", f"T_DURING(occurred_at, INTERVAL('{start}', '{end}'))"
+    )
+    assert ids(during) == {
+        f["id"] for f in every if at(start) < at(f["properties"]["occurred_at"]) < at(end)
+    }
+    open_ended = await _filtered(
+        client, tokens, "incidents", f"T_INTERSECTS(occurred_at, INTERVAL('{start}', '..'))"
+    )
+    assert ids(open_ended) == {
+        f["id"] for f in every if at(f["properties"]["occurred_at"]) >= at(start)
+    }
+    disjoint = await _filtered(
+        client, tokens, "incidents", f"T_DISJOINT(occurred_at, INTERVAL('{start}', '{end}'))"
+    )
+    assert ids(disjoint) == ids(every) - {
+        f["id"] for f in every if at(start) <= at(f["properties"]["occurred_at"]) <= at(end)
+    }
+    as_json = await _filtered(
+        client,
+        tokens,
+        "incidents",
+        json.dumps({"op": "t_after", "args": [{"property": "occurred_at"}, {"timestamp": middle}]}),
+        "cql2-json",
+    )
+    assert ids(as_json) == ids(after)
+
+    # S_DWITHIN in metres on the ground, checked against PostGIS's own geodesic distance.
+    marker = (
+        await client.get(
+            "/ogc/collections/markers/items",
+            params={"filter": "code = '1089'", "limit": 1},
+            headers=bearer(tokens.analyst),
+        )
+    ).json()["features"][0]
+    lon, lat = marker["geometry"]["coordinates"]
+    near = await _filtered(
+        client, tokens, "incidents", f"S_DWITHIN(geometry, POINT({lon} {lat}), 2000, meters)"
+    )
+    km = await _filtered(
+        client, tokens, "incidents", f"S_DWITHIN(geometry, POINT({lon} {lat}), 2, kilometers)"
+    )
+    assert near and ids(near) == ids(km)
+    far = await _filtered(
+        client, tokens, "incidents", f"S_DWITHIN(geometry, POINT({lon} {lat}), 20000, meters)"
+    )
+    assert ids(near) < ids(far) or ids(near) == ids(far)
+    bad = await client.get(
+        "/ogc/collections/incidents/items",
+        params={"filter": f"S_DWITHIN(geometry, POINT({lon} {lat}), 2, parsecs)"},
+        headers=bearer(tokens.analyst),
+    )
+    assert bad.status_code == 422
+
+
+async def test_owslib_reads_collections_and_items(live_server: str, tokens: Tokens) -> None:
+    from owslib.ogcapi.features import Features
+
+    def read() -> tuple[list[str], dict, dict]:
+        api = Features(live_server, headers=bearer(tokens.analyst))
+        ids = [c["id"] for c in api.collections()["collections"]]
+        page = api.collection_items("markers", limit=50)
+        crossing = api.collection_items("incidents", limit=500, side="VN")
+        return ids, page, crossing
+
+    ids, page, crossing = await asyncio.to_thread(read)
+    assert ids == ["incidents", "markers", "segments", "clearing-works", "borders", "districts"]
+    assert page["numberReturned"] == 50 and len(page["features"]) == 50
+    assert crossing["features"] and all(
+        f["properties"]["side"] == "VN" for f in crossing["features"]
+    )

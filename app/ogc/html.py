@@ -1,0 +1,63 @@
+"""HTML for the OGC surface: content negotiation (`f=` first, then `Accept`) and pages
+rendered by Jinja2 with autoescaping (every value from the database is escaped)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import URL
+
+from app.errors import BadRequest
+
+Format = Literal["json", "html"]
+FORMATS = {"json": "json", "geojson": "json", "html": "html"}
+JSON_TYPES = ("application/json", "application/geo+json", "application/schema+json")
+
+_templates = Environment(
+    loader=PackageLoader("app.ogc", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _quality(accept: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *options = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for option in options:
+            if option.startswith("q="):
+                try:
+                    q = float(option[2:])
+                except ValueError:
+                    q = 0.0
+        found[media.lower()] = max(q, found.get(media.lower(), 0.0))
+    return found
+
+
+def negotiate(request: Request, f: str | None) -> Format:
+    """`f=json|geojson|html` wins; otherwise HTML only when the client prefers it to JSON
+    (browsers do; GDAL, OWSLib and curl send JSON types or `*/*`)."""
+    if f is not None:
+        chosen = FORMATS.get(f.lower())
+        if chosen is None:
+            raise BadRequest(f"f must be one of {', '.join(FORMATS)}", extra={"field": "f"})
+        return "html" if chosen == "html" else "json"
+    accept = _quality(request.headers.get("accept", "*/*"))
+    html = accept.get("text/html", 0.0)
+    json_q = max([accept.get(t, 0.0) for t in JSON_TYPES] + [accept.get("*/*", 0.0) * 0.99])
+    return "html" if html > json_q else "json"
+
+
+def render(template: str, title: str, **context: Any) -> HTMLResponse:
+    page = _templates.get_template(template).render(title=title, **context)
+    return HTMLResponse(page)
+
+
+def with_format(url: str, fmt: str) -> str:
+    """The same URL with `f=` set (for the alternate links)."""
+    return str(URL(url).include_query_params(f=fmt))

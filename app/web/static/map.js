@@ -1,0 +1,268 @@
+// The officer's map: vector tiles from this service drawn with MapLibre GL JS (from npm,
+// served by the service itself), a filter panel, a layer switch and incident details.
+// Data is written into the page with textContent only (never innerHTML).
+import { Map, Marker, NavigationControl } from "/map/vendor/maplibre-gl/maplibre-gl.mjs";
+
+const TOKEN_KEY = "bordermark.token";
+const LAYER_GROUPS = {
+  districts: ["districts-fill", "districts-line"],
+  segments: ["segments"],
+  markers: ["markers"],
+  incidents: ["incidents-area", "incidents-line", "incidents-point"],
+};
+const CATEGORY_COLOURS = [
+  "match", ["get", "category"],
+  "fence", "#e41a1c", "excavation", "#984ea3", "construction", "#ff7f00",
+  "marker_damage", "#a65628", "marker_at_risk", "#f781bf", "surveillance_equipment", "#377eb8",
+  "aerial_flight", "#4daf4a", "fire", "#d95f02", "illegal_crossing", "#1b9e77",
+  "#555555",
+];
+const CLOSED = ["in", ["get", "status"], ["literal", ["resolved", "dismissed"]]];
+const MARKER_LABEL_ZOOM = 11;
+const MAX_MARKER_LABELS = 300;
+
+const state = { token: sessionStorage.getItem(TOKEN_KEY), map: null, labels: [] };
+// Tests (and the curious) can reach the map and know when it is ready.
+window.bordermark = { state, ready: false };
+
+function api(path) {
+  return fetch(path, { headers: { Authorization: `Bearer ${state.token}` } }).then((r) => {
+    if (!r.ok) throw new Error(`${r.status} ${r.statusText}`);
+    return r.json();
+  });
+}
+
+function el(id) {
+  return document.getElementById(id);
+}
+
+function tileUrl(layer, query = "") {
+  const origin = window.location.origin;
+  return `${origin}/tiles/${layer}/{z}/{x}/{y}.mvt${query ? "?" + query : ""}`;
+}
+
+function incidentQuery() {
+  const params = new URLSearchParams();
+  for (const box of document.querySelectorAll("input[name=status]:checked")) {
+    params.append("status", box.value);
+  }
+  for (const option of el("category").selectedOptions) params.append("category", option.value);
+  if (el("since").value) params.set("since", el("since").value);
+  if (el("until").value) params.set("until", el("until").value);
+  return params.toString();
+}
+
+function style() {
+  const vector = (layer, query) => ({ type: "vector", tiles: [tileUrl(layer, query)], minzoom: 0, maxzoom: 16 });
+  return {
+    version: 8,
+    sources: {
+      districts: vector("districts"),
+      segments: vector("segments"),
+      markers: vector("markers"),
+      incidents: vector("incidents", incidentQuery()),
+    },
+    layers: [
+      { id: "background", type: "background", paint: { "background-color": "#eef1f4" } },
+      {
+        id: "districts-fill", type: "fill", source: "districts", "source-layer": "districts",
+        filter: ["==", ["get", "level"], "district"],
+        paint: { "fill-color": "#ffffff", "fill-opacity": 0.6 },
+      },
+      {
+        id: "districts-line", type: "line", source: "districts", "source-layer": "districts",
+        paint: { "line-color": "#9aa5b1", "line-width": ["match", ["get", "level"], "province", 1.5, 0.6] },
+      },
+      {
+        id: "segments", type: "line", source: "segments", "source-layer": "segments",
+        paint: {
+          "line-width": 3,
+          "line-color": [
+            "case",
+            ["!", ["has", "days_since_cleared"]], "#d7191c",
+            ["<", ["get", "days_since_cleared"], 365], "#1a9641",
+            ["<", ["get", "days_since_cleared"], 1095], "#fdae61",
+            "#d7191c",
+          ],
+        },
+      },
+      {
+        id: "markers", type: "circle", source: "markers", "source-layer": "markers", minzoom: 7,
+        paint: {
+          "circle-radius": ["interpolate", ["linear"], ["zoom"], 7, 1.5, 12, 4],
+          "circle-color": ["match", ["get", "condition"], "good", "#333333", "#c51b7d"],
+          "circle-stroke-color": "#ffffff", "circle-stroke-width": 1,
+        },
+      },
+      {
+        id: "incidents-area", type: "fill", source: "incidents", "source-layer": "incidents",
+        filter: ["==", ["geometry-type"], "Polygon"],
+        paint: { "fill-color": CATEGORY_COLOURS, "fill-opacity": ["case", CLOSED, 0.2, 0.5] },
+      },
+      {
+        id: "incidents-line", type: "line", source: "incidents", "source-layer": "incidents",
+        filter: ["==", ["geometry-type"], "LineString"],
+        paint: { "line-color": CATEGORY_COLOURS, "line-width": 4, "line-opacity": ["case", CLOSED, 0.4, 1] },
+      },
+      {
+        id: "incidents-point", type: "circle", source: "incidents", "source-layer": "incidents",
+        filter: ["==", ["geometry-type"], "Point"],
+        paint: {
+          "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 5, 12, 9],
+          "circle-color": CATEGORY_COLOURS,
+          "circle-opacity": ["case", CLOSED, 0.4, 1],
+          "circle-stroke-color": ["match", ["get", "severity"], "critical", "#000000", "high", "#333333", "#ffffff"],
+          "circle-stroke-width": 2,
+        },
+      },
+    ],
+  };
+}
+
+function refreshIncidents() {
+  // Layers first: a layout change made after setTiles() cancels the source's reload
+  // (seen with MapLibre 6.17). No status ticked means "show none", not "no filter".
+  switchLayers();
+  state.map.getSource("incidents").setTiles([tileUrl("incidents", incidentQuery())]);
+}
+
+function switchLayers() {
+  const anyStatus = document.querySelector("input[name=status]:checked") !== null;
+  for (const box of document.querySelectorAll("input[name=layer]")) {
+    const shown = box.checked && (box.value !== "incidents" || anyStatus);
+    for (const id of LAYER_GROUPS[box.value]) {
+      state.map.setLayoutProperty(id, "visibility", shown ? "visible" : "none");
+    }
+  }
+  labelMarkers();
+}
+
+// Marker codes as HTML labels: the page has no glyph server (no internet base map), and
+// MapLibre's symbol layers need one; a few hundred DOM labels at high zoom are cheap.
+function labelMarkers() {
+  for (const label of state.labels) label.remove();
+  state.labels = [];
+  const map = state.map;
+  if (map.getZoom() < MARKER_LABEL_ZOOM || map.getLayoutProperty("markers", "visibility") === "none") return;
+  const seen = new Set();
+  for (const feature of map.queryRenderedFeatures({ layers: ["markers"] })) {
+    const code = feature.properties.code;
+    if (seen.has(code) || seen.size >= MAX_MARKER_LABELS) continue;
+    seen.add(code);
+    const node = document.createElement("div");
+    node.className = "marker-label";
+    node.textContent = code;
+    state.labels.push(new Marker({ element: node, anchor: "bottom" }).setLngLat(feature.geometry.coordinates).addTo(map));
+  }
+}
+
+function show(fields, history, title) {
+  el("details").hidden = false;
+  el("details-title").textContent = title;
+  const list = el("details-fields");
+  list.replaceChildren();
+  for (const [name, value] of fields) {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = value === null || value === undefined ? "" : String(value);
+    list.append(dt, dd);
+  }
+  const items = el("details-history");
+  items.replaceChildren();
+  for (const entry of history) {
+    const li = document.createElement("li");
+    li.textContent = [entry.at, entry.action, entry.actor, entry.note].filter(Boolean).join(" · ");
+    items.append(li);
+  }
+}
+
+async function openIncident(id) {
+  const [incident, history] = await Promise.all([
+    api(`/api/v1/incidents/${encodeURIComponent(id)}`),
+    api(`/api/v1/incidents/${encodeURIComponent(id)}/history`),
+  ]);
+  const p = incident.properties;
+  const fields = [
+    ["id", incident.id], ["category", p.category], ["status", p.status], ["severity", p.severity],
+    ["occurred", p.occurred_at], ["place", p.location_ref || p.chainage_ref || ""],
+    ["nearest marker", p.nearest_marker], ["chainage", p.chainage_ref], ["district", p.district],
+    ["side", p.side], ["zones", (p.zones || []).join(", ")],
+    ["description", p.description],
+  ];
+  show(fields, history.history || [], p.title);
+  el("details").dataset.incident = incident.id;
+}
+
+async function loadCategories() {
+  const categories = await api("/api/v1/incident-categories");
+  const select = el("category");
+  for (const c of categories) {
+    const option = document.createElement("option");
+    option.value = c.code;
+    option.textContent = `${c.name_vi} (${c.code})`;
+    select.append(option);
+  }
+}
+
+function start() {
+  el("login").hidden = true;
+  el("panel").hidden = false;
+  const map = new Map({
+    container: "map",
+    style: style(),
+    center: [105.2, 21.6],
+    zoom: 6,
+    attributionControl: false,
+    transformRequest: (url) =>
+      url.startsWith(window.location.origin) ? { url, headers: { Authorization: `Bearer ${state.token}` } } : { url },
+  });
+  state.map = map;
+  window.bordermark.map = map;
+  map.addControl(new NavigationControl(), "top-right");
+  map.on("click", ["incidents-point", "incidents-line", "incidents-area"], (event) => {
+    const feature = event.features && event.features[0];
+    if (feature) openIncident(feature.properties.id).catch((error) => console.error(error));
+  });
+  for (const id of LAYER_GROUPS.incidents) {
+    map.on("mouseenter", id, () => (map.getCanvas().style.cursor = "pointer"));
+    map.on("mouseleave", id, () => (map.getCanvas().style.cursor = ""));
+  }
+  map.on("idle", labelMarkers); // after the tiles of a move have loaded
+  map.once("idle", () => (window.bordermark.ready = true));
+  for (const input of document.querySelectorAll("#filters input, #filters select")) {
+    input.addEventListener("change", refreshIncidents);
+  }
+  for (const input of document.querySelectorAll("input[name=layer]")) {
+    input.addEventListener("change", switchLayers);
+  }
+  loadCategories().catch((error) => console.error(error));
+}
+
+async function signIn(token) {
+  state.token = token;
+  try {
+    await api("/ogc");
+  } catch (error) {
+    state.token = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    throw error;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  start();
+}
+
+el("login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const message = el("login-error");
+  message.hidden = true;
+  signIn(el("token").value.trim()).catch((error) => {
+    message.textContent = `Token refused (${error.message})`;
+    message.hidden = false;
+  });
+});
+el("logout").addEventListener("click", () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  window.location.reload();
+});
+if (state.token) signIn(state.token).catch(() => (el("login").hidden = false));

@@ -1,0 +1,124 @@
+"""The tile cache against a real server and real commits (the scratch database): repeated
+tiles come from memory, a committed write to a table drops the tiles it feeds, and one
+caller's cached view never reaches a caller with a narrower scope."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from typing import Any
+
+import httpx
+import mapbox_vector_tile
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.config import Environment, Settings
+from app.main import create_app
+from tests.conftest import Tokens, bearer, serving
+from tests.incidents.helpers import feature
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def ids_in(body: bytes, layer: str) -> set[Any]:
+    decoded = mapbox_vector_tile.decode(body) if body else {}
+    return {f["properties"]["id"] for f in decoded.get(layer, {}).get("features", [])}
+
+
+async def _until(check: Any, what: str) -> None:
+    for _ in range(100):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_cached_tiles_are_dropped_by_committed_writes(
+    scratch_url: str, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(
+        Settings(
+            env=Environment.test, DATABASE_URL=scratch_url, data_dir=tmp_path, webhook_worker=False
+        )
+    )
+    async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+        cache = app.state.tile_cache
+
+        async def listening() -> bool:
+            return bool(cache.listening)
+
+        await _until(listening, "the cache to listen")
+        analyst = bearer(tokens.analyst)
+        probe = await http.get(
+            "/api/v1/chainage", params={"border": "VN-CN", "ref": "1089"}, headers=analyst
+        )
+        lon, lat = probe.json()["geometry"]["coordinates"]
+        x, y = tile_of(lon, lat, 12)
+        url = f"/tiles/incidents/12/{x}/{y}.mvt"
+
+        first = await http.get(url, headers=analyst)
+        second = await http.get(url, headers=analyst)
+        assert first.headers["x-tile-cache"] == "miss" and second.headers["x-tile-cache"] == "hit"
+        assert first.content == second.content and first.headers.get("etag") == second.headers.get(
+            "etag"
+        )
+        assert (
+            await http.get(
+                url, headers={**analyst, "If-None-Match": second.headers.get("etag", "")}
+            )
+        ).status_code in (304, 204)
+
+        # A new incident at marker 1089, committed by the API: the next tile shows it.
+        new_id = uuid.uuid4()
+        created = await http.post(
+            "/api/v1/incidents",
+            json=feature(incident_id=new_id, location="VN-CN:1089", title="Rào mới tại mốc 1089"),
+            headers=bearer(tokens.officer),
+        )
+        assert created.status_code == 201, created.text
+
+        async def redrawn() -> bool:
+            r = await http.get(url, headers=analyst)
+            return r.headers["x-tile-cache"] == "miss" and str(new_id) in ids_in(
+                r.content, "incidents"
+            )
+
+        await _until(redrawn, "the tile to show the new incident")
+
+        # A write from outside the service (plain SQL) drops the markers' tiles too.
+        murl = f"/tiles/markers/12/{x}/{y}.mvt"
+        await http.get(murl, headers=analyst)
+        assert (await http.get(murl, headers=analyst)).headers["x-tile-cache"] == "hit"
+        engine = create_async_engine(scratch_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text("UPDATE markers SET condition = 'damaged' WHERE code = '1089'")
+                )
+        finally:
+            await engine.dispose()
+
+        async def markers_dropped() -> bool:
+            r = await http.get(murl, headers=analyst)
+            if r.headers["x-tile-cache"] != "miss":
+                return False
+            decoded = mapbox_vector_tile.decode(r.content)["markers"]["features"]
+            return any(
+                f["properties"]["code"] == "1089" and f["properties"]["condition"] == "damaged"
+                for f in decoded
+            )
+
+        await _until(markers_dropped, "the markers tile to be redrawn")
+
+        # The analyst's cached tile holds a Lạng Sơn incident; a Cao Bằng officer asking for
+        # the same tile gets their own rendering, without it.
+        officer_view = await http.get(url, headers=bearer(tokens.officer_other))
+        assert officer_view.headers["x-tile-cache"] == "miss"
+        assert str(new_id) not in ids_in(officer_view.content, "incidents")

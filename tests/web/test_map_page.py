@@ -1,0 +1,192 @@
+"""The map page in a real headless Chromium (Debian's package, driven by Playwright): it
+signs in, MapLibre renders features of every layer from the vector tiles, the filters and
+the layer switch change what is drawn, and a click on an incident opens its details."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.conftest import Tokens
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root, in a container, without a GPU: WebGL runs in software (SwiftShader).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-swiftshader",
+]
+LAYERS = ["districts-fill", "segments", "markers", "incidents-point", "incidents-line"]
+
+
+@pytest.fixture
+async def browser(tmp_path) -> AsyncIterator[Browser]:  # type: ignore[no-untyped-def]
+    async with async_playwright() as p:
+        # Never a browser Playwright downloads: the Debian one the project's setup installs.
+        launched = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+async def _evaluate(page: Page, script: str) -> Any:
+    # page.evaluate runs through the DevTools protocol, so the page's strict CSP (no eval)
+    # stays in force for the page itself.
+    return await page.evaluate(script)
+
+
+async def _wait_ready(page: Page) -> None:
+    for _ in range(600):
+        if await _evaluate(page, "window.bordermark && window.bordermark.ready === true"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the map never became idle")
+
+
+async def _rendered(page: Page, layer: str) -> list[dict[str, Any]]:
+    features: list[dict[str, Any]] = await _evaluate(
+        page,
+        f"""window.bordermark.map.queryRenderedFeatures({{layers: ["{layer}"]}})
+             .map(f => ({{properties: f.properties, geometry: f.geometry}}))""",
+    )
+    return features
+
+
+async def _then_idle(page: Page, action: str) -> None:
+    """Run an action in the page and wait until the map has fetched and drawn again."""
+    await _evaluate(page, f"(() => {{ {action}; window.bordermark.map.triggerRepaint(); }})()")
+    settled = 0
+    for _ in range(300):
+        await asyncio.sleep(0.1)
+        done = await _evaluate(
+            page,
+            "(() => { const m = window.bordermark.map;"
+            " return m.loaded() && m.areTilesLoaded() && !m.isMoving(); })()",
+        )
+        settled = settled + 1 if done else 0
+        if settled >= 3:
+            return
+    raise AssertionError("the map never settled")
+
+
+async def _signed_in(browser: Browser, base: str, token: str) -> Page:
+    page = await browser.new_page(viewport={"width": 1200, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(f"{base}/map")
+    await page.fill("#token", token)
+    await page.click("#login button[type=submit]")
+    await _wait_ready(page)
+    assert errors == []
+    return page
+
+
+async def test_map_renders_filters_switches_and_opens_an_incident(
+    live_server: str, tokens: Tokens, browser: Browser
+) -> None:
+    base = live_server.removesuffix("/ogc")
+    page = await _signed_in(browser, base, tokens.analyst)
+    assert await page.is_hidden("#login") and await page.is_visible("#panel")
+    for layer in ("districts-fill", "segments", "incidents-point"):
+        assert await _rendered(page, layer), f"nothing rendered in {layer}"
+
+    # Segments carry their clearing age; the demo has cleared and uncleared stretches.
+    ages = {f["properties"].get("days_since_cleared") for f in await _rendered(page, "segments")}
+    assert None in ages and any(isinstance(a, int | float) for a in ages)
+
+    # A category filter redraws the incidents from filtered tiles.
+    before = await _rendered(page, "incidents-point") + await _rendered(page, "incidents-line")
+    categories = {f["properties"]["category"] for f in before}
+    assert len(categories) > 1
+    chosen = sorted(categories)[0]
+    await _then_idle(
+        page,
+        f"""const select = document.getElementById("category");
+            for (const o of select.options) o.selected = o.value === "{chosen}";
+            select.dispatchEvent(new Event("change"))""",
+    )
+    after = await _rendered(page, "incidents-point") + await _rendered(page, "incidents-line")
+    assert after and {f["properties"]["category"] for f in after} == {chosen}
+    assert len(after) < len(before)
+    await _then_idle(
+        page,
+        """const select = document.getElementById("category");
+           for (const o of select.options) o.selected = false;
+           select.dispatchEvent(new Event("change"))""",
+    )
+
+    # Unticking every status shows no incidents at all.
+    await _then_idle(
+        page,
+        """for (const box of document.querySelectorAll("input[name=status]")) box.checked = false;
+           document.querySelector("input[name=status]").dispatchEvent(new Event("change"))""",
+    )
+    assert await _rendered(page, "incidents-point") == []
+    await _then_idle(
+        page,
+        """for (const box of document.querySelectorAll("input[name=status]")) box.checked = true;
+           document.querySelector("input[name=status]").dispatchEvent(new Event("change"))""",
+    )
+
+    # The layer switch hides districts.
+    await _then_idle(page, 'document.querySelector("input[value=districts]").click()')
+    assert await _rendered(page, "districts-fill") == []
+
+    # A click on an incident point opens its details and history.
+    point = (await _rendered(page, "incidents-point"))[0]
+    lon, lat = point["geometry"]["coordinates"]
+    await _then_idle(page, f"window.bordermark.map.jumpTo({{center: [{lon}, {lat}], zoom: 13}})")
+    x, y = await _evaluate(
+        page,
+        f"(() => {{ const p = window.bordermark.map.project([{lon}, {lat}]); return [p.x, p.y]; }})()",
+    )
+    await page.mouse.click(x, y)
+    await page.wait_for_selector("#details:not([hidden])", timeout=10_000)
+    assert await page.text_content("#details-title") == point["properties"]["title"]
+    assert await page.get_attribute("#details", "data-incident") == point["properties"]["id"]
+    assert await page.locator("#details-history li").count() >= 1
+
+    # Up close, markers render and carry their code as a label.
+    assert await _rendered(page, "markers")
+    labels = await page.locator(".marker-label").all_text_contents()
+    codes = {f["properties"]["code"] for f in await _rendered(page, "markers")}
+    assert labels and set(labels) <= codes
+
+
+async def test_map_refuses_a_bad_token_and_scopes_what_it_draws(
+    live_server: str, tokens: Tokens, browser: Browser
+) -> None:
+    base = live_server.removesuffix("/ogc")
+    page = await browser.new_page()
+    await page.goto(f"{base}/map")
+    await page.fill("#token", "bm_not-a-token")
+    await page.click("#login button[type=submit]")
+    await page.wait_for_selector("#login-error:not([hidden])", timeout=10_000)
+    assert "401" in (await page.text_content("#login-error") or "")
+    assert await page.is_hidden("#panel")
+
+    # A Cao Bằng officer sees only Cao Bằng's incidents on the map.
+    officer = await _signed_in(browser, base, tokens.officer_other)
+    drawn = await _rendered(officer, "incidents-point") + await _rendered(officer, "incidents-line")
+    ids = {f["properties"]["id"] for f in drawn}
+    assert ids
+    checks = await asyncio.gather(
+        *(
+            _evaluate(
+                officer,
+                f"""fetch("/api/v1/incidents/{i}", {{headers: {{Authorization:
+                     "Bearer {tokens.analyst}"}}}}).then(r => r.json()).then(f => f.properties.province)""",
+            )
+            for i in ids
+        )
+    )
+    assert set(checks) == {"cao-bang"}
