@@ -40,10 +40,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from app.bootstrap import start_database
     from app.main import create_app
+    from app.operations.logging import configure_json_logging, uvicorn_log_config
 
     start_database(settings)
+    configure_json_logging()
     host, port = args.host or settings.host, args.port or settings.port
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=False,
+        log_config=uvicorn_log_config(),
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+    )
 
 
 def cmd_bootstrap(settings: Settings, args: argparse.Namespace) -> None:

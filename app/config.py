@@ -52,8 +52,22 @@ class Settings(BaseSettings):
         Path(__file__).resolve().parent.parent / "web/node_modules/maplibre-gl/dist"
     )
 
+    # Whole request bodies (attachments included); larger ones are 413 before being read.
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # Per token: a steady rate with a burst (0 turns the limit off, e.g. for benchmarks).
+    rate_limit_per_s: float = Field(default=50.0, ge=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    # Per client address, for requests with a missing, unknown or revoked token.
+    auth_failures_per_minute: float = Field(default=30.0, ge=0)
+    # Origins allowed to call from a browser (CORS); empty means none (closed by default).
+    cors_origins: list[str] = Field(default_factory=list)
+    # Seconds uvicorn waits for in-flight requests on SIGTERM.
+    shutdown_grace_s: int = Field(default=30, ge=0)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
+        if self.env is Environment.production and "*" in self.cors_origins:
+            raise ValueError("BORDERMARK_CORS_ORIGINS='*' is refused in production: name them")
         if self.default_page_size > self.max_page_size:
             raise ValueError("BORDERMARK_DEFAULT_PAGE_SIZE exceeds BORDERMARK_MAX_PAGE_SIZE")
         if self.env is Environment.production and not self.database_url:

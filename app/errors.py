@@ -86,6 +86,14 @@ class PayloadTooLarge(DomainError):
     slug, title = "payload-too-large", "Payload too large"
 
 
+class TooManyRequests(DomainError):
+    slug, title = "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: str) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(DomainError):
     slug, title = "unavailable", "Service unavailable"
 
@@ -100,6 +108,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     PayloadTooLarge: 413,
+    TooManyRequests: 429,
     ServiceUnavailable: 503,
 }
 
@@ -142,6 +151,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": exc.retry_after}
     return problem_response(
         status, slug=exc.slug, title=exc.title, detail=exc.detail, extra=exc.extra, headers=headers
     )

@@ -7,17 +7,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
+from app.auth.dependencies import CallerDep
+from app.auth.models import Role
 from app.borders.router import router as borders_router
 from app.borders.service import on_zone_change
 from app.chainage.router import router as chainage_router
 from app.clearing.router import router as clearing_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
-from app.errors import install_error_handlers, problem_response
+from app.errors import Forbidden, install_error_handlers, problem_response
 from app.events.delivery import worker as webhook_worker
 from app.events.router import router as events_router
 from app.exports.router import router as exports_router
@@ -26,6 +30,9 @@ from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
 from app.ogc.router import router as ogc_router
+from app.operations.metrics import Metrics
+from app.operations.middleware import RequestMiddleware
+from app.operations.rate_limit import TokenBuckets
 from app.reports.router import router as reports_router
 from app.segments.router import router as segments_router
 from app.tiles.cache import TileCache
@@ -69,6 +76,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_bytes)
+    app.state.metrics = Metrics()
+    app.state.token_limits = TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app.state.auth_failure_limits = TokenBuckets(
+        settings.auth_failures_per_minute / 60, max(1.0, settings.auth_failures_per_minute)
+    )
+    if settings.cors_origins:  # closed unless origins are named
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Content-Crs"],
+            max_age=600,
+        )
+    app.add_middleware(
+        RequestMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
+    )
     install_error_handlers(app)
 
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -101,6 +125,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 headers={"Retry-After": str(DB_RETRY_AFTER_S)},
             )
         return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (admin token)")
+    async def metrics(request: Request, caller: CallerDep) -> Response:
+        if caller.role is not Role.admin:
+            raise Forbidden("metrics are for admin tokens")
+        figures: Metrics = request.app.state.metrics
+        figures.sample_pool(request.app.state.engine.pool)
+        cache: TileCache = request.app.state.tile_cache
+        figures.tile_cache_bytes.set(cache.size_bytes)
+        figures.tile_cache_hits.set(cache.hits)
+        async with request.app.state.engine.connect() as conn:
+            waiting = await conn.execute(
+                text("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'")
+            )
+            figures.webhook_queue.set(waiting.scalar_one())
+        return Response(generate_latest(figures.registry), media_type=CONTENT_TYPE_LATEST)
 
     # Zone distances and sightline overrides change incidents' context.
     on_zone_change(recompute_border)

@@ -40,6 +40,12 @@ from app.embedded_pg import EmbeddedCluster, ensure_database, ensure_postgis_ins
 from app.main import create_app
 from seed.loader import load_demo
 
+# The suite sends thousands of requests with a handful of tokens (and many deliberate
+# 401s) from one address: rate limits are off here and tested on their own
+# (tests/operations/test_rate_limits.py).
+os.environ.setdefault("BORDERMARK_RATE_LIMIT_PER_S", "0")
+os.environ.setdefault("BORDERMARK_AUTH_FAILURES_PER_MINUTE", "0")
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -169,10 +175,11 @@ def settings(database: tuple[str, Tokens], tmp_path: Path) -> Settings:
     return Settings(env=Environment.test, DATABASE_URL=database[0], data_dir=tmp_path)
 
 
-@pytest.fixture
-async def client(
+@contextlib.asynccontextmanager
+async def app_client(
     settings: Settings, engine: AsyncEngine, connection: AsyncConnection, db: AsyncSession
 ) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on an app built from `settings`, inside the test's rolled-back transaction."""
     app = create_app(settings)
     app.state.engine = engine
     # Sessions the app opens itself (streamed exports) join the test's transaction too.
@@ -186,6 +193,14 @@ async def client(
     app.dependency_overrides[get_session] = test_session
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, engine: AsyncEngine, connection: AsyncConnection, db: AsyncSession
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(settings, engine, connection, db) as c:
         yield c
 
 

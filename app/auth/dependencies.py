@@ -8,7 +8,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.auth.caller import Caller
 from app.auth.tokens import resolve_token
 from app.db import SessionDep
-from app.errors import Unauthenticated
+from app.errors import TooManyRequests, Unauthenticated
+from app.operations.rate_limit import TokenBuckets, retry_after
 
 # auto_error=False: we raise our own 401 problem instead of FastAPI's plain 403.
 _bearer = HTTPBearer(auto_error=False, description="A bordermark token (`bordermark token create`)")
@@ -19,13 +20,35 @@ async def get_caller(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("this endpoint needs an Authorization: Bearer token")
     remote = request.client.host if request.client else None
+    failures: TokenBuckets = request.app.state.auth_failure_limits
+    address = remote or "unknown"
+    # An address that keeps failing is refused before its guesses reach the token table.
+    wait = failures.blocked_for(address)
+    if wait:
+        _refused(request, "auth-failures")
+        raise TooManyRequests(
+            "too many failed authentications from this address", retry_after=retry_after(wait)
+        )
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        failures.take(address)
+        raise Unauthenticated("this endpoint needs an Authorization: Bearer token")
     caller = await resolve_token(session, credentials.credentials, remote_addr=remote)
     if caller is None:
+        failures.take(address)
         raise Unauthenticated("the token is unknown, revoked or expired")
+    limits: TokenBuckets = request.app.state.token_limits
+    wait = limits.take(str(caller.token_id))
+    if wait:
+        _refused(request, "token-rate")
+        raise TooManyRequests(
+            "this token is over its request rate; slow down", retry_after=retry_after(wait)
+        )
     return caller
+
+
+def _refused(request: Request, reason: str) -> None:
+    request.app.state.metrics.rate_limited.labels(reason).inc()
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -1,0 +1,160 @@
+"""What every request gets: a request id, security headers, a JSON log line, metrics per
+route, CORS closed unless configured, a body-size ceiling and rate limits per token."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from app.config import Settings
+from app.operations.logging import JsonFormatter
+from tests.conftest import Tokens, app_client, bearer
+
+
+async def test_request_id_is_returned_and_logged(client, tokens: Tokens) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("bordermark.request")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        made_up = await client.get("/ogc/collections/markers", headers=bearer(tokens.analyst))
+        given = await client.get(
+            "/ogc/collections/markers",
+            headers={**bearer(tokens.analyst), "X-Request-ID": "field-app-42"},
+        )
+        hostile = await client.get(
+            "/healthz", headers={"X-Request-ID": "x" * 300 + "\nSet-Cookie: a=b"}
+        )
+    finally:
+        logger.removeHandler(handler)
+    assert len(made_up.headers["x-request-id"]) == 32
+    assert given.headers["x-request-id"] == "field-app-42"
+    assert len(hostile.headers["x-request-id"]) == 32  # not echoed
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    mine = next(line for line in lines if line.get("request_id") == "field-app-42")
+    assert mine["route"] == "/ogc/collections/{collection_id}"
+    assert mine["status"] == 200 and mine["duration_ms"] > 0 and mine["method"] == "GET"
+    assert "Bearer" not in stream.getvalue() and tokens.analyst not in stream.getvalue()
+
+
+async def test_security_headers(client, tokens: Tokens) -> None:
+    api = await client.get("/api/v1/borders", headers=bearer(tokens.analyst))
+    html = await client.get("/ogc", params={"f": "html"}, headers=bearer(tokens.analyst))
+    page = await client.get("/map")
+    for r in (api, html, page):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "no-referrer"
+    assert "script-src" not in html.headers["content-security-policy"]  # no script at all
+    assert "default-src 'none'" in html.headers["content-security-policy"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+
+
+async def test_metrics_per_route_for_admins(client, tokens: Tokens) -> None:
+    await client.get("/ogc/collections/markers/items?limit=1", headers=bearer(tokens.analyst))
+    await client.get("/ogc/collections/nope", headers=bearer(tokens.analyst))
+    assert (await client.get("/metrics")).status_code == 401
+    assert (await client.get("/metrics", headers=bearer(tokens.analyst))).status_code == 403
+    r = await client.get("/metrics", headers=bearer(tokens.admin))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    assert (
+        'bordermark_http_requests_total{method="GET",route="/ogc/collections/{collection_id}/items",status="200"} 1.0'
+        in text
+    )
+    assert 'route="/ogc/collections/{collection_id}",status="404"' in text
+    assert "bordermark_http_request_duration_seconds_bucket" in text
+    assert "bordermark_db_pool_size" in text and "bordermark_webhook_queue_depth" in text
+
+
+async def test_cors_is_closed_by_default_and_opens_per_origin(
+    settings: Settings,
+    engine: AsyncEngine,
+    connection: AsyncConnection,
+    db: AsyncSession,
+    tokens: Tokens,
+) -> None:
+    preflight = {
+        "Origin": "https://map.example.vn",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+    }
+    async with app_client(settings, engine, connection, db) as closed:
+        r = await closed.options("/ogc/collections", headers=preflight)
+        assert "access-control-allow-origin" not in r.headers
+        r = await closed.get(
+            "/ogc", headers={**bearer(tokens.analyst), "Origin": "https://map.example.vn"}
+        )
+        assert "access-control-allow-origin" not in r.headers
+    opened = settings.model_copy(update={"cors_origins": ["https://map.example.vn"]})
+    async with app_client(opened, engine, connection, db) as c:
+        r = await c.options("/ogc/collections", headers=preflight)
+        assert r.headers["access-control-allow-origin"] == "https://map.example.vn"
+        r = await c.options(
+            "/ogc/collections", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        assert "access-control-allow-origin" not in r.headers
+
+
+async def test_body_size_ceiling_is_413(
+    settings: Settings,
+    engine: AsyncEngine,
+    connection: AsyncConnection,
+    db: AsyncSession,
+    tokens: Tokens,
+) -> None:
+    small = settings.model_copy(update={"max_body_bytes": 4096})
+    async with app_client(small, engine, connection, db) as c:
+        body = {"type": "Feature", "properties": {"title": "x" * 10_000}}
+        r = await c.post("/api/v1/incidents", json=body, headers=bearer(tokens.officer))
+        assert r.status_code == 413
+        assert r.headers["content-type"] == "application/problem+json"
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            for _ in range(10):  # no Content-Length: counted as it arrives
+                yield b"x" * 1000
+
+        r = await c.post(
+            "/api/v1/incidents",
+            content=chunks(),
+            headers={**bearer(tokens.officer), "Content-Type": "application/json"},
+        )
+        assert r.status_code == 413, r.text
+
+
+async def test_rate_limits_per_token_and_on_failed_authentication(
+    settings: Settings,
+    engine: AsyncEngine,
+    connection: AsyncConnection,
+    db: AsyncSession,
+    tokens: Tokens,
+) -> None:
+    limited = settings.model_copy(
+        update={"rate_limit_per_s": 0.5, "rate_limit_burst": 3, "auth_failures_per_minute": 4}
+    )
+    async with app_client(limited, engine, connection, db) as c:
+        codes = [
+            (await c.get("/api/v1/borders", headers=bearer(tokens.analyst))).status_code
+            for _ in range(4)
+        ]
+        assert codes == [200, 200, 200, 429]
+        refused = await c.get("/api/v1/borders", headers=bearer(tokens.analyst))
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["content-type"] == "application/problem+json"
+        # Another token is not held back by the first one's rate.
+        assert (await c.get("/api/v1/borders", headers=bearer(tokens.admin))).status_code == 200
+
+        # Guessing tokens: four failures, then the address is refused, even with a good token.
+        guesses = [
+            (await c.get("/api/v1/borders", headers=bearer(f"bm_guess{i}"))).status_code
+            for i in range(4)
+        ]
+        assert guesses == [401, 401, 401, 401]
+        blocked = await c.get("/api/v1/borders", headers=bearer(tokens.officer))
+        assert blocked.status_code == 429 and "retry-after" in blocked.headers
