@@ -36,6 +36,9 @@ def _count_positions(coords: Any, budget: int, depth: int = 0) -> int:
     if not isinstance(coords, list | tuple):
         return 0
     if coords and not isinstance(coords[0], list | tuple):
+        # A position: numbers only ("106.7" would otherwise be coerced by pydantic).
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in coords):
+            raise ValueError("a position is a list of numbers")
         return 1
     total = 0
     for item in coords:
