@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from app.auth.models import Role
@@ -188,6 +189,28 @@ def cmd_cluster(settings: Settings, args: argparse.Namespace) -> None:
         print("running" if cluster.is_running() else "stopped", cluster.url())
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from app.bootstrap import start_database
+    from app.operations import backup
+
+    start_database(settings)
+    url = settings.sqlalchemy_url()
+    if args.action == "create":
+        if not args.file:
+            sys.exit("bordermark: backup create FILE")
+        backup.dump(url, Path(args.file))
+        print(f"wrote {args.file}")
+    elif args.action == "restore":
+        if not args.file or not args.to:
+            sys.exit("bordermark: backup restore FILE --to postgresql://.../empty_database")
+        backup.restore(Path(args.file), args.to)
+        print(f"restored {args.file} into {args.to}")
+    else:
+        tables = backup.verify(url, keep_dump=Path(args.file) if args.file else None)
+        rows = sum(t.rows for t in tables.values())
+        print(f"restore verified: {len(tables)} tables, {rows} rows, every checksum equal")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bordermark", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -229,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="validate every row, write nothing"
     )
     importer.set_defaults(func=cmd_import)
+
+    backup = sub.add_parser("backup", help="pg_dump / pg_restore, and a restore check")
+    backup.add_argument("action", choices=["create", "restore", "verify"])
+    backup.add_argument("file", nargs="?", help="the dump file (custom format)")
+    backup.add_argument("--to", help="restore: the empty database to restore into")
+    backup.set_defaults(func=cmd_backup)
 
     cluster = sub.add_parser("cluster", help="the embedded PostgreSQL cluster")
     cluster.add_argument("action", choices=["start", "stop", "status"])

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=30_000, ge=100)
+    # Exports and summaries use their own pool with a longer timeout (see app/db.py).
+    db_bulk_pool_size: int = Field(default=3, ge=1, le=50)
+    db_bulk_statement_timeout_ms: int = Field(default=600_000, ge=100)
+    db_connect_timeout_s: float = Field(default=5.0, gt=0)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0)
 
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=10_000, ge=1)

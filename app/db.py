@@ -30,20 +30,27 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, bulk: bool = False) -> AsyncEngine:
+    """The request engine, or (bulk=True) the separate, smaller pool for exports and
+    summaries: a heavy export waits for a bulk connection, never for one that incident
+    submission needs, and runs under its own, longer statement timeout."""
+    size = settings.db_bulk_pool_size if bulk else settings.db_pool_size
+    timeout_ms = settings.db_bulk_statement_timeout_ms if bulk else settings.db_statement_timeout_ms
     return create_async_engine(
         settings.sqlalchemy_url(),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        pool_size=size,
+        max_overflow=0 if bulk else size,
+        pool_pre_ping=True,  # a connection that died with the database is replaced, not used
+        pool_timeout=settings.db_pool_timeout_s,
         connect_args={
+            "timeout": settings.db_connect_timeout_s,  # an unreachable database fails fast
             "server_settings": {
-                "application_name": "bordermark",
-                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "application_name": "bordermark-bulk" if bulk else "bordermark",
+                "statement_timeout": str(timeout_ms),
                 # PostGIS functions carry high cost estimates, which tip PostgreSQL into
                 # JIT-compiling short queries: seconds of compilation for milliseconds of work.
                 "jit": "off",
-            }
+            },
         },
     )
 
@@ -60,3 +67,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_bulk_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session from the bulk pool (exports, summaries)."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.bulk_sessionmaker
+    async with sessionmaker() as session:
+        yield session
+
+
+BulkSessionDep = Annotated[AsyncSession, Depends(get_bulk_session)]

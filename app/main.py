@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if own_engine:
             app.state.engine = create_engine(settings)
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
+            app.state.bulk_engine = create_engine(settings, bulk=True)
+            app.state.bulk_sessionmaker = create_sessionmaker(app.state.bulk_engine)
         async with contextlib.AsyncExitStack() as stack:
             if settings.tile_cache_bytes > 0:
                 await stack.enter_async_context(
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         if own_engine:
             await app.state.engine.dispose()
+            await app.state.bulk_engine.dispose()
 
     app = FastAPI(
         title="bordermark",
@@ -104,7 +107,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Retry-After": str(DB_RETRY_AFTER_S)},
         )
 
-    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError, TimeoutError):
+    for error in (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.TimeoutError,  # no pooled connection within db_pool_timeout_s
+        ConnectionError,
+        TimeoutError,
+    ):
         app.add_exception_handler(error, database_unavailable)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")

@@ -35,7 +35,7 @@ from app.auth.models import Role
 from app.auth.tokens import create_token
 from app.bootstrap import alembic_config
 from app.config import Environment, Settings, to_asyncpg_url
-from app.db import create_engine, create_sessionmaker, get_session
+from app.db import create_engine, create_sessionmaker, get_bulk_session, get_session
 from app.embedded_pg import EmbeddedCluster, ensure_database, ensure_postgis_installed
 from app.main import create_app
 from seed.loader import load_demo
@@ -186,11 +186,13 @@ async def app_client(
     app.state.sessionmaker = async_sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
+    app.state.bulk_sessionmaker = app.state.sessionmaker
 
     async def test_session() -> AsyncIterator[AsyncSession]:
         yield db
 
     app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[get_bulk_session] = test_session
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

@@ -40,7 +40,7 @@ async def _export(
         detail={"format": fmt, "query": str(request.url.query)},
     )
     await session.commit()
-    sessionmaker = request.app.state.sessionmaker
+    sessionmaker = request.app.state.bulk_sessionmaker  # the bulk pool: see app/db.py
     stem = f"bordermark-{layer.name}-{date.today().isoformat()}"
     if fmt == "geojson":
         return StreamingResponse(

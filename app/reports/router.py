@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from app.auth.dependencies import CallerDep
-from app.db import SessionDep
+from app.db import BulkSessionDep
 from app.errors import InvalidInput
 from app.reports.formats import table_csv, tables_xlsx
 from app.reports.queries import ReportQuery
@@ -19,7 +19,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/districts", summary="Per-district summary for a period (JSON, CSV, XLSX)")
 async def districts_report(
-    session: SessionDep,
+    session: BulkSessionDep,
     caller: CallerDep,
     from_: Annotated[date, Query(alias="from", description="First day (Vietnam time)")],
     to: Annotated[date, Query(description="Last day, inclusive")],
