@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -187,7 +189,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
         500,
@@ -197,11 +199,43 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# asyncpg's signs that the connection or the server is gone (not that the SQL was wrong):
+# class 08 (connection), class 57 (operator intervention: shutdown, cannot connect now),
+# and client-side state errors left by a connection that broke mid-operation.
+_UNREACHABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether an error means the database is out of reach (503, retry) rather than a bug."""
+    if isinstance(exc, sa_exc.TimeoutError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return any(isinstance(e, _UNREACHABLE) for e in exception_chain(exc))
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """The error and its causes (SQLAlchemy wraps the driver's error)."""
+    chain: list[BaseException] = []
+    node: BaseException | None = exc
+    while node is not None and all(node is not seen for seen in chain):
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    return chain
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(Exception, unexpected_error)
 
 
 def check_version(current: int, if_match: int | None, *, what: str, required: bool) -> None:

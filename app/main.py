@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +22,14 @@ from app.chainage.router import router as chainage_router
 from app.clearing.router import router as clearing_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
-from app.errors import Forbidden, install_error_handlers, problem_response
+from app.errors import (
+    Forbidden,
+    database_unreachable,
+    exception_chain,
+    install_error_handlers,
+    problem_response,
+    unexpected_error,
+)
 from app.events.delivery import worker as webhook_worker
 from app.events.router import router as events_router
 from app.exports.router import router as exports_router
@@ -98,23 +106,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
-    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unreachable(exc):
+            return await unexpected_error(request, exc)
+        timed_out = any(
+            isinstance(e, asyncpg.exceptions.QueryCanceledError) for e in exception_chain(exc)
+        )
         return problem_response(
             503,
-            slug="unavailable",
+            slug="timeout" if timed_out else "unavailable",
             title="Service unavailable",
-            detail="The database cannot be reached right now; retry shortly.",
+            detail=(
+                "The request ran past its database time limit; narrow it or retry later."
+                if timed_out
+                else "The database cannot be reached right now; retry shortly."
+            ),
             headers={"Retry-After": str(DB_RETRY_AFTER_S)},
         )
 
     for error in (
-        sa_exc.OperationalError,
-        sa_exc.InterfaceError,
+        sa_exc.DBAPIError,  # connection lost, server shutting down, ...; others stay 500
         sa_exc.TimeoutError,  # no pooled connection within db_pool_timeout_s
         ConnectionError,
         TimeoutError,
     ):
-        app.add_exception_handler(error, database_unavailable)
+        app.add_exception_handler(error, database_error)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

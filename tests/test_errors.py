@@ -44,3 +44,35 @@ async def test_unexpected_errors_leak_no_trace(settings) -> None:
     assert r.status_code == 500
     assert r.headers["content-type"] == "application/problem+json"
     assert "secret" not in r.text and "Traceback" not in r.text
+
+
+async def test_database_errors_are_503_only_when_the_database_is_out_of_reach(
+    settings, engine
+) -> None:  # type: ignore[no-untyped-def]
+    """Real driver errors, raised through the app: a statement past its time limit is a 503
+    `timeout` problem; a broken statement (a bug) stays a 500 without internals."""
+    import httpx
+    from sqlalchemy import text
+
+    from app.main import create_app
+
+    app = create_app(settings)
+
+    @app.get("/slow")
+    async def slow() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SET statement_timeout = 50"))
+            await conn.execute(text("SELECT pg_sleep(2)"))
+
+    @app.get("/broken")
+    async def broken() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT * FROM no_such_table_here"))
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        slow_r = await c.get("/slow")
+        broken_r = await c.get("/broken")
+    assert slow_r.status_code == 503 and slow_r.json()["type"] == "/problems/timeout"
+    assert "retry-after" in slow_r.headers
+    assert broken_r.status_code == 500 and "no_such_table" not in broken_r.text
