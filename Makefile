@@ -7,11 +7,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bootstrap postgis test-tools web clean-data help
+.PHONY: run test lint typecheck bootstrap postgis test-tools web fuzz soak clean-data help
 
 help:
 	@echo "make run    bootstrap (venv, PostGIS, database, migrations, demo data, tokens) and serve"
 	@echo "make test   bootstrap, then pytest against a throwaway PostGIS, ruff and mypy --strict"
+	@echo "make fuzz   schemathesis with many examples per operation (EXAMPLES=100)"
+	@echo "make soak   the fault suite ten times larger"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +63,13 @@ typecheck: $(STAMP)
 
 test: postgis web test-tools lint typecheck
 	$(BIN)/pytest
+
+# Longer runs of the fault and fuzz suites (make test runs them bounded).
+fuzz: postgis web test-tools
+	BORDERMARK_FUZZ_EXAMPLES=$${EXAMPLES:-100} $(BIN)/pytest tests/faults/test_fuzz.py -v
+
+soak: postgis web test-tools
+	BORDERMARK_SOAK=1 $(BIN)/pytest tests/faults -v -s
 
 clean-data:
 	-$(BIN)/bordermark cluster stop

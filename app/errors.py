@@ -212,8 +212,19 @@ _UNREACHABLE = (
 )
 
 
+# A value PostgreSQL or the driver cannot take (class 22: out of range, NUL in text, bad
+# encoding; or asyncpg's own argument check): the caller's input, so a 422, not a 500.
+_INVALID_DATA = (asyncpg.exceptions.DataError, asyncpg.exceptions._base.DataError)
+
+
+def invalid_data(exc: BaseException) -> bool:
+    return any(isinstance(e, _INVALID_DATA) for e in exception_chain(exc))
+
+
 def database_unreachable(exc: BaseException) -> bool:
     """Whether an error means the database is out of reach (503, retry) rather than a bug."""
+    if invalid_data(exc):  # asyncpg's argument DataError is also an InterfaceError
+        return False
     if isinstance(exc, sa_exc.TimeoutError | ConnectionError | TimeoutError):
         return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
@@ -251,3 +262,43 @@ def check_version(current: int, if_match: int | None, *, what: str, required: bo
         raise PreconditionFailed(
             f"{what} is at version {current}, not {if_match}; fetch it again and reapply the change"
         )
+
+
+def install_database_error_handlers(app: FastAPI, *, retry_after_s: int) -> None:
+    """Driver errors: bad values are 422, a database out of reach 503 (retry), the rest 500."""
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        if invalid_data(exc):
+            return problem_response(
+                422,
+                slug="invalid-input",
+                title="Invalid input",
+                detail=(
+                    "A value is out of range or holds characters that cannot be stored "
+                    "(such as NUL)."
+                ),
+            )
+        if not database_unreachable(exc):
+            return await unexpected_error(request, exc)
+        timed_out = any(
+            isinstance(e, asyncpg.exceptions.QueryCanceledError) for e in exception_chain(exc)
+        )
+        return problem_response(
+            503,
+            slug="timeout" if timed_out else "unavailable",
+            title="Service unavailable",
+            detail=(
+                "The request ran past its database time limit; narrow it or retry later."
+                if timed_out
+                else "The database cannot be reached right now; retry shortly."
+            ),
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+    for error in (
+        sa_exc.DBAPIError,  # connection lost, server shutting down, ...; others stay 500
+        sa_exc.TimeoutError,  # no pooled connection within db_pool_timeout_s
+        ConnectionError,
+        TimeoutError,
+    ):
+        app.add_exception_handler(error, database_error)

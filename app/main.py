@@ -6,12 +6,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from app.auth.dependencies import CallerDep
@@ -24,11 +22,9 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import (
     Forbidden,
-    database_unreachable,
-    exception_chain,
+    install_database_error_handlers,
     install_error_handlers,
     problem_response,
-    unexpected_error,
 )
 from app.events.delivery import worker as webhook_worker
 from app.events.router import router as events_router
@@ -38,6 +34,7 @@ from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
 from app.ogc.router import router as ogc_router
+from app.openapi_doc import install as install_openapi
 from app.operations.metrics import Metrics
 from app.operations.middleware import RequestMiddleware
 from app.operations.rate_limit import TokenBuckets
@@ -106,31 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
-    async def database_error(request: Request, exc: Exception) -> JSONResponse:
-        if not database_unreachable(exc):
-            return await unexpected_error(request, exc)
-        timed_out = any(
-            isinstance(e, asyncpg.exceptions.QueryCanceledError) for e in exception_chain(exc)
-        )
-        return problem_response(
-            503,
-            slug="timeout" if timed_out else "unavailable",
-            title="Service unavailable",
-            detail=(
-                "The request ran past its database time limit; narrow it or retry later."
-                if timed_out
-                else "The database cannot be reached right now; retry shortly."
-            ),
-            headers={"Retry-After": str(DB_RETRY_AFTER_S)},
-        )
-
-    for error in (
-        sa_exc.DBAPIError,  # connection lost, server shutting down, ...; others stay 500
-        sa_exc.TimeoutError,  # no pooled connection within db_pool_timeout_s
-        ConnectionError,
-        TimeoutError,
-    ):
-        app.add_exception_handler(error, database_error)
+    install_database_error_handlers(app, retry_after_s=DB_RETRY_AFTER_S)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -185,4 +158,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web_router,
     ):
         app.include_router(router)
+    install_openapi(app)
     return app

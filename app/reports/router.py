@@ -6,15 +6,27 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
+from app.auth.models import Role
 from app.db import BulkSessionDep
-from app.errors import InvalidInput
+from app.errors import Forbidden, InvalidInput
 from app.reports.formats import table_csv, tables_xlsx
 from app.reports.queries import ReportQuery
 from app.reports.service import district_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _scoped_province(caller: Caller, asked: str | None) -> str | None:
+    """Officers and reporters count only their province's events, as they see only those:
+    asking for no province means theirs, asking for another is refused."""
+    if caller.role in (Role.admin, Role.analyst):
+        return asked
+    if asked is not None and asked != caller.province_code:
+        raise Forbidden(f"your token covers {caller.province_code}, not {asked}")
+    return caller.province_code
 
 
 @router.get("/districts", summary="Per-district summary for a period (JSON, CSV, XLSX)")
@@ -29,6 +41,7 @@ async def districts_report(
     format: Literal["json", "csv", "xlsx"] = "json",
     table: Annotated[str, Query(description="The table a CSV holds")] = "summary",
 ) -> Response:
+    province = _scoped_province(caller, province)
     q = ReportQuery(
         start=from_, end=to, border=border, province=province, by_month=group == "month"
     )

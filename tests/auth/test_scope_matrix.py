@@ -1,0 +1,172 @@
+"""Scope across every read: a Lạng Sơn event must not reach a Cao Bằng officer through any
+endpoint (lists, single items, history, exports, OGC items and counts, tiles, SSE,
+summaries). Every GET route must be classified below, so a new endpoint cannot be left
+out: either it is checked for leaks, or it is declared to hold no incident data."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+import mapbox_vector_tile
+
+from app.main import create_app
+from tests.conftest import Tokens, bearer
+from tests.incidents.helpers import feature
+
+NO_INCIDENT_DATA = {
+    "/healthz",
+    "/readyz",
+    "/metrics",  # admin only
+    "/api/v1/borders",
+    "/api/v1/borders/{border}",
+    "/api/v1/borders/{border}/markers/{code:path}",
+    "/api/v1/markers",
+    "/api/v1/markers/nearest",
+    "/api/v1/segments",
+    "/api/v1/segments/clearing-status",
+    "/api/v1/chainage",
+    "/api/v1/chainage/locate",
+    "/api/v1/clearing-works",
+    "/api/v1/clearing-works/{work_id}",
+    "/api/v1/incident-categories",
+    "/api/v1/exports/markers",
+    "/api/v1/exports/segments",
+    "/api/v1/exports/clearing-works",
+    "/api/v1/webhooks",  # admin only
+    "/api/v1/webhooks/{sub_id}/deliveries",  # admin only
+    "/ogc",
+    "/ogc/api",
+    "/ogc/conformance",
+    "/ogc/collections",
+    "/ogc/collections/{collection_id}",
+    "/ogc/collections/{collection_id}/queryables",
+    "/tiles/{layer}.json",
+    "/map",
+    "/map/static/{name}",
+    "/map/vendor/maplibre-gl/{name}",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/openapi.json",
+}
+CHECKED = {
+    "/api/v1/incidents",
+    "/api/v1/incidents/{incident_id}",
+    "/api/v1/incidents/{incident_id}/history",
+    "/api/v1/incidents/{incident_id}/similar",
+    "/api/v1/incidents/{incident_id}/attachments",
+    "/api/v1/incidents/{incident_id}/attachments/{sha256}",
+    "/api/v1/exports/incidents",
+    "/api/v1/reports/districts",
+    "/api/v1/events",
+    "/ogc/collections/{collection_id}/items",
+    "/ogc/collections/{collection_id}/items/{feature_id}",
+    "/tiles/{layer}/{z}/{x}/{y}.mvt",
+}
+
+
+def test_every_read_is_classified(settings) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings)
+
+    def walk(routes: list[Any]) -> set[str]:
+        found: set[str] = set()
+        for route in routes:
+            if hasattr(route, "original_router"):  # an included router (FastAPI keeps it whole)
+                found |= walk(route.original_router.routes)
+            elif "GET" in (getattr(route, "methods", None) or set()):
+                found.add(route.path)
+        return found
+
+    reads = walk(app.routes)
+    assert reads - NO_INCIDENT_DATA - CHECKED == set(), "classify the new read endpoint"
+    assert reads >= CHECKED
+
+
+def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    return (
+        int((lon + 180) / 360 * n),
+        int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n),
+    )
+
+
+async def test_no_read_leaks_another_provinces_event(client, tokens: Tokens) -> None:
+    marker = f"LEAK-{uuid.uuid4().hex[:10]}"
+    incident_id = uuid.uuid4()
+    created = await client.post(
+        "/api/v1/incidents",
+        json=feature(incident_id=incident_id, location="VN-CN:1089", title=marker),
+        headers=bearer(tokens.officer),
+    )
+    assert created.status_code == 201
+    lon, lat = created.json()["geometry"]["coordinates"]
+    outsider, insider = bearer(tokens.officer_other), bearer(tokens.officer)
+
+    async def leaks(path: str, params: dict[str, Any] | None = None) -> tuple[bool, bool]:
+        """(the outsider sees it, the insider sees it): the check must see it for insiders."""
+        seen = []
+        # A query naming the title comes back in the page's own links: then look for the id.
+        echoed = marker in str(params)
+        for headers in (outsider, insider):
+            r = await client.get(path, params=params or {}, headers=headers)
+            found = str(incident_id) in r.text or (not echoed and marker in r.text)
+            seen.append(r.status_code == 200 and found)
+        return seen[0], seen[1]
+
+    ident = str(incident_id)
+    for path, params in [
+        ("/api/v1/incidents", {"limit": 1000}),
+        ("/api/v1/incidents", {"q": marker}),
+        (f"/api/v1/incidents/{ident}", None),
+        (f"/api/v1/incidents/{ident}/history", None),
+        ("/api/v1/exports/incidents", {"format": "geojson"}),
+        ("/api/v1/exports/incidents", {"format": "csv"}),
+        ("/ogc/collections/incidents/items", {"limit": 10000}),
+        ("/ogc/collections/incidents/items", {"filter": f"title = '{marker}'"}),
+        (f"/ogc/collections/incidents/items/{ident}", None),
+        (f"/ogc/collections/incidents/items/{ident}", {"f": "html"}),
+        ("/api/v1/events", {"after": 0, "idle_timeout": 0.2, "limit": 10000}),
+    ]:
+        outside, inside = await leaks(path, params)
+        assert inside, f"the check cannot see the event through {path} {params}"
+        assert not outside, f"{path} {params} leaks another province's event"
+
+    for path in (f"/api/v1/incidents/{ident}/similar", f"/api/v1/incidents/{ident}/attachments"):
+        assert (await client.get(path, headers=outsider)).status_code == 404
+    assert (
+        await client.get(f"/api/v1/incidents/{ident}/attachments/{'0' * 64}", headers=outsider)
+    ).status_code == 404
+
+    # OGC counts: numberMatched counts only what the caller may see.
+    filtered = {"filter": f"title = '{marker}'", "count": "true"}
+    for headers, expected in ((outsider, 0), (insider, 1)):
+        body = (
+            await client.get("/ogc/collections/incidents/items", params=filtered, headers=headers)
+        ).json()
+        assert body["numberMatched"] == expected
+
+    # Tiles: the outsider's tile has no such feature, the insider's has it.
+    x, y = _tile(lon, lat, 14)
+    ids = []
+    for headers in (outsider, insider):
+        r = await client.get(f"/tiles/incidents/14/{x}/{y}.mvt", headers=headers)
+        decoded = mapbox_vector_tile.decode(r.content) if r.status_code == 200 else {}
+        ids.append(
+            {f["properties"]["id"] for f in decoded.get("incidents", {}).get("features", [])}
+        )
+    assert ident not in ids[0] and ident in ids[1]
+
+    # Summaries: an officer counts only its own province, and may not ask for another.
+    report = {"from": "2024-01-01", "to": "2024-12-31"}
+    mine = (await client.get("/api/v1/reports/districts", params=report, headers=outsider)).json()
+    assert mine["filters"]["province"] == "cao-bang"
+    assert all(
+        u.get("province") in (None, "cao-bang") or u.get("code") == "cao-bang"
+        for u in mine["units"]
+    )
+    other = await client.get(
+        "/api/v1/reports/districts", params={**report, "province": "lang-son"}, headers=outsider
+    )
+    assert other.status_code == 403
