@@ -7,13 +7,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bootstrap postgis test-tools web fuzz soak clean-data help
+.PHONY: run test lint typecheck bootstrap postgis test-tools web fuzz soak bench clean-data help
 
 help:
 	@echo "make run    bootstrap (venv, PostGIS, database, migrations, demo data, tokens) and serve"
 	@echo "make test   bootstrap, then pytest against a throwaway PostGIS, ruff and mypy --strict"
 	@echo "make fuzz   schemathesis with many examples per operation (EXAMPLES=100)"
 	@echo "make soak   the fault suite ten times larger"
+	@echo "make bench  benchmarks vs tipg and SQL floors (ARGS=--quick for a short run)"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +71,11 @@ fuzz: postgis web test-tools
 
 soak: postgis web test-tools
 	BORDERMARK_SOAK=1 $(BIN)/pytest tests/faults -v -s
+
+# Side by side with tipg and the SQL floors (not tests): writes bench/results/<date>.md/.json.
+# ARGS=--quick for a 20,000-incident run of a few minutes.
+bench: postgis test-tools
+	$(BIN)/python bench/run.py $(ARGS)
 
 clean-data:
 	-$(BIN)/bordermark cluster stop

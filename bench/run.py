@@ -1,0 +1,497 @@
+"""`make bench`: bordermark side by side with tipg and with the database's own floor, on a
+synthetic dataset (default one million incidents along the VN-CN line).
+
+Method: a private PostgreSQL cluster in a temporary directory, migrated, demo data loaded,
+N incidents generated in SQL (bench/scale_reports_exports.py: uniform chainage, 0-3 km
+either side, 12 categories, 6 statuses, 2019-2024). bordermark runs as `bordermark serve`
+(one uvicorn process, rate limits off) and tipg as `uvicorn tipg.main:app` from its own
+virtualenv (bench/.venv-tipg), both on loopback against the same database. The load comes
+from this process (asyncio + httpx, or asyncpg for the SQL floors), which is not the
+system under test. Each scenario runs for a bounded time; figures are medians of rounds.
+
+Run: .venv/bin/python bench/run.py [--quick] [--rows N] [--seconds S] [--rounds R]
+Writes bench/results/<date>.md and .json. Not a test: figures vary with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scale_reports_exports import export_run, free_port, prepare, rss_kb, summary_rounds  # noqa: E402
+
+from app.embedded_pg import EmbeddedCluster, ensure_postgis_installed, find_bin_dir  # noqa: E402
+
+TIPG_VENV = Path(os.environ.get("BORDERMARK_BENCH_TIPG_VENV", ROOT / "bench" / ".venv-tipg"))
+BBOX_PAGE = 1000
+CONCURRENCY = 4
+
+
+@dataclass
+class Row:
+    scenario: str
+    measure: str
+    bordermark: float | None
+    reference: float | None  # the peer or the floor it is compared with
+    reference_name: str
+    ratio: float | None
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+async def sustained(
+    call: Callable[[], Awaitable[bool]], concurrency: int, seconds: float
+) -> tuple[float, list[float], int]:
+    """Run `call` from `concurrency` workers for `seconds`: (ok per second, latencies, errors)."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            ok = await call()
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(latencies) / (time.perf_counter() - started), latencies, errors
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def start_process(args: list[str], env: dict[str, str], health: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(health, timeout=2).status_code < 500:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{args[0]} did not start")
+
+
+def ensure_tipg() -> Path | None:
+    python = TIPG_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
+        done = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "tipg", "uvicorn"],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            print("tipg could not be installed:", done.stderr[-500:])
+            return None
+    return python
+
+
+def token(env: dict[str, str], role: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "token", "create", "--role", role, "--name", "bench"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.strip().splitlines()[-1]
+
+
+async def dense_bbox(url: str) -> tuple[list[float], int, list[float]]:
+    """A bbox around marker 1089 holding somewhat over one page of incidents, and the
+    marker's position."""
+    conn = await asyncpg.connect(url)
+    try:
+        lon, lat = await conn.fetchrow(
+            "SELECT ST_X(geom), ST_Y(geom) FROM markers WHERE code = '1089' LIMIT 1"
+        )
+        half = 0.005
+        while True:
+            box = [lon - half, lat - half, lon + half, lat + half]
+            n = await conn.fetchval(
+                "SELECT count(*) FROM incidents WHERE geom && ST_MakeEnvelope($1,$2,$3,$4,4326)",
+                *box,
+            )
+            if n >= BBOX_PAGE * 1.3 or half > 0.5:
+                return box, int(n), [lon, lat]
+            half *= 1.4
+    finally:
+        await conn.close()
+
+
+FLOOR_ITEMS = """
+SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f), '[]'))::text
+FROM (SELECT json_build_object('type', 'Feature', 'id', i.id,
+        'geometry', ST_AsGeoJSON(i.geom, 7)::json,
+        'properties', json_build_object('category', i.category, 'status', i.status,
+          'title', i.title, 'occurred_at', i.occurred_at, 'severity', i.severity,
+          'side', i.side, 'distance_to_line_m', i.distance_to_line_m)) AS f
+      FROM incidents i WHERE i.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)
+      ORDER BY i.id LIMIT $5) q
+"""
+FLOOR_NEAR = """
+SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', i.id,
+        'geometry', ST_AsGeoJSON(i.geom, 7)::json,
+        'properties', json_build_object('category', i.category, 'status', i.status,
+          'title', i.title))), '[]')::text
+FROM incidents i
+WHERE ST_DWithin(i.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, 500)
+"""
+
+
+async def floor_rate(
+    url: str, sql: str, args: list[Any], seconds: float
+) -> tuple[float, list[float]]:
+    pool = await asyncpg.create_pool(
+        url, min_size=CONCURRENCY, max_size=CONCURRENCY, server_settings={"jit": "off"}
+    )
+    try:
+
+        async def call() -> bool:
+            async with pool.acquire() as conn:
+                await conn.fetchval(sql, *args)
+            return True
+
+        rate, lat, _ = await sustained(call, CONCURRENCY, seconds)
+        return rate, lat
+    finally:
+        await pool.close()
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2**z
+    return int((lon + 180) / 360 * n), int(
+        (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    )
+
+
+async def run_scenarios(
+    args: argparse.Namespace, url: str, base: str, tipg: str | None, analyst: str, admin: str
+) -> list[Row]:
+    rows: list[Row] = []
+    box, matches, (mlon, mlat) = await dense_bbox(url)
+    auth_a = {"Authorization": f"Bearer {analyst}"}
+    auth_w = {"Authorization": f"Bearer {admin}"}
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        bbox_text = ",".join(f"{v:.6f}" for v in box)
+
+        async def ours_items() -> bool:
+            r = await http.get(
+                f"{base}/ogc/collections/incidents/items",
+                params={"bbox": bbox_text, "limit": BBOX_PAGE}, headers=auth_a,
+            )  # fmt: skip
+            return r.status_code == 200
+
+        ours_rate, _, ours_err = await sustained(ours_items, CONCURRENCY, args.seconds)
+        floor, _ = await floor_rate(url, FLOOR_ITEMS, [*box, BBOX_PAGE], args.seconds)
+        tipg_rate = None
+        if tipg:
+
+            async def tipg_items() -> bool:
+                r = await http.get(
+                    f"{tipg}/collections/public.incidents/items",
+                    params={"bbox": bbox_text, "limit": BBOX_PAGE},
+                )
+                assert r.status_code == 200, f"tipg items: {r.status_code} {r.text[:200]}"
+                return True
+
+            tipg_rate, _, _ = await sustained(tipg_items, CONCURRENCY, args.seconds)
+        note = f"{matches} incidents in the bbox; {ours_err} errors"
+        rows.append(Row("items in a bbox, 1,000 per page (4 concurrent)", "requests/s", ours_rate,
+                        tipg_rate, "tipg", ours_rate / tipg_rate if tipg_rate else None,
+                        ">= 10 x tipg", (ours_rate >= 10 * tipg_rate) if tipg_rate else None, note))  # fmt: skip
+        rows.append(Row("items in a bbox, 1,000 per page (4 concurrent)", "requests/s", ours_rate,
+                        floor, "SQL floor (asyncpg)", ours_rate / floor, ">= 0.5 x floor",
+                        ours_rate >= 0.5 * floor, note))  # fmt: skip
+
+        # Within 500 m of marker 1089: latency one request at a time.
+        flt = f"S_DWITHIN(geometry, POINT({mlon} {mlat}), 500, meters)"
+        ours_lat: list[float] = []
+        floor_lat: list[float] = []
+        conn = await asyncpg.connect(url, server_settings={"jit": "off"})
+        try:
+            for _ in range(args.rounds * 20):
+                started = time.perf_counter()
+                r = await http.get(
+                    f"{base}/ogc/collections/incidents/items",
+                    params={"filter": flt, "limit": 10000}, headers=auth_a,
+                )  # fmt: skip
+                ours_lat.append(time.perf_counter() - started)
+                assert r.status_code == 200, r.text
+                started = time.perf_counter()
+                await conn.fetchval(FLOOR_NEAR, mlon, mlat)
+                floor_lat.append(time.perf_counter() - started)
+        finally:
+            await conn.close()
+        p50, fp50 = statistics.median(ours_lat), statistics.median(floor_lat)
+        rows.append(Row("incidents within 500 m of a marker", "p50 ms", p50 * 1000, fp50 * 1000,
+                        "SQL floor (asyncpg)", p50 / fp50, "p50 <= 1.5 x floor", p50 <= 1.5 * fp50,
+                        f"p99 {pct(ours_lat, 0.99) * 1000:.1f} ms vs floor {pct(floor_lat, 0.99) * 1000:.1f} ms"))  # fmt: skip
+
+        # POST incidents with context, idempotency and audit.
+        def body(i: int) -> dict[str, Any]:
+            return {
+                "type": "Feature", "id": str(uuid.uuid4()),
+                "location": f"VN-CN:{random.randint(1000, 1200)}+{random.randint(0, 300)}",
+                "properties": {"category": "fence", "title": f"bench post {i}",
+                               "occurred_at": "2026-11-20T08:00:00+07:00"},
+            }  # fmt: skip
+
+        counter = iter(range(10**9))
+        statuses: dict[int, int] = {}
+
+        async def post() -> bool:
+            r = await http.post(
+                f"{base}/api/v1/incidents", json=body(next(counter)), headers=auth_w
+            )
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            return r.status_code == 201
+
+        post_rate, _, post_err = await sustained(post, 8, args.seconds)
+        rows.append(Row("POST incident with context, idempotency and audit (8 concurrent)",
+                        "incidents/s", post_rate, None, "", None, ">= 400/s", post_rate >= 400,
+                        f"answers {statuses}; {post_err} not 201"))  # fmt: skip
+
+        # Batch sync of 500.
+        batch_times = []
+        for _ in range(args.rounds):
+            items = [body(next(counter)) for _ in range(500)]
+            started = time.perf_counter()
+            r = await http.post(
+                f"{base}/api/v1/incidents:batch", json={"features": items}, headers=auth_w
+            )
+            batch_times.append(time.perf_counter() - started)
+            assert r.status_code == 200, r.text[:300]
+        batch_rate = 500 / statistics.median(batch_times)
+        rows.append(Row("batch sync of 500 incidents", "incidents/s", batch_rate, None, "", None,
+                        ">= 3,000/s", batch_rate >= 3000,
+                        f"median batch {statistics.median(batch_times):.2f} s over {args.rounds}"))  # fmt: skip
+
+        # Tiles over the dense area: cold (distinct tiles) vs tipg, and repeated (cache).
+        for z in (8, 12):
+            cx, cy = tile_of(mlon, mlat, z)
+            tiles = [(cx + dx, cy + dy) for dx in range(-3, 4) for dy in range(-3, 4)]
+
+            async def cold_ours(z: int = z, tiles: list[tuple[int, int]] = tiles) -> float:
+                started = time.perf_counter()
+                for x, y in tiles:  # a fresh query string defeats the cache: cold renders
+                    await http.get(f"{base}/tiles/incidents/{z}/{x}/{y}.mvt",
+                                   params={"since": f"2000-01-{1 + random.randint(0, 27):02d}"},
+                                   headers=auth_a)  # fmt: skip
+                return len(tiles) / (time.perf_counter() - started)
+
+            ours_cold = await cold_ours()
+            tipg_cold = None
+            if tipg:
+                started = time.perf_counter()
+                for x, y in tiles:
+                    await http.get(
+                        f"{tipg}/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                    )
+                tipg_cold = len(tiles) / (time.perf_counter() - started)
+            rows.append(Row(f"vector tile of incidents at z{z}, cold", "tiles/s", ours_cold, tipg_cold,
+                            "tipg", ours_cold / tipg_cold if tipg_cold else None, ">= 1.5 x tipg",
+                            (ours_cold >= 1.5 * tipg_cold) if tipg_cold else None,
+                            f"{len(tiles)} tiles around marker 1089, one at a time"))  # fmt: skip
+
+            async def cached(z: int = z, cx: int = cx, cy: int = cy) -> bool:
+                r = await http.get(f"{base}/tiles/incidents/{z}/{cx}/{cy}.mvt", headers=auth_a)
+                return r.headers.get("x-tile-cache") == "hit"
+
+            await http.get(f"{base}/tiles/incidents/{z}/{cx}/{cy}.mvt", headers=auth_a)
+            hit_rate, _, misses = await sustained(cached, CONCURRENCY, args.seconds)
+            rows.append(Row(f"repeated vector tile at z{z} (cache)", "tiles/s", hit_rate, None, "",
+                            None, ">= 500/s", hit_rate >= 500, f"{misses} misses"))  # fmt: skip
+    return rows
+
+
+def ogr2ogr_export(url: str, out: Path) -> tuple[float, float] | None:
+    """ogr2ogr's wall time and its own peak RSS (VmHWM, read until it exits)."""
+    if not shutil.which("ogr2ogr"):
+        return None
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        ["ogr2ogr", "-f", "GeoJSON", str(out), f"PG:{url}", "incidents"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    peak_kb = 0
+    while proc.poll() is None:
+        try:
+            peak_kb = max(peak_kb, rss_kb(proc.pid).get("VmHWM", 0))
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        time.sleep(0.05)
+    proc.wait()
+    return time.perf_counter() - started, peak_kb / 1024
+
+
+async def copy_floor(url: str) -> float:
+    conn = await asyncpg.connect(url, server_settings={"jit": "off"})
+    try:
+
+        async def sink(chunk: bytes) -> None:  # the rows are read and dropped
+            return None
+
+        started = time.perf_counter()
+        await conn.copy_from_query("SELECT ST_AsGeoJSON(t.*) FROM incidents t", output=sink)
+        return time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 incidents, short rounds")
+    parser.add_argument("--rows", type=int)
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--no-tipg", action="store_true")
+    args = parser.parse_args()
+    args.rows = args.rows or (20_000 if args.quick else 1_000_000)
+    args.seconds = args.seconds or (4.0 if args.quick else 15.0)
+    args.rounds = args.rounds or (3 if args.quick else 5)
+
+    ensure_postgis_installed()
+    tipg_python = None if args.no_tipg else ensure_tipg()
+    root = Path(tempfile.mkdtemp(prefix="bordermark-bench-"))
+    root.chmod(0o755)
+    cluster = EmbeddedCluster(root=root / "pg", port=free_port(), bin_dir=find_bin_dir())
+    cluster.start()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        url = cluster.url("bench")
+        sa_url = url.replace("postgresql://", "postgresql+asyncpg://")
+        prep = asyncio.run(prepare(sa_url, args.rows))
+        env = {
+            **os.environ, "DATABASE_URL": url, "BORDERMARK_ENV": "test",
+            "BORDERMARK_WEBHOOK_WORKER": "false", "BORDERMARK_RATE_LIMIT_PER_S": "0",
+            "BORDERMARK_DATA_DIR": str(root / "data"),
+            "BORDERMARK_DB_STATEMENT_TIMEOUT_MS": "3600000",
+        }  # fmt: skip
+        analyst, admin = token(env, "analyst"), token(env, "admin")
+        port = free_port()
+        procs.append(start_process(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env,
+            f"http://127.0.0.1:{port}/healthz"))  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        tipg = None
+        if tipg_python:
+            tport = free_port()
+            tenv = {**os.environ, "DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]',
+                    "TIPG_MAX_FEATURES_PER_QUERY": "10000"}  # fmt: skip
+            procs.append(start_process(
+                [str(tipg_python), "-m", "uvicorn", "tipg.main:app", "--port", str(tport),
+                 "--log-level", "warning"], tenv, f"http://127.0.0.1:{tport}/healthz"))  # fmt: skip
+            tipg = f"http://127.0.0.1:{tport}"
+        rows = asyncio.run(run_scenarios(args, url, base, tipg, analyst, admin))
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+        procs.clear()
+
+        summary = asyncio.run(summary_rounds(sa_url, args.rounds))
+        p50 = statistics.median(summary) * 1000
+        rows.append(Row("per-district summary, one year", "p50 ms", p50, None, "", None,
+                        "< 300 ms", p50 < 300, f"min {min(summary) * 1000:.0f}, max {max(summary) * 1000:.0f} ms"))  # fmt: skip
+        export = export_run(sa_url, root / "data")
+        total = int(asyncio.run(_count(url)))
+        ours_rate = total / export["wall_s"]
+        ogr = ogr2ogr_export(url, root / "ogr.geojson")
+        copy_s = asyncio.run(copy_floor(url))
+        peak_mb = export["peak_rss_kb"] / 1024
+        if ogr:
+            rows.append(Row(f"export {total:,} incidents as GeoJSON", "rows/s", ours_rate, total / ogr[0],
+                            "ogr2ogr", ours_rate / (total / ogr[0]), ">= 2 x ogr2ogr",
+                            ours_rate >= 2 * total / ogr[0], f"ogr2ogr {ogr[0]:.1f} s, {ogr[1]:.0f} MB RSS"))  # fmt: skip
+        rows.append(Row(f"export {total:,} incidents as GeoJSON", "wall s", export["wall_s"], copy_s,
+                        "COPY ST_AsGeoJSON floor", export["wall_s"] / copy_s, "<= 3 x COPY",
+                        export["wall_s"] <= 3 * copy_s, ""))  # fmt: skip
+        rows.append(Row("export: the service's peak RSS", "MB", peak_mb, None, "", None, "< 150 MB",
+                        peak_mb < 150, f"RSS before the export {export['rss_before_kb'] / 1024:.0f} MB"))  # fmt: skip
+    finally:
+        for proc in procs:
+            proc.kill()
+        cluster.stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
+    write_results(args, prep, rows)
+
+
+async def _count(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM incidents"))
+    finally:
+        await conn.close()
+
+
+def write_results(args: argparse.Namespace, prep: dict[str, float], rows: list[Row]) -> None:
+    today = date.today().isoformat()
+    command = "make bench" + (" ARGS=--quick" if args.quick else "")
+    fmt = lambda v: "n/a" if v is None else (f"{v:,.1f}" if v < 100 else f"{v:,.0f}")  # noqa: E731
+    lines = [
+        f"# Benchmarks, {today}",
+        "",
+        f"Command: `{command}` (`.venv/bin/python bench/run.py {'--quick ' if args.quick else ''}"
+        f"--rows {args.rows} --seconds {args.seconds:g} --rounds {args.rounds}`).",
+        f"Machine: {os.cpu_count()} cores, PostgreSQL 15 + PostGIS and the services on the same "
+        f"host, loopback. {args.rows:,} synthetic incidents generated in SQL in "
+        f"{prep['generate_s']:.0f} s (districts assigned in {prep['assign_units_s']:.0f} s).",
+        "",
+        "| scenario | measure | bordermark | compared with | value | ratio | target | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        met = "n/a" if r.met is None else ("met" if r.met else "**not met**")
+        lines.append(
+            f"| {r.scenario} | {r.measure} | {fmt(r.bordermark)} | {r.reference_name or '-'} | "
+            f"{fmt(r.reference)} | {fmt(r.ratio) if r.ratio is not None else '-'} | {r.target} | {met} |"
+        )
+    lines += ["", "Notes per row:", ""]
+    lines += [f"- {r.scenario} ({r.measure}): {r.note}" for r in rows if r.note]
+    out = ROOT / "bench" / "results"
+    suffix = "-quick" if args.quick else ""
+    (out / f"{today}{suffix}.md").write_text("\n".join(lines) + "\n")
+    (out / f"{today}{suffix}.json").write_text(
+        json.dumps(
+            {"args": vars(args), "prepare": prep, "rows": [asdict(r) for r in rows]}, indent=2
+        )
+    )
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
