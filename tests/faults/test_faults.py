@@ -195,3 +195,34 @@ async def test_hanging_webhook_receivers_do_not_slow_writes(
         for writer in hold:
             writer.close()
         server.close()
+
+
+async def test_sigterm_finishes_in_flight_requests(
+    fault_db: FaultDatabase, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Graceful shutdown: a streamed export under way when SIGTERM arrives is finished in
+    full, then the process exits cleanly."""
+    import json
+    import signal
+
+    svc = Service(fault_db.url, tmp_path / "service.log")
+    await asyncio.to_thread(svc.start)
+    assert svc.process is not None
+    auth = {"Authorization": f"Bearer {tokens.admin}"}
+    async with httpx.AsyncClient(base_url=svc.base, timeout=60) as http:
+        request = http.build_request(
+            "GET", "/api/v1/exports/markers", params={"format": "geojson"}, headers=auth
+        )
+        response = await http.send(request, stream=True)
+        chunks = response.aiter_bytes()
+        body = await chunks.__anext__()
+        svc.process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.5)
+        async for chunk in chunks:
+            body += chunk
+        assert response.status_code == 200
+    markers = json.loads(body)["features"]
+    assert len(markers) > 2000  # the whole register, not a truncated stream
+    # uvicorn re-raises the signal once it has shut down cleanly (so the parent sees why).
+    assert await asyncio.to_thread(svc.process.wait, 30) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in svc.log.read_text()
