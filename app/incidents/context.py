@@ -34,6 +34,7 @@ def _unit_at(level: str) -> str:
     return f"""(SELECT u.code FROM admin_units u
      WHERE u.level = '{level}' AND u.valid_from <= l.day
        AND (u.valid_to IS NULL OR u.valid_to > l.day)
+       AND u.geom && l.reach_box
        AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
      ORDER BY ST_Distance(u.geom::geography, l.g::geography),
               ST_Area(ST_Intersection(u.geom, l.g)::geography) DESC,
@@ -42,7 +43,7 @@ def _unit_at(level: str) -> str:
 
 
 _CONTEXT_SQL = f"""
-WITH target AS (
+WITH target AS MATERIALIZED (
   SELECT i.id, i.geom AS g, i.category, i.tags, i.border_id,
          (i.occurred_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date AS day,
          b.geom AS line, b.measured_geom AS mline, b.left_region,
@@ -53,7 +54,7 @@ WITH target AS (
   FROM incidents i JOIN borders b ON b.id = i.border_id
   WHERE i.id = ANY(CAST(:ids AS uuid[]))
 ),
-located AS (
+located AS MATERIALIZED (
   SELECT t.*,
     (SELECT min(ST_Distance(p.geom::geography, t.g::geography))
      FROM (SELECT bp.geom FROM border_parts bp WHERE bp.border_id = t.border_id
@@ -66,10 +67,15 @@ located AS (
          WHEN t.gtype = 'LINESTRING' THEN least(
            ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, ST_StartPoint(t.g))),
            ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, ST_EndPoint(t.g))))
-         ELSE ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, t.g)) END AS m
+         ELSE ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, t.g)) END AS m,
+    -- A box in degrees holding everything within the unit reach: lets the GiST index of
+    -- admin_units drop far units before the costly geodesic distance (a degree of
+    -- longitude shrinks with latitude, hence the cosine; 10 % margin).
+    ST_Expand(t.g, :reach * 1.1 / (111320.0 * cos(radians(least(89.0,
+      greatest(abs(ST_YMin(t.g)), abs(ST_YMax(t.g))) + 1.0))))) AS reach_box
   FROM target t
 ),
-band AS (
+band AS MATERIALIZED (
   -- The line itself, widened to ON_LINE_M: what lies in it is on the line, not on a side
   -- (coordinates travel rounded to 1 cm, so a fence along the line wobbles across it).
   SELECT l.id, (SELECT ST_Buffer(ST_Union(bp.geom)::geography, {ON_LINE_M})::geometry
@@ -78,7 +84,7 @@ band AS (
                   AND ST_DWithin(bp.geom::geography, l.g::geography, {ON_LINE_M})) AS band
   FROM located l
 ),
-sides AS (
+sides AS MATERIALIZED (
   -- The event cut by the line's left region (an overlay: robust where the event runs
   -- along the line, where ST_Split refuses to cut), less the band along the line.
   SELECT l.id,
@@ -91,7 +97,7 @@ sides AS (
     CASE WHEN l.vn_sign = 1 THEN ST_Intersection(l.g, l.left_region)
          ELSE ST_Difference(l.g, l.left_region) END AS near) raw
 ),
-side_summary AS (
+side_summary AS MATERIALIZED (
   SELECT l.id, far.measure AS far_measure, total.measure AS total_measure,
     CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT')
          THEN bordermark_side_of_line(l.line, ST_PointOnSurface(l.g)) * l.vn_sign > 0
@@ -104,7 +110,7 @@ side_summary AS (
   LATERAL (SELECT coalesce(bordermark_measure(sd.far_part), 0) AS measure) far,
   LATERAL (SELECT coalesce(bordermark_measure(sd.vn_part), 0) AS measure) vn
 ),
-zone_width AS (
+zone_width AS MATERIALIZED (
   SELECT l.id, z.code,
     CASE WHEN z.code = 'sightline_corridor' THEN coalesce(
       (SELECT s.sightline_width_m FROM segments s
@@ -113,7 +119,7 @@ zone_width AS (
     ELSE z.distance_m END AS width
   FROM located l JOIN border_zones z ON z.border_id = l.border_id
 ),
-zone_eval AS (
+zone_eval AS MATERIALIZED (
   SELECT w.id, w.code, w.width,
     CASE WHEN l.dist > w.width OR l.gtype IN ('POINT', 'MULTIPOINT') THEN NULL
     ELSE (
@@ -126,7 +132,7 @@ zone_eval AS (
     l.dist <= w.width AS inside
   FROM zone_width w JOIN located l ON l.id = w.id
 ),
-zone_summary AS (
+zone_summary AS MATERIALIZED (
   SELECT id,
     coalesce(array_agg(code ORDER BY width) FILTER (WHERE inside), '{{}}') AS zones,
     coalesce(jsonb_object_agg(code, jsonb_build_object('width_m', width,
@@ -134,7 +140,7 @@ zone_summary AS (
       FILTER (WHERE code IS NOT NULL), '{{}}') AS measures
   FROM zone_eval GROUP BY id
 ),
-units AS (
+units AS MATERIALIZED (
   SELECT l.id,
     {_unit_at("province")} AS province,
     {_unit_at("district")} AS district,
@@ -144,7 +150,7 @@ units AS (
        AND ST_Intersects(u.geom, l.g)), '{{}}') AS districts
   FROM located l
 ),
-nearest AS (
+nearest AS MATERIALIZED (
   SELECT l.id, n.code, n.d
   FROM located l,
   LATERAL (
@@ -153,7 +159,7 @@ nearest AS (
           ORDER BY mk.geom::geography <-> l.g::geography LIMIT 4) c
     ORDER BY 2 LIMIT 1) n
 ),
-counted_from AS (
+counted_from AS MATERIALIZED (
   SELECT l.id, f.code, greatest(l.m - f.chainage_m, 0) AS offset_m
   FROM located l,
   LATERAL (
@@ -162,7 +168,7 @@ counted_from AS (
     ORDER BY mk.chainage_m DESC, mk.number DESC, mk.aux_index DESC, mk.bank_index DESC
     LIMIT 1) f
 ),
-breach AS (
+breach AS MATERIALIZED (
   SELECT l.id,
     coalesce(jsonb_agg(jsonb_build_object('article', r.article, 'zone', r.zone_code,
                                           'summary', r.summary)
@@ -175,7 +181,7 @@ breach AS (
        AND NOT (r.exempt_tags && l.tags)
   GROUP BY l.id
 ),
-final AS (
+final AS MATERIALIZED (
   SELECT l.id, l.dist, l.m, ss.on_vn, ss.on_far,
     CASE WHEN ss.on_vn AND ss.on_far THEN 'crossing'
          WHEN l.dist < {ON_LINE_M} THEN 'on_line'
