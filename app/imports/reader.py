@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyogrio
 from shapely import from_wkb
 from shapely.geometry import mapping
 
@@ -42,6 +41,8 @@ def _options(path: Path) -> dict[str, str]:
 
 def file_info(path: Path) -> tuple[int, int | None]:
     """(row count, EPSG code named by the file or None)."""
+    import pyogrio  # here, not at the top: GDAL costs every worker ~40 MB; imports are rare
+
     try:
         info = pyogrio.read_info(path, **_options(path))
     except Exception as exc:  # GDAL's errors for unreadable input
@@ -68,6 +69,8 @@ def _value(value: Any) -> Any:
 
 
 def read_rows(path: Path) -> Iterator[Row]:
+    import pyogrio  # see file_info
+
     total, _ = file_info(path)
     number = 0
     for start in range(0, total, BATCH):

@@ -142,6 +142,27 @@ class Incident(Timestamped, Base):
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
         Index("ix_incidents_province_code_status", "province_code", "status"),
+        # Covering indexes for the per-district summary (migration 3e7a9c2b5d14).
+        Index(
+            "ix_incidents_report",
+            "occurred_at",
+            postgresql_include=[
+                "border_id",
+                "district_code",
+                "province_code",
+                "category",
+                "status",
+                "resolved_at",
+                "updated_at",
+                "zones",
+            ],
+        ),
+        Index(
+            "ix_incidents_resolved",
+            "resolved_at",
+            postgresql_include=["border_id", "district_code", "province_code", "occurred_at"],
+            postgresql_where=text("status = 'resolved'"),
+        ),
     )
 
 

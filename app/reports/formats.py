@@ -7,10 +7,6 @@ import csv
 import io
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from app.reports.service import Table
 
 UTF8_BOM = "\ufeff"
@@ -39,6 +35,11 @@ def table_csv(table: Table) -> bytes:
 
 
 def tables_xlsx(tables: list[Table], *, title: str) -> bytes:
+    # Imported here: openpyxl adds ~11 MB to every worker, and only XLSX answers need it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:

@@ -6,6 +6,7 @@ level ended (1 Jul 2025), the province. Periods are Vietnam calendar days, inclu
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -58,26 +59,48 @@ async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list
     return [dict(r._mapping) for r in result]
 
 
-async def opened_by(
-    session: AsyncSession, q: ReportQuery, column: str | None
-) -> list[dict[str, Any]]:
-    """Incidents that occurred in the period, per unit (and month), optionally per a column:
-    `category`, `status` (current) or `zone`."""
+@dataclass(frozen=True)
+class Opened:
+    """Incidents that occurred in the period, per unit (and month): in all, and per
+    category, per current status and per zone reached."""
+
+    total: list[dict[str, Any]]
+    by_category: list[dict[str, Any]]
+    by_status: list[dict[str, Any]]
+    by_zone: list[dict[str, Any]]
+
+
+async def opened(session: AsyncSession, q: ReportQuery) -> Opened:
+    """One aggregate over the period, by unit, category, status and the zones array (a few
+    thousand groups at a million incidents); the four tallies are sums of its rows. One
+    index-only scan instead of four scans, and zones unnested per group, not per row."""
     month = ", inc.month" if q.by_month else ""
-    source = "inc"
-    extra = ""
-    if column == "zone":
-        source = "inc, unnest(inc.zones) AS z(zone)"
-        extra = ", z.zone"
-    elif column in ("category", "status"):
-        extra = f", inc.{column}"
     sql = f"""{_INCIDENTS}
-    SELECT inc.unit{month}{extra}, count(*)::int AS count
-    FROM {source}, period
+    SELECT inc.unit{month}, inc.category, inc.status, inc.zones, count(*)::int AS count
+    FROM inc, period
     WHERE inc.occurred_at >= period.s AND inc.occurred_at < period.e
-    GROUP BY inc.unit{month}{extra} ORDER BY inc.unit{month}{extra}
+    GROUP BY inc.unit{month}, inc.category, inc.status, inc.zones
     """
-    return await _rows(session, sql, _bounds(q))
+    keys = ["unit", "month"] if q.by_month else ["unit"]
+    tallies: dict[str | None, Counter[tuple[Any, ...]]] = {
+        None: Counter(), "category": Counter(), "status": Counter(), "zone": Counter()
+    }  # fmt: skip
+    for row in await _rows(session, sql, _bounds(q)):
+        key = tuple(row[k] for k in keys)
+        tallies[None][key] += row["count"]
+        tallies["category"][(*key, row["category"])] += row["count"]
+        tallies["status"][(*key, row["status"])] += row["count"]
+        for zone in row["zones"] or []:
+            tallies["zone"][(*key, zone)] += row["count"]
+
+    def table(column: str | None) -> list[dict[str, Any]]:
+        names = keys + ([column] if column else [])
+        return [
+            {**dict(zip(names, key, strict=True)), "count": count}
+            for key, count in sorted(tallies[column].items())
+        ]
+
+    return Opened(table(None), table("category"), table("status"), table("zone"))
 
 
 async def resolved(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:

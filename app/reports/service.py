@@ -38,10 +38,10 @@ async def district_report(
     if (q.end - q.start).days > MAX_PERIOD_DAYS:
         raise InvalidInput("a report covers at most 20 years", field="to")
     key_cols = ["unit", "month"] if q.by_month else ["unit"]
-    by_category = await queries.opened_by(session, q, "category")
-    by_status = await queries.opened_by(session, q, "status")
-    by_zone = await queries.opened_by(session, q, "zone")
-    opened = await queries.opened_by(session, q, None)
+    counts = await queries.opened(session, q)
+    opened, by_category, by_status, by_zone = (
+        counts.total, counts.by_category, counts.by_status, counts.by_zone
+    )  # fmt: skip
     resolved = await queries.resolved(session, q)
     open_end = await queries.open_at_end(session, q)
     clearing = await queries.clearing_by_kind(session, q)
