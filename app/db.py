@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
@@ -24,6 +24,21 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
+
+
+async def session_memo(
+    session: AsyncSession, key: tuple[Any, ...], compute: Callable[[], Awaitable[T]]
+) -> T:
+    """`compute()` once per session, that is once per request: for reference rows (a
+    border's id or length) that a batch of 500 incidents would otherwise look up 500 times.
+    Only for what no request changes; a failure (an exception) is not remembered."""
+    memo: dict[tuple[Any, ...], Any] = session.info.setdefault("memo", {})
+    if key not in memo:
+        memo[key] = await compute()
+    return memo[key]  # type: ignore[no-any-return]
 
 
 class Base(DeclarativeBase):

@@ -16,6 +16,7 @@ from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_role
+from app.db import session_memo
 from app.errors import InvalidInput, NotFound
 
 WGS84_GEOD = Geod(ellps="WGS84")
@@ -93,6 +94,7 @@ async def upsert_border(session: AsyncSession, line: BorderLine) -> int:
     if len(line.coords) < 2:
         raise InvalidInput("a border line needs at least two vertices", field="geometry")
     wkt, length_m = measured_wkt(line.coords)
+    session.info.pop("memo", None)  # a remembered id or length may be this border's
     border_id: int = (
         await session.execute(
             text(
@@ -170,12 +172,17 @@ async def upsert_zone(session: AsyncSession, *, border_id: int, zone: ZoneSettin
 
 
 async def border_id_of(session: AsyncSession, code: str) -> int:
-    found = (
-        await session.execute(text("SELECT id FROM borders WHERE code = :c"), {"c": code.upper()})
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"no border {code!r}; borders are codes such as VN-CN, VN-LA, VN-KH")
-    return int(found)
+    async def lookup() -> int:
+        found = (
+            await session.execute(
+                text("SELECT id FROM borders WHERE code = :c"), {"c": code.upper()}
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"no border {code!r}; borders are codes such as VN-CN, VN-LA, VN-KH")
+        return int(found)
+
+    return await session_memo(session, ("border_id", code.upper()), lookup)
 
 
 async def set_zone_distance(

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.borders.service import border_id_of
+from app.db import session_memo
 from app.errors import InvalidInput, NotFound
 from app.geo.chainage import ChainageRange, ChainageRef, format_chainage
 from app.geo.marker_codes import MarkerCode
@@ -63,13 +64,16 @@ async def _marker_chainage(
 
 
 async def _line_length(session: AsyncSession, border_id: int) -> float:
-    return float(
-        (
-            await session.execute(
-                text("SELECT length_m FROM borders WHERE id = :b"), {"b": border_id}
-            )
-        ).scalar_one()
-    )
+    async def lookup() -> float:
+        return float(
+            (
+                await session.execute(
+                    text("SELECT length_m FROM borders WHERE id = :b"), {"b": border_id}
+                )
+            ).scalar_one()
+        )
+
+    return await session_memo(session, ("line_length", border_id), lookup)
 
 
 async def _point_at(session: AsyncSession, border_id: int, metres: float) -> dict[str, Any]:

@@ -179,6 +179,14 @@ async def test_hanging_webhook_receivers_do_not_slow_writes(
             )
             assert sub.status_code == 201, sub.text
             run = f"hook-{uuid.uuid4().hex[:8]}"
+            # First get a delivery hanging on the receiver, then time writes behind it.
+            first = await http.post("/api/v1/incidents", json=incident(99, run), headers=auth)
+            assert first.status_code == 201, first.text
+            for _ in range(100):
+                if hold:
+                    break
+                await asyncio.sleep(0.1)
+            assert hold, "the worker never called the receiver"
             timings = []
             for i in range(30):
                 started = time.monotonic()
@@ -189,7 +197,6 @@ async def test_hanging_webhook_receivers_do_not_slow_writes(
             await http.patch(
                 f"/api/v1/webhooks/{sub.json()['id']}", json={"active": False}, headers=auth
             )
-        assert hold  # the receiver was being called
     finally:
         await asyncio.to_thread(svc.stop)
         for writer in hold:
