@@ -398,6 +398,51 @@ async def copy_floor(url: str) -> float:
         await conn.close()
 
 
+GROWTH_SIZES = (100_000, 10_000)
+
+
+async def near_growth(
+    url: str, base: str, analyst: str, rounds: int, total: int
+) -> list[tuple[int, float, int]]:
+    """The 500 m query's p50 at the full size, then after thinning the incidents at random
+    to 100,000 and 10,000 (the same distribution, fewer points): (size, p50 s, hits)."""
+    _, _, (mlon, mlat) = await dense_bbox(url)
+    flt = f"S_DWITHIN(geometry, POINT({mlon} {mlat}), 500, meters)"
+    auth = {"Authorization": f"Bearer {analyst}"}
+    out = []
+    async with httpx.AsyncClient(timeout=120) as http:
+        for size in (total, *[n for n in GROWTH_SIZES if n < total]):
+            conn = await asyncpg.connect(url)
+            try:
+                current = int(await conn.fetchval("SELECT count(*) FROM incidents"))
+                if size < current:
+                    await conn.execute("DELETE FROM incidents WHERE random() > $1", size / current)
+                    await conn.execute("VACUUM ANALYZE incidents")
+                size = int(await conn.fetchval("SELECT count(*) FROM incidents"))
+            finally:
+                await conn.close()
+            latencies, hits = [], 0
+            for _ in range(rounds * 20):
+                started = time.perf_counter()
+                r = await http.get(
+                    f"{base}/ogc/collections/incidents/items",
+                    params={"filter": flt, "limit": 10000}, headers=auth,
+                )  # fmt: skip
+                latencies.append(time.perf_counter() - started)
+                assert r.status_code == 200, r.text
+                hits = r.json()["numberReturned"]
+            out.append((size, statistics.median(latencies), hits))
+    return out
+
+
+def growth_row(points: list[tuple[int, float, int]]) -> Row:
+    (big, big_p50, _), (small, small_p50, _) = points[0], points[-1]
+    detail = "; ".join(f"{n:,}: p50 {p * 1000:.1f} ms, {h} hits" for n, p, h in points)
+    return Row(f"500 m query, p50 growth from {small:,} to {big:,} incidents", "x",
+               big_p50 / small_p50, None, "", None, "< 1.5 x", big_p50 / small_p50 < 1.5,
+               detail)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 incidents, short rounds")
@@ -405,6 +450,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--no-tipg", action="store_true")
+    parser.add_argument(
+        "--growth-only", action="store_true", help="only the 500 m query at 1M, 100k and 10k"
+    )
     args = parser.parse_args()
     args.rows = args.rows or (20_000 if args.quick else 1_000_000)
     args.seconds = args.seconds or (4.0 if args.quick else 15.0)
@@ -433,6 +481,11 @@ def main() -> None:
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env,
             f"http://127.0.0.1:{port}/healthz"))  # fmt: skip
         base = f"http://127.0.0.1:{port}"
+        if args.growth_only:
+            total = int(asyncio.run(_count(url)))
+            points = asyncio.run(near_growth(url, base, analyst, args.rounds, total))
+            write_results(args, prep, [growth_row(points)])
+            return
         tipg = tipg_fair = None
         if tipg_python:
             tport = free_port()
@@ -475,6 +528,11 @@ def main() -> None:
                         export["wall_s"] <= 3 * copy_s, ""))  # fmt: skip
         rows.append(Row("export: the service's peak RSS", "MB", peak_mb, None, "", None, "< 150 MB",
                         peak_mb < 150, f"RSS before the export {export['rss_before_kb'] / 1024:.0f} MB"))  # fmt: skip
+        # Last: it thins the incidents to 100,000 and 10,000.
+        procs.append(start_process(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env,
+            f"http://127.0.0.1:{port}/healthz"))  # fmt: skip
+        rows.append(growth_row(asyncio.run(near_growth(url, base, analyst, args.rounds, total))))
     finally:
         for proc in procs:
             proc.kill()
@@ -499,6 +557,7 @@ def write_results(args: argparse.Namespace, prep: dict[str, float], rows: list[R
         f"# Benchmarks, {today}",
         "",
         f"Command: `{command}` (`.venv/bin/python bench/run.py {'--quick ' if args.quick else ''}"
+        f"{'--growth-only ' if args.growth_only else ''}"
         f"--rows {args.rows} --seconds {args.seconds:g} --rounds {args.rounds}`).",
         f"Machine: {os.cpu_count()} cores, PostgreSQL 15 + PostGIS and the services on the same "
         f"host, loopback. {args.rows:,} synthetic incidents generated in SQL in "
@@ -516,7 +575,7 @@ def write_results(args: argparse.Namespace, prep: dict[str, float], rows: list[R
     lines += ["", "Notes per row:", ""]
     lines += [f"- {r.scenario} ({r.measure}): {r.note}" for r in rows if r.note]
     out = ROOT / "bench" / "results"
-    suffix = "-quick" if args.quick else ""
+    suffix = ("-quick" if args.quick else "") + ("-growth" if args.growth_only else "")
     (out / f"{today}{suffix}.md").write_text("\n".join(lines) + "\n")
     (out / f"{today}{suffix}.json").write_text(
         json.dumps(
