@@ -416,7 +416,15 @@ async def near_growth(
             try:
                 current = int(await conn.fetchval("SELECT count(*) FROM incidents"))
                 if size < current:
-                    await conn.execute("DELETE FROM incidents WHERE random() > $1", size / current)
+                    # Incidents with history, attachments or clearing links stay: the
+                    # history is append-only (a trigger refuses deletes), and they are few.
+                    await conn.execute(
+                        "DELETE FROM incidents i WHERE random() > $1"
+                        " AND NOT EXISTS (SELECT 1 FROM incident_history h WHERE h.incident_id = i.id)"
+                        " AND NOT EXISTS (SELECT 1 FROM incident_attachments a WHERE a.incident_id = i.id)"
+                        " AND NOT EXISTS (SELECT 1 FROM clearing_work_incidents w WHERE w.incident_id = i.id)",
+                        size / current,
+                    )  # fmt: skip
                     await conn.execute("VACUUM ANALYZE incidents")
                 size = int(await conn.fetchval("SELECT count(*) FROM incidents"))
             finally:
