@@ -23,6 +23,7 @@ from app.errors import InvalidInput, NotFound
 from app.incidents.models import Status
 from app.incidents.queries import IncidentFilter, where_clause
 from app.tiles.cache import TileCache
+from app.tiles.dense import incident_tile_sql
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -68,6 +69,7 @@ LAYERS: dict[str, Layer] = {
             "occurred_on": "String",
             "side": "String",
             "crosses_line": "Boolean",
+            "count": "Number",  # incidents the feature stands for (dense.py)
         },
         True,
     ),
@@ -195,12 +197,25 @@ async def tile(
     if cached is not None:
         return _tile_response(*cached, if_none_match, cache_status="hit")
     where = _filters(layer, caller, status, category, since, until, params)
+    if layer == "incidents":
+        params["max_features"] = request.app.state.settings.tile_max_features
+        sql = incident_tile_sql(spec.source, spec.columns, where, params)
+    else:
+        sql = _tile_sql(layer, spec, where)
+    data = (await session.execute(text(sql), params)).scalar_one()
+    body = bytes(data or b"")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    cache.put(key, body, etag)
+    return _tile_response(body, etag, if_none_match, cache_status="miss")
+
+
+def _tile_sql(layer: str, spec: Layer, where: str) -> str:
     geom = f"ST_Transform({spec.geom}, 3857)"
     if spec.lines_or_areas:
         # One pixel of tolerance: nothing a map at this zoom could show is lost.
         geom = f"ST_Simplify({geom}, :pixel)"
     joins = SEGMENT_CLEARED if layer == "segments" else ""
-    sql = f"""
+    return f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b3857,
                            ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS b4326),
     features AS (
@@ -210,11 +225,6 @@ async def tile(
     )
     SELECT ST_AsMVT(features.*, :layer, :extent, 'geom') FROM features WHERE geom IS NOT NULL
     """
-    data = (await session.execute(text(sql), params)).scalar_one()
-    body = bytes(data or b"")
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    cache.put(key, body, etag)
-    return _tile_response(body, etag, if_none_match, cache_status="miss")
 
 
 def _scope_key(layer: str, caller: Caller) -> str:

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.conftest import Tokens
+from app.config import Environment, Settings
+from app.main import create_app
+from tests.conftest import Tokens, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As root, in a container, without a GPU: WebGL runs in software (SwiftShader).
@@ -190,3 +192,48 @@ async def test_map_refuses_a_bad_token_and_scopes_what_it_draws(
         )
     )
     assert set(checks) == {"cao-bang"}
+
+
+@pytest.fixture
+async def grouping_server(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """A server whose tiles group incidents past one per tile, so the demo's tiles do."""
+    settings = Settings(
+        env=Environment.test,
+        DATABASE_URL=database[0],
+        data_dir=tmp_path,
+        webhook_worker=False,
+        tile_max_features=1,
+    )
+    async with serving(create_app(settings)) as base:
+        yield base
+
+
+async def test_map_draws_grouped_incidents_and_zooms_into_them(
+    grouping_server: str, tokens: Tokens, browser: Browser
+) -> None:
+    page = await _signed_in(browser, grouping_server, tokens.analyst)
+    points = await _rendered(page, "incidents-point")
+    assert any(p["properties"].get("count", 1) > 1 for p in points), points
+    # A pixel whose topmost incident stands for several: what a click there picks.
+    target = await _evaluate(
+        page,
+        """(() => {
+          const map = window.bordermark.map;
+          for (const f of map.queryRenderedFeatures({layers: ["incidents-point"]})) {
+            const p = map.project(f.geometry.coordinates);
+            const top = map.queryRenderedFeatures([p.x, p.y], {layers: ["incidents-point"]})[0];
+            if (top && top.properties.count > 1) return [p.x, p.y, map.getZoom()];
+          }
+          return null;
+        })()""",
+    )
+    assert target is not None
+    x, y, zoom = target
+    await page.mouse.click(x, y)
+    for _ in range(100):
+        now = await _evaluate(page, "window.bordermark.map.getZoom()")
+        if now >= zoom + 1.99:
+            break
+        await asyncio.sleep(0.1)
+    assert now == pytest.approx(zoom + 2, abs=0.01)
+    assert await page.is_hidden("#details")  # a group zooms in; it opens no one incident

@@ -52,6 +52,9 @@ function incidentQuery() {
   return params.toString();
 }
 
+// Extra radius for a point standing for `count` incidents: +2 px per tenfold, at most +10.
+const GROUP_GROWTH = ["min", 10, ["*", 2, ["log10", ["coalesce", ["get", "count"], 1]]]];
+
 function style() {
   const vector = (layer, query) => ({ type: "vector", tiles: [tileUrl(layer, query)], minzoom: 0, maxzoom: 16 });
   return {
@@ -108,7 +111,8 @@ function style() {
         id: "incidents-point", type: "circle", source: "incidents", "source-layer": "incidents",
         filter: ["==", ["geometry-type"], "Point"],
         paint: {
-          "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 5, 12, 9],
+          // A grouped point (a dense tile's cell, see tiles/dense.py) grows with its count.
+          "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, ["+", 5, GROUP_GROWTH], 12, ["+", 9, GROUP_GROWTH]],
           "circle-color": CATEGORY_COLOURS,
           "circle-opacity": ["case", CLOSED, 0.4, 1],
           "circle-stroke-color": ["match", ["get", "severity"], "critical", "#000000", "high", "#333333", "#ffffff"],
@@ -222,7 +226,13 @@ function start() {
   map.addControl(new NavigationControl(), "top-right");
   map.on("click", ["incidents-point", "incidents-line", "incidents-area"], (event) => {
     const feature = event.features && event.features[0];
-    if (feature) openIncident(feature.properties.id).catch((error) => console.error(error));
+    if (!feature) return;
+    if ((feature.properties.count || 1) > 1) {
+      // A cell standing for several incidents: zoom in until they come apart.
+      map.easeTo({ center: event.lngLat, zoom: Math.min(map.getZoom() + 2, 16) });
+    } else {
+      openIncident(feature.properties.id).catch((error) => console.error(error));
+    }
   });
   for (const id of LAYER_GROUPS.incidents) {
     map.on("mouseenter", id, () => (map.getCanvas().style.cursor = "pointer"));
