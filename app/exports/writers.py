@@ -18,9 +18,11 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-# Rows per fetch. Streamed text (GeoJSON, CSV) goes out in small batches: a batch of
-# 2,000 one-kilobyte features was 14 MB of peak RSS more in a one-million-row export,
-# at the same speed. GDAL appends are per call, so its files take larger batches.
+from app.exports.copy_stream import json_rows
+
+# Rows per fetch. CSV goes out in small batches (a batch of 2,000 one-kilobyte GeoJSON
+# features was 14 MB of peak RSS more than 500, at the same speed, before GeoJSON moved to
+# COPY). GDAL appends are per call, so its files take larger batches.
 STREAM_BATCH = 500
 GDAL_BATCH = 2_000
 UTF8_BOM = "\ufeff"
@@ -55,13 +57,11 @@ async def _batches(
 async def geojson_stream(
     sessionmaker: async_sessionmaker[AsyncSession], feature_sql: str, params: dict[str, Any]
 ) -> AsyncIterator[bytes]:
-    """`feature_sql` selects one column: each row's GeoJSON Feature as text."""
+    """`feature_sql` selects one column: each row's GeoJSON Feature, built by PostgreSQL's
+    JSON functions (see copy_stream.py for why that matters)."""
     yield b'{"type":"FeatureCollection","features":['
-    first = True
-    async for rows in _batches(sessionmaker, feature_sql, params):
-        chunk = ",".join(r[0] for r in rows)
-        yield (chunk if first else "," + chunk).encode("utf-8")
-        first = False
+    async for chunk in json_rows(sessionmaker, feature_sql, params):
+        yield chunk
     yield b"]}"
 
 

@@ -148,3 +148,24 @@ async def test_exports_are_audited_and_scoped(client, db, tokens: Tokens, tagged
         "/api/v1/exports/incidents", params={"format": "shp"}, headers=bearer(tokens.analyst)
     )
     assert bad.status_code == 422
+
+
+TRICKY = 'Rào "B2" \\ C:\\new\\table\n\tdòng hai — 🚧 \\\\ end\\'
+
+
+async def test_geojson_export_keeps_escapes_and_control_characters(client, tokens: Tokens) -> None:  # type: ignore[no-untyped-def]
+    """The export is COPY output turned back into JSON (copy_stream.py): backslashes,
+    quotes, newlines, tabs and non-ASCII text come out as the API stores them."""
+    tag = new_tag()
+    here = await off_line(client, tokens.admin, "1089+300", 25, "VN")
+    created = await client.post(
+        "/api/v1/incidents",
+        json=feature(geometry=point(*here), tags=[tag], title=TRICKY[:150], description=TRICKY * 3),
+        headers=bearer(tokens.admin),
+    )
+    assert created.status_code == 201, created.text
+    stored = created.json()["properties"]
+    body = json.loads((await _get(client, tokens, "/api/v1/exports/incidents", tag=tag)).content)
+    [exported] = body["features"]
+    assert exported["properties"]["title"] == stored["title"] == TRICKY[:150]
+    assert exported["properties"]["description"] == stored["description"] == TRICKY * 3
