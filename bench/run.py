@@ -251,19 +251,12 @@ async def run_scenarios(
                         ours_rate >= 0.5 * floor, note))  # fmt: skip
 
         # Within 500 m of marker 1089: latency one request at a time.
-        flt = f"S_DWITHIN(geometry, POINT({mlon} {mlat}), 500, meters)"
         ours_lat: list[float] = []
         floor_lat: list[float] = []
         conn = await asyncpg.connect(url, server_settings={"jit": "off"})
         try:
             for _ in range(args.rounds * 20):
-                started = time.perf_counter()
-                r = await http.get(
-                    f"{base}/ogc/collections/incidents/items",
-                    params={"filter": flt, "limit": 10000}, headers=auth_a,
-                )  # fmt: skip
-                ours_lat.append(time.perf_counter() - started)
-                assert r.status_code == 200, r.text
+                ours_lat.append((await near_marker(http, base, auth_a, mlon, mlat))[0])
                 started = time.perf_counter()
                 await conn.fetchval(FLOOR_NEAR, mlon, mlat)
                 floor_lat.append(time.perf_counter() - started)
@@ -408,13 +401,27 @@ async def copy_floor(url: str) -> float:
 GROWTH_SIZES = (100_000, 10_000)
 
 
+async def near_marker(
+    http: httpx.AsyncClient, base: str, auth: dict[str, str], lon: float, lat: float
+) -> tuple[float, int]:
+    """The incidents within 500 m of a point through OGC items: (seconds, how many)."""
+    started = time.perf_counter()
+    r = await http.get(
+        f"{base}/ogc/collections/incidents/items",
+        params={"filter": f"S_DWITHIN(geometry, POINT({lon} {lat}), 500, meters)",
+                "limit": 10000}, headers=auth,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    assert r.status_code == 200, r.text
+    return seconds, int(r.json()["numberReturned"])
+
+
 async def near_growth(
     url: str, base: str, analyst: str, rounds: int, total: int
 ) -> list[tuple[int, float, int]]:
     """The 500 m query's p50 at the full size, then after thinning the incidents at random
     to 100,000 and 10,000 (the same distribution, fewer points): (size, p50 s, hits)."""
     _, _, (mlon, mlat) = await dense_bbox(url)
-    flt = f"S_DWITHIN(geometry, POINT({mlon} {mlat}), 500, meters)"
     auth = {"Authorization": f"Bearer {analyst}"}
     out = []
     async with httpx.AsyncClient(timeout=120) as http:
@@ -446,14 +453,8 @@ async def near_growth(
                 await conn.close()
             latencies, hits = [], 0
             for _ in range(rounds * 20):
-                started = time.perf_counter()
-                r = await http.get(
-                    f"{base}/ogc/collections/incidents/items",
-                    params={"filter": flt, "limit": 10000}, headers=auth,
-                )  # fmt: skip
-                latencies.append(time.perf_counter() - started)
-                assert r.status_code == 200, r.text
-                hits = r.json()["numberReturned"]
+                seconds, hits = await near_marker(http, base, auth, mlon, mlat)
+                latencies.append(seconds)
             out.append((size, statistics.median(latencies), hits))
     return out
 
