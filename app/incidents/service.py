@@ -87,27 +87,30 @@ class SubmitOutcome:
 async def _history(
     session: AsyncSession,
     *,
-    incident_id: uuid.UUID,
+    entries: list[tuple[uuid.UUID, dict[str, Any]]],
     caller: Caller,
     action: str,
-    changes: dict[str, Any],
     note: str | None = None,
     document_ref: str | None = None,
 ) -> None:
+    """One history row per (incident, changes), in one statement."""
     await session.execute(
         text(
             "INSERT INTO incident_history (incident_id, actor_token_id, actor_name, action, "
             "changes, note, document_ref) VALUES (:i, :t, :n, :a, CAST(:c AS jsonb), :note, :doc)"
         ),
-        {
-            "i": incident_id,
-            "t": caller.token_id,
-            "n": caller.name,
-            "a": action,
-            "c": json.dumps(changes, ensure_ascii=False, default=str),
-            "note": note,
-            "doc": document_ref,
-        },
+        [
+            {
+                "i": incident_id,
+                "t": caller.token_id,
+                "n": caller.name,
+                "a": action,
+                "c": json.dumps(changes, ensure_ascii=False, default=str),
+                "note": note,
+                "doc": document_ref,
+            }
+            for incident_id, changes in entries
+        ],
     )
 
 
@@ -121,17 +124,14 @@ async def submit(
 ) -> SubmitOutcome:
     """Store one submission (or recognise its replay). Does not commit: the caller commits
     before acknowledging."""
-    outcome, border = await _store(
+    outcome, created = await _store(
         session,
         caller=caller,
         submission=submission,
         crs_param=crs_param,
         max_vertices=max_vertices,
     )
-    if outcome.result == "created":
-        await _after_create(
-            session, caller, [_Created(outcome.incident_id, border, submission.properties.category)]
-        )
+    await _after_create(session, caller, [created] if created else [])
     return outcome
 
 
@@ -142,9 +142,9 @@ async def _store(
     submission: IncidentSubmission,
     crs_param: str | None,
     max_vertices: int,
-) -> tuple[SubmitOutcome, str]:
-    """Insert one submission, or recognise its replay: (outcome, border code). The row's
-    context, history, audit and events are _after_create's."""
+) -> tuple[SubmitOutcome, _Created | None]:
+    """Insert one submission, or recognise its replay: (outcome, the new row for
+    _after_create, which writes its context, history, audit and event; None for a replay)."""
     require_role(caller, Role.reporter, Role.officer)
     props = submission.properties
     await _require_category(session, props.category, "properties.category")
@@ -202,8 +202,10 @@ async def _store(
                 "send it again unchanged, or use a new id for a new report (or PATCH to edit)",
                 extra={"id": str(submission.id)},
             )
-        return SubmitOutcome("duplicate", submission.id), place.border
-    return SubmitOutcome("created", submission.id), place.border
+        return SubmitOutcome("duplicate", submission.id), None
+    return SubmitOutcome("created", submission.id), _Created(
+        submission.id, place.border, props.category
+    )
 
 
 @dataclass(frozen=True)
@@ -219,23 +221,14 @@ async def _after_create(session: AsyncSession, caller: Caller, created: list[_Cr
     if not created:
         return
     await compute_context(session, [c.id for c in created])
-    await session.execute(
-        text(
-            "INSERT INTO incident_history (incident_id, actor_token_id, actor_name, action, "
-            "changes) VALUES (:i, :t, :n, 'created', CAST(:c AS jsonb))"
-        ),
-        [
-            {
-                "i": c.id,
-                "t": caller.token_id,
-                "n": caller.name,
-                "c": json.dumps(
-                    {"status": {"to": Status.reported.value}, "category": c.category},
-                    ensure_ascii=False,
-                ),
-            }
+    await _history(
+        session,
+        entries=[
+            (c.id, {"status": {"to": Status.reported.value}, "category": c.category})
             for c in created
         ],
+        caller=caller,
+        action="created",
     )
     for c in created:
         record(
@@ -323,17 +316,15 @@ async def submit_batch(
             continue
         try:
             async with session.begin_nested():
-                outcome, border = await _store(
+                outcome, new = await _store(
                     session,
                     caller=caller,
                     submission=submission,
                     crs_param=crs_param,
                     max_vertices=max_vertices,
                 )
-            if outcome.result == "created":
-                created.append(
-                    _Created(outcome.incident_id, border, submission.properties.category)
-                )
+            if new:
+                created.append(new)
             results.append(BatchItemResult(index, str(outcome.incident_id), outcome.result))
         except Conflict as exc:
             results.append(BatchItemResult(index, item_id, "conflict", _problem(exc)))
@@ -438,9 +429,7 @@ async def patch_incident(
     )
     if place is not None or {"category", "occurred_at", "tags"} & set(values):
         await compute_context(session, [incident_id])
-    await _history(
-        session, incident_id=incident_id, caller=caller, action="updated", changes=changes
-    )
+    await _history(session, entries=[(incident_id, changes)], caller=caller, action="updated")
     record(
         session,
         caller=caller,
@@ -513,10 +502,9 @@ async def transition(
         changes["duplicate_of"] = str(request.duplicate_of)
     await _history(
         session,
-        incident_id=incident_id,
+        entries=[(incident_id, changes)],
         caller=caller,
         action="transition",
-        changes=changes,
         note=request.note,
         document_ref=request.document_ref,
     )
