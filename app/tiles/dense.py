@@ -19,13 +19,14 @@ latest incident, and whose tail is that incident's id."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from app.incidents.models import Severity
 
 CELL = 64  # tile units (EXTENT is 4096): 64 cells across a tile
-_HALF_WORLD_M = 20_037_508.342789244  # spherical Mercator x at 180 degrees
-_EARTH_RADIUS_M = 6_378_137.0
+EARTH_RADIUS_M = 6_378_137.0  # the sphere of EPSG:3857
+HALF_WORLD_M = math.pi * EARTH_RADIUS_M  # Mercator x at 180 degrees
 _SEVERITY_ORDER = "ARRAY[" + ", ".join(f"'{s.value}'" for s in Severity) + "]"
 _KEY = (
     f"coalesce(array_position({_SEVERITY_ORDER}, i.severity::text), 0)::text"
@@ -38,10 +39,10 @@ _ID_IN_KEY = "substr(c.best, 14)::uuid"  # after 1 rank digit and 12 epoch digit
 def tile_bounds(z: int, x: int, y: int, extent: int) -> dict[str, float]:
     """The tile's west and north edges in EPSG:3857 metres and its tile units per metre:
     the cell arithmetic binds them as plain numbers."""
-    width = 2 * _HALF_WORLD_M / 2**z
+    width = 2 * HALF_WORLD_M / 2**z
     return {
-        "tile_west": -_HALF_WORLD_M + x * width,
-        "tile_north": _HALF_WORLD_M - y * width,
+        "tile_west": -HALF_WORLD_M + x * width,
+        "tile_north": HALF_WORLD_M - y * width,
         "units_per_m": extent / width,
     }
 
@@ -51,11 +52,10 @@ def incident_tile_sql(source: str, columns: str, where: str, params: dict[str, A
     then either every incident or one per cell. `params` gains the tile's bounds; the
     caller binds `:max_features`, `:z`, `:x`, `:y`, `:extent`, `:pixel` and `:layer`."""
     params.update(tile_bounds(params["z"], params["x"], params["y"], params["extent"]), cell=CELL)
-    units = ":units_per_m"
-    cell_x = f"floor((ST_X(i.geom) * {_HALF_WORLD_M} / 180 - :tile_west) * {units} / :cell)"
+    cell_x = f"floor((ST_X(i.geom) * {HALF_WORLD_M} / 180 - :tile_west) * :units_per_m / :cell)"
     cell_y = (
-        f"floor((:tile_north - ln(tan(pi() / 4 + radians(ST_Y(i.geom)) / 2)) * {_EARTH_RADIUS_M})"
-        f" * {units} / :cell)"
+        f"floor((:tile_north - ln(tan(pi() / 4 + radians(ST_Y(i.geom)) / 2)) * {EARTH_RADIUS_M})"
+        " * :units_per_m / :cell)"
     )
     in_tile = f"i.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AND {where}"
     # Lines and areas simplified to a pixel, as in the other layers.

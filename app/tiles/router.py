@@ -23,12 +23,12 @@ from app.errors import InvalidInput, NotFound
 from app.incidents.models import Status
 from app.incidents.queries import IncidentFilter, where_clause
 from app.tiles.cache import TileCache
-from app.tiles.dense import incident_tile_sql
+from app.tiles.dense import HALF_WORLD_M, incident_tile_sql
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 EXTENT = 4096
-WORLD_M = 40_075_016.685578488
+WORLD_M = 2 * HALF_WORLD_M
 MAX_ZOOM = 22
 
 
