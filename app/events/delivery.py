@@ -9,17 +9,19 @@ Signature: `X-Bordermark-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import time
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.operations.background import background
 
 logger = logging.getLogger("bordermark.webhooks")
 
@@ -175,12 +177,7 @@ async def run_worker(
                 await asyncio.sleep(idle_s)
 
 
-@contextlib.asynccontextmanager
-async def worker(sessionmaker: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
-    task = asyncio.create_task(run_worker(sessionmaker))
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def worker(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AbstractAsyncContextManager[asyncio.Task[None]]:
+    return background(run_worker(sessionmaker))
