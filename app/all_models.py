@@ -21,6 +21,7 @@ from app.incidents.models import (
     IncidentHistory,
 )
 from app.markers.models import Marker
+from app.reports.models import incident_tallies, incident_tally_deltas
 from app.segments.models import Segment
 
 __all__ = [
@@ -46,4 +47,6 @@ __all__ = [
     "Segment",
     "WebhookDelivery",
     "WebhookSubscription",
+    "incident_tallies",
+    "incident_tally_deltas",
 ]

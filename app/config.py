@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     # Deliver webhooks from this process (one worker per process; they share the queue).
     webhook_worker: bool = True
+    # Seconds between foldings of the incident tallies' deltas (reports/tallies.py; 0: off,
+    # the summary stays right but reads more delta rows).
+    tally_compaction_s: float = Field(default=5.0, ge=0)
 
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     similar_within_m: float = Field(default=200.0, gt=0)

@@ -39,6 +39,7 @@ from app.operations.metrics import Metrics
 from app.operations.middleware import RequestMiddleware
 from app.operations.rate_limit import TokenBuckets
 from app.reports.router import router as reports_router
+from app.reports.tallies import compactor as tally_compactor
 from app.segments.router import router as segments_router
 from app.tiles.cache import TileCache
 from app.tiles.cache import listening as tile_cache_listener
@@ -67,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
             if settings.webhook_worker:
                 await stack.enter_async_context(webhook_worker(app.state.sessionmaker))
+            if settings.tally_compaction_s > 0:
+                await stack.enter_async_context(
+                    tally_compactor(app.state.sessionmaker, settings.tally_compaction_s)
+                )
             yield
         if own_engine:
             await app.state.engine.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -53,10 +53,45 @@ WITH period AS (
 )
 """
 
+# The incident tallies in scope (models.py): counters plus the deltas not yet folded in.
+_TALLIES = """
+WITH tally AS (
+  SELECT * FROM incident_tallies UNION ALL SELECT * FROM incident_tally_deltas
+), t AS (
+  SELECT tally.* FROM tally
+  WHERE tally.grain = :grain
+    AND (CAST(:border AS text) IS NULL
+         OR tally.border_id = (SELECT b.id FROM borders b WHERE b.code = :border))
+    AND (CAST(:province AS text) IS NULL OR tally.province_code = :province)
+)
+"""
+
 
 async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     result = await session.execute(text(sql), params)
     return [dict(r._mapping) for r in result]
+
+
+def months_between(start: date, end: date) -> list[str]:
+    """The months from start's to end's, as YYYY-MM."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The calendar months lying wholly in [start, end], as [first day, day after); None
+    when there is none."""
+    first = start if start.day == 1 else _first_of_next_month(start)
+    after = end + timedelta(days=1)
+    after = after if after.day == 1 else after.replace(day=1)
+    return (first, after) if first < after else None
 
 
 @dataclass(frozen=True)
@@ -70,10 +105,26 @@ class Opened:
     by_zone: list[dict[str, Any]]
 
 
-async def opened(session: AsyncSession, q: ReportQuery) -> Opened:
-    """One aggregate over the period, by unit, category, status and the zones array (a few
-    thousand groups at a million incidents); the four tallies are sums of its rows. One
-    index-only scan instead of four scans, and zones unnested per group, not per row."""
+async def _opened_in_months(
+    session: AsyncSession, q: ReportQuery, months: tuple[date, date]
+) -> list[dict[str, Any]]:
+    """From the month tallies: per unit (and month), dimension and value."""
+    month = ", to_char(t.day, 'YYYY-MM') AS month" if q.by_month else ""
+    group = ", t.day" if q.by_month else ""
+    sql = f"""{_TALLIES}
+    SELECT t.unit{month}, t.dimension, t.value, sum(t.opened)::int AS count
+    FROM t WHERE t.day >= :first AND t.day < :after
+    GROUP BY t.unit{group}, t.dimension, t.value
+    """
+    params = {**_bounds(q), "grain": "month", "first": months[0], "after": months[1]}
+    return await _rows(session, sql, params)
+
+
+async def _opened_on_days(
+    session: AsyncSession, q: ReportQuery, first: date, last: date
+) -> list[dict[str, Any]]:
+    """From the incidents (a part of a month has no tally of its own): per unit (and
+    month), category, status and zones."""
     month = ", inc.month" if q.by_month else ""
     sql = f"""{_INCIDENTS}
     SELECT inc.unit{month}, inc.category, inc.status, inc.zones, count(*)::int AS count
@@ -81,23 +132,49 @@ async def opened(session: AsyncSession, q: ReportQuery) -> Opened:
     WHERE inc.occurred_at >= period.s AND inc.occurred_at < period.e
     GROUP BY inc.unit{month}, inc.category, inc.status, inc.zones
     """
+    return await _rows(session, sql, {**_bounds(q), "start": first, "end": last})
+
+
+async def opened(session: AsyncSession, q: ReportQuery) -> Opened:
+    """The period's whole months from the month tallies, its other days (a part month at
+    either end) from the incidents (a few thousand groups at a million incidents, zones
+    counted per group, not per incident); every incident has one category, so the
+    categories' sum is the total."""
     keys = ["unit", "month"] if q.by_month else ["unit"]
-    tallies: dict[str | None, Counter[tuple[Any, ...]]] = {
-        None: Counter(), "category": Counter(), "status": Counter(), "zone": Counter()
+    tallies: dict[str, Counter[tuple[Any, ...]]] = {
+        "total": Counter(), "category": Counter(), "status": Counter(), "zone": Counter()
     }  # fmt: skip
-    for row in await _rows(session, sql, _bounds(q)):
+
+    def add(row: dict[str, Any], dimension: str, value: Any) -> None:
         key = tuple(row[k] for k in keys)
-        tallies[None][key] += row["count"]
-        tallies["category"][(*key, row["category"])] += row["count"]
-        tallies["status"][(*key, row["status"])] += row["count"]
-        for zone in row["zones"] or []:
-            tallies["zone"][(*key, zone)] += row["count"]
+        tallies[dimension][(*key, value)] += row["count"]
+        if dimension == "category":
+            tallies["total"][key] += row["count"]
+
+    def add_days(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            add(row, "category", row["category"])
+            add(row, "status", row["status"])
+            for zone in row["zones"] or []:
+                add(row, "zone", zone)
+
+    months = whole_months(q.start, q.end)
+    if months is None:
+        add_days(await _opened_on_days(session, q, q.start, q.end))
+    else:
+        for row in await _opened_in_months(session, q, months):
+            add(row, row["dimension"], row["value"])
+        if q.start < months[0]:
+            add_days(await _opened_on_days(session, q, q.start, months[0] - timedelta(days=1)))
+        if months[1] <= q.end:
+            add_days(await _opened_on_days(session, q, months[1], q.end))
 
     def table(column: str | None) -> list[dict[str, Any]]:
         names = keys + ([column] if column else [])
         return [
             {**dict(zip(names, key, strict=True)), "count": count}
-            for key, count in sorted(tallies[column].items())
+            for key, count in sorted(tallies[column or "total"].items())
+            if count
         ]
 
     return Opened(table(None), table("category"), table("status"), table("zone"))
@@ -123,30 +200,28 @@ async def resolved(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]
 
 
 async def open_at_end(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
-    """Open at the end of the period (or of each month). An incident counts as open from its
-    event until it was resolved, or until its last change if it was dismissed (the
-    dismissal is its last change)."""
-    if q.by_month:
-        ends = f"""
-        SELECT to_char(m, 'YYYY-MM') AS month,
-               least((m + interval '1 month')::date, CAST(:end AS date) + 1)::timestamp
-                 AT TIME ZONE '{LOCAL_TIME_ZONE}' AS at
-        FROM generate_series(date_trunc('month', CAST(:start AS date)),
-                             CAST(:end AS date), interval '1 month') m
-        """
-        select, group = "inc.unit, ends.month", "inc.unit, ends.month"
-    else:
-        ends = "SELECT e AS at FROM period"
-        select, group = "inc.unit", "inc.unit"
-    sql = f"""{_INCIDENTS}, ends AS ({ends})
-    SELECT {select}, count(*)::int AS open_at_end
-    FROM inc, ends
-    WHERE inc.occurred_at < ends.at
-      AND NOT (inc.status = 'resolved' AND inc.resolved_at < ends.at)
-      AND NOT (inc.status = 'dismissed' AND inc.updated_at < ends.at)
-    GROUP BY {group}
+    """Open at the end of the period (or of each month): from the day tallies, everything
+    that occurred up to then less everything closed up to then. An incident is open from
+    its event until it was resolved, or dismissed (models.py)."""
+    sql = f"""{_TALLIES}
+    SELECT t.unit, to_char(t.day, 'YYYY-MM') AS month, sum(t.opened - t.closed)::int AS net
+    FROM t WHERE t.day <= :end
+    GROUP BY t.unit, month ORDER BY t.unit, month
     """
-    return await _rows(session, sql, _bounds(q))
+    by_unit: dict[str, list[dict[str, Any]]] = {}
+    for row in await _rows(session, sql, {**_bounds(q), "grain": "day"}):
+        by_unit.setdefault(row["unit"], []).append(row)
+    months = months_between(q.start, q.end) if q.by_month else [f"{q.end:%Y-%m}"]
+    out: list[dict[str, Any]] = []
+    for unit, rows in by_unit.items():
+        open_now, taken = 0, 0
+        for month in months:  # the running sum at each month's end (months before count too)
+            while taken < len(rows) and rows[taken]["month"] <= month:
+                open_now += rows[taken]["net"]
+                taken += 1
+            if open_now:
+                out.append({"unit": unit, "month": month, "open_at_end": open_now})
+    return out
 
 
 async def clearing_by_kind(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,14 +19,6 @@ class Table:
     name: str
     columns: list[str]
     rows: list[dict[str, Any]]
-
-
-def _months(start: date, end: date) -> list[str]:
-    months, year, month = [], start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
 
 
 async def district_report(
@@ -55,7 +46,7 @@ async def district_report(
         return tuple(row.get(c) for c in key_cols)
 
     summary: dict[tuple[Any, ...], dict[str, Any]] = {}
-    months = _months(q.start, q.end) if q.by_month else [None]
+    months = queries.months_between(q.start, q.end) if q.by_month else [None]
     for unit in names:
         for month in months:
             k = (unit, month) if q.by_month else (unit,)
