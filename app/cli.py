@@ -96,6 +96,17 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     print("demo dataset:", ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+def cmd_tallies(settings: Settings, args: argparse.Namespace) -> None:
+    from app.reports import tallies
+
+    if args.action == "rebuild":
+        _with_session(settings, tallies.rebuild)
+        print("incident tallies recounted from the incidents")
+    else:
+        moved = _with_session(settings, tallies.compact)
+        print(f"incident tallies: {moved} delta rows folded")
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     from app.auth import tokens
 
@@ -230,6 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="load the demo dataset (idempotent)")
     seed.set_defaults(func=cmd_seed)
+
+    tallies = sub.add_parser("tallies", help="the summary's incident tallies")
+    tallies.add_argument(
+        "action",
+        choices=["rebuild", "compact"],
+        help="rebuild: recount (after loading with triggers off); compact: fold deltas now",
+    )
+    tallies.set_defaults(func=cmd_tallies)
 
     token = sub.add_parser("token", help="API tokens")
     token_sub = token.add_subparsers(dest="action", required=True)
