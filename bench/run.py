@@ -452,6 +452,8 @@ async def near_growth(
                             "(SELECT 1 FROM incidents i WHERE i.id = t.incident_id)"
                         )  # fmt: skip
                     await conn.execute("SET session_replication_role = DEFAULT")
+                    # The tallies' triggers were off too: recount (the summary reads them).
+                    await conn.execute("SELECT bordermark_rebuild_tallies()")
                     await conn.execute("VACUUM ANALYZE incidents")
                 size = int(await conn.fetchval("SELECT count(*) FROM incidents"))
             finally:

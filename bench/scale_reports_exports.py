@@ -43,6 +43,7 @@ from app.db import create_engine, create_sessionmaker  # noqa: E402
 from app.embedded_pg import EmbeddedCluster, ensure_database, ensure_postgis_installed  # noqa: E402
 from app.reports.queries import ReportQuery  # noqa: E402
 from app.reports.service import district_report  # noqa: E402
+from app.reports.tallies import compact  # noqa: E402
 from seed.loader import load_demo  # noqa: E402
 
 GENERATE = """
@@ -127,6 +128,8 @@ async def prepare(url: str, rows: int) -> dict[str, float]:
         await session.execute(text(ASSIGN_UNITS))
         await session.commit()
         timings["assign_units_s"] = time.perf_counter() - started
+        # What the service's compactor does within seconds of start-up (reports/tallies.py).
+        await compact(session)
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))  # every table: the context reads markers, units
