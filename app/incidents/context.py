@@ -31,15 +31,22 @@ LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"
 def _unit_at(level: str) -> str:
     """SQL for the unit of `level` valid on the event's day that the event lies in, or the
     nearest within reach; of several, the one holding the larger share of it."""
-    return f"""(SELECT u.code FROM admin_units u
-     WHERE u.level = '{level}' AND u.valid_from <= l.day
-       AND (u.valid_to IS NULL OR u.valid_to > l.day)
+    valid = f"""u.level = '{level}' AND u.valid_from <= l.day
+       AND (u.valid_to IS NULL OR u.valid_to > l.day)"""
+    share = """ST_Area(ST_Intersection(u.geom, l.g)::geography) DESC,
+              ST_Length(ST_Intersection(u.geom, l.g)::geography) DESC"""
+    # Most events lie in a unit: the planar test settles them without the geodesic
+    # distances to every unit within reach, which cost most of this statement.
+    return f"""coalesce(
+    (SELECT u.code FROM admin_units u
+     WHERE {valid} AND ST_Intersects(u.geom, l.g)
+     ORDER BY {share} LIMIT 1),
+    (SELECT u.code FROM admin_units u
+     WHERE {valid}
        AND u.geom && l.reach_box
        AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
-     ORDER BY ST_Distance(u.geom::geography, l.g::geography),
-              ST_Area(ST_Intersection(u.geom, l.g)::geography) DESC,
-              ST_Length(ST_Intersection(u.geom, l.g)::geography) DESC
-     LIMIT 1)"""
+     ORDER BY ST_Distance(u.geom::geography, l.g::geography), {share}
+     LIMIT 1))"""
 
 
 _CONTEXT_SQL = f"""
@@ -78,10 +85,12 @@ located AS MATERIALIZED (
 band AS MATERIALIZED (
   -- The line itself, widened to ON_LINE_M: what lies in it is on the line, not on a side
   -- (coordinates travel rounded to 1 cm, so a fence along the line wobbles across it).
-  SELECT l.id, (SELECT ST_Buffer(ST_Union(bp.geom)::geography, {ON_LINE_M})::geometry
+  -- Points take their side from the line's orientation (side_summary): no band, no cut.
+  SELECT l.id, CASE WHEN l.gtype NOT IN ('POINT', 'MULTIPOINT') THEN
+               (SELECT ST_Buffer(ST_Union(bp.geom)::geography, {ON_LINE_M})::geometry
                 FROM border_parts bp
                 WHERE bp.border_id = l.border_id
-                  AND ST_DWithin(bp.geom::geography, l.g::geography, {ON_LINE_M})) AS band
+                  AND ST_DWithin(bp.geom::geography, l.g::geography, {ON_LINE_M})) END AS band
   FROM located l
 ),
 sides AS MATERIALIZED (
@@ -92,9 +101,11 @@ sides AS MATERIALIZED (
     coalesce(ST_Difference(raw.near, bd.band), raw.near) AS vn_part
   FROM located l JOIN band bd ON bd.id = l.id,
   LATERAL (SELECT
-    CASE WHEN l.vn_sign = 1 THEN ST_Difference(l.g, l.left_region)
+    CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT') THEN NULL
+         WHEN l.vn_sign = 1 THEN ST_Difference(l.g, l.left_region)
          ELSE ST_Intersection(l.g, l.left_region) END AS far,
-    CASE WHEN l.vn_sign = 1 THEN ST_Intersection(l.g, l.left_region)
+    CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT') THEN NULL
+         WHEN l.vn_sign = 1 THEN ST_Intersection(l.g, l.left_region)
          ELSE ST_Difference(l.g, l.left_region) END AS near) raw
 ),
 side_summary AS MATERIALIZED (
@@ -113,9 +124,14 @@ side_summary AS MATERIALIZED (
 zone_width AS MATERIALIZED (
   SELECT l.id, z.code,
     CASE WHEN z.code = 'sightline_corridor' THEN coalesce(
-      (SELECT s.sightline_width_m FROM segments s
-       WHERE s.border_id = l.border_id AND l.m BETWEEN s.start_m AND s.end_m
-       ORDER BY s.start_m LIMIT 1), z.distance_m)
+      -- Segments run marker to marker without overlapping: the ones holding m are the
+      -- last one or two to start at or before it (read backwards on the index), the first
+      -- of them where two meet at m.
+      (SELECT s.sightline_width_m
+       FROM (SELECT s.start_m, s.end_m, s.sightline_width_m FROM segments s
+             WHERE s.border_id = l.border_id AND s.start_m <= l.m
+             ORDER BY s.start_m DESC LIMIT 2) s
+       WHERE l.m <= s.end_m ORDER BY s.start_m LIMIT 1), z.distance_m)
     ELSE z.distance_m END AS width
   FROM located l JOIN border_zones z ON z.border_id = l.border_id
 ),

@@ -58,6 +58,8 @@ async def test_point_20_m_off_the_line(client, tokens: Tokens, side: str, countr
     assert [b["article"] for b in props["breaches"]] == ["Art. 21"]
     assert props["chainage_ref"] in {"1089+299", "1089+300", "1089+301"}
     assert props["zone_measures"]["unit"] is None
+    # In Văn Lãng, or (on the far side, in no Vietnamese unit) the one facing it.
+    assert (props["province"], props["district"]) == ("lang-son", "van-lang")
 
 
 async def test_exemption_tags(client, tokens: Tokens) -> None:
@@ -190,6 +192,27 @@ async def test_segment_override_of_the_corridor(client, tokens: Tokens) -> None:
     props = await _submit(client, tokens, feature(geometry=point(lon, lat)))
     assert "sightline_corridor" in props["zones"]
     assert props["zone_measures"]["zones"]["sightline_corridor"]["width_m"] == 30
+
+
+async def test_at_a_marker_the_corridor_is_the_segment_ending_there(client, tokens: Tokens) -> None:
+    """Where two segments meet (at marker 1089), the one ending there gives the width."""
+    segments = await client.get(
+        "/api/v1/segments",
+        params={"border": "VN-CN", "from": "1089", "to": "1090"},
+        headers=bearer(tokens.admin),
+    )
+    await client.patch(
+        f"/api/v1/segments/{segments.json()['features'][0]['id']}",
+        json={"sightline_width_m": 30},
+        headers=bearer(tokens.admin),
+    )
+    lon, lat = await line_point(client, tokens.admin, "1089")
+    at_marker = await _submit(client, tokens, feature(geometry=point(lon, lat)))
+    assert at_marker["chainage_ref"] == "1089"
+    assert at_marker["zone_measures"]["zones"]["sightline_corridor"]["width_m"] == 10
+    lon, lat = await line_point(client, tokens.admin, "1089+5")
+    after = await _submit(client, tokens, feature(geometry=point(lon, lat)))
+    assert after["zone_measures"]["zones"]["sightline_corridor"]["width_m"] == 30
 
 
 async def test_fence_along_the_line_is_on_it_not_across(client, tokens: Tokens) -> None:
