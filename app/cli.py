@@ -41,6 +41,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from app.bootstrap import start_database
     from app.main import create_app
+    from app.operations.http_protocol import ProblemHttpToolsProtocol
     from app.operations.logging import configure_json_logging, uvicorn_log_config
 
     start_database(settings)
@@ -51,7 +52,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         host=host,
         port=port,
         proxy_headers=False,
+        http=ProblemHttpToolsProtocol,
         log_config=uvicorn_log_config(),
+        # The request middleware logs every request with its id and timing.
+        access_log=False,
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
 
