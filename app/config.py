@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     similar_within_days: int = Field(default=14, ge=0)
     # Rendered tiles kept in memory, dropped on the database's change notices (0: off).
     tile_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # Resolved tokens kept in memory, dropped on the database's change notices
+    # (auth/token_cache.py): authentication without a round trip.
+    token_cache: bool = True
     # Past this many incidents in one tile, points are grouped into cells (tiles/dense.py).
     tile_max_features: int = Field(default=10_000, ge=1)
     # MapLibre's built files, installed from npm by `make web` (never fetched from a CDN).

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from app.auth.dependencies import CallerDep
 from app.auth.models import Role
+from app.auth.token_cache import TokenCache
 from app.borders.router import router as borders_router
 from app.borders.service import on_zone_change
 from app.chainage.router import router as chainage_router
@@ -37,12 +38,12 @@ from app.ogc.router import router as ogc_router
 from app.openapi_doc import install as install_openapi
 from app.operations.metrics import Metrics
 from app.operations.middleware import RequestMiddleware
+from app.operations.notices import listening as change_notices
 from app.operations.rate_limit import TokenBuckets
 from app.reports.router import router as reports_router
 from app.reports.tallies import compactor as tally_compactor
 from app.segments.router import router as segments_router
 from app.tiles.cache import TileCache
-from app.tiles.cache import listening as tile_cache_listener
 from app.tiles.router import router as tiles_router
 from app.web.router import router as web_router
 
@@ -62,10 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.bulk_engine = create_engine(settings, bulk=True)
             app.state.bulk_sessionmaker = create_sessionmaker(app.state.bulk_engine)
         async with contextlib.AsyncExitStack() as stack:
-            if settings.tile_cache_bytes > 0:
-                await stack.enter_async_context(
-                    tile_cache_listener(app.state.tile_cache, settings.libpq_url())
-                )
+            caches = [app.state.token_cache] + (
+                [app.state.tile_cache] if settings.tile_cache_bytes > 0 else []
+            )
+            await stack.enter_async_context(change_notices(caches, settings.libpq_url()))
             if settings.webhook_worker:
                 await stack.enter_async_context(webhook_worker(app.state.sessionmaker))
             if settings.tally_compaction_s > 0:
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_bytes)
+    app.state.token_cache = TokenCache(enabled_by_settings=settings.token_cache)
     app.state.metrics = Metrics()
     app.state.token_limits = TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.auth_failure_limits = TokenBuckets(

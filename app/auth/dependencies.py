@@ -33,7 +33,9 @@ async def get_caller(
     if credentials is None or credentials.scheme.lower() != "bearer":
         failures.take(address)
         raise Unauthenticated("this endpoint needs an Authorization: Bearer token")
-    caller = await resolve_token(session, credentials.credentials, remote_addr=remote)
+    caller = await resolve_token(
+        session, credentials.credentials, remote_addr=remote, cache=request.app.state.token_cache
+    )
     if caller is None:
         failures.take(address)
         raise Unauthenticated("the token is unknown, revoked or expired")

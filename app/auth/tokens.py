@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.auth.models import ApiToken, Role
+from app.auth.token_cache import TokenCache, TokenGrant
 from app.errors import InvalidInput, NotFound
 
 TOKEN_PREFIX = "bm_"  # noqa: S105 - a marker for secret scanners, not a secret
@@ -105,28 +106,46 @@ async def revoke_token(session: AsyncSession, *, token_id_or_prefix: str) -> Api
     return found[0]
 
 
-async def resolve_token(
-    session: AsyncSession, plaintext: str, *, remote_addr: str | None
-) -> Caller | None:
-    """The caller a valid, unrevoked, unexpired token stands for; None otherwise.
+async def find_token(session: AsyncSession, token_hash: str) -> TokenGrant | None:
+    """The grant of a valid, unrevoked, unexpired token, by its hash; None otherwise.
     Looking up by hash means no secret is ever compared byte by byte in Python."""
     row = (
         await session.execute(
             text(
-                "SELECT id, name, role, province_code, district_code FROM api_tokens "
+                "SELECT id, name, role, province_code, district_code, expires_at FROM api_tokens "
                 "WHERE token_hash = :h AND revoked_at IS NULL "
                 "AND (expires_at IS NULL OR expires_at > now())"
             ),
-            {"h": hash_token(plaintext)},
+            {"h": token_hash},
         )
     ).first()
     if row is None:
         return None
-    return Caller(
+    caller = Caller(
         token_id=row.id,
         name=row.name,
         role=Role(row.role),
         province_code=row.province_code,
         district_code=row.district_code,
-        remote_addr=remote_addr,
     )
+    return TokenGrant(caller, row.expires_at)
+
+
+async def resolve_token(
+    session: AsyncSession,
+    plaintext: str,
+    *,
+    remote_addr: str | None,
+    cache: TokenCache | None = None,
+) -> Caller | None:
+    """The caller a valid token stands for (from `cache` when it holds it); None otherwise."""
+    token_hash = hash_token(plaintext)
+    grant = cache.get(token_hash) if cache is not None else None
+    if grant is None:
+        generation = cache.generation if cache is not None else 0
+        grant = await find_token(session, token_hash)
+        if grant is None:
+            return None
+        if cache is not None:
+            cache.put(token_hash, grant, generation)
+    return replace(grant.caller, remote_addr=remote_addr)

@@ -1,24 +1,18 @@
 """An in-process cache of rendered tiles, invalidated by the database itself.
 
 Writers' tables carry statement triggers that NOTIFY `bordermark_tiles` with the table's
-name; PostgreSQL delivers a notice only after the writer commits. Each process LISTENs on
-its own connection and bumps the generation of the layers that table feeds. A tile is
-cached under the generation read *before* it was rendered, so a tile rendered from data
-that a concurrent commit has since changed is stored under an old generation and never
-served. While the listening connection is down the cache is off (nothing stale is served
-while notices could be missed) and is emptied when it comes back."""
+name (app/operations/notices.py delivers them after the writer commits); a notice bumps the
+generation of the layers that table feeds. A tile is cached under the generation read
+*before* it was rendered, so a tile rendered from data that a concurrent commit has since
+changed is stored under an old generation and never served. While notices are not being
+received the cache is off (nothing stale is served while notices could be missed) and it
+is emptied when they come back."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
-
-import asyncpg
 
 CHANNEL = "bordermark_tiles"
 # Which tile layers each table feeds.
@@ -31,13 +25,12 @@ LAYERS_OF_TABLE: dict[str, tuple[str, ...]] = {
     "clearing_works": ("clearing-works", "segments"),
     "clearing_completions": ("segments",),
 }
-HEALTH_CHECK_S = 5.0
-log = logging.getLogger("bordermark.tiles")
 
 
 @dataclass
 class TileCache:
     max_bytes: int
+    channel: str = CHANNEL
     listening: bool = False
     generations: dict[str, int] = field(default_factory=dict)
     _entries: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = field(default_factory=OrderedDict)
@@ -85,48 +78,10 @@ class TileCache:
         for layer in list(self.generations):
             self.generations[layer] += 1
 
+    def set_listening(self, on: bool) -> None:
+        self.clear()
+        self.listening = on
+
     @property
     def size_bytes(self) -> int:
         return self._bytes
-
-
-@contextlib.asynccontextmanager
-async def listening(cache: TileCache, dsn: str) -> AsyncIterator[None]:
-    """Run the LISTEN loop for the application's lifetime."""
-    task = asyncio.create_task(_listen(cache, dsn), name="tile-cache-listener")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _listen(cache: TileCache, dsn: str) -> None:
-    delay = 0.5
-    while True:
-        conn: asyncpg.Connection | None = None
-        try:
-            conn = await asyncpg.connect(dsn, timeout=5)
-            await conn.add_listener(
-                CHANNEL, lambda _conn, _pid, _channel, payload: cache.changed(payload)
-            )
-            cache.clear()  # notices may have been missed while we were not listening
-            cache.listening = True
-            delay = 0.5
-            while True:  # a dead connection shows up here, not as a missing notice
-                await asyncio.sleep(HEALTH_CHECK_S)
-                await asyncio.wait_for(conn.execute("SELECT 1"), timeout=HEALTH_CHECK_S)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # any failure: stop caching, reconnect with backoff
-            if cache.listening:
-                log.warning("tile cache off: change notices unavailable (%s)", exc)
-            cache.listening = False
-            cache.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
-        finally:
-            cache.listening = False
-            if conn is not None and not conn.is_closed():
-                conn.terminate()
