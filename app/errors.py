@@ -297,6 +297,10 @@ def install_database_error_handlers(app: FastAPI, *, retry_after_s: int) -> None
 
     for error in (
         sa_exc.DBAPIError,  # connection lost, server shutting down, ...; others stay 500
+        # The same errors from the hot reads that use asyncpg directly (db.fetch_row).
+        asyncpg.PostgresError,
+        asyncpg.exceptions.InterfaceError,
+        asyncpg.exceptions.InternalClientError,
         sa_exc.TimeoutError,  # no pooled connection within db_pool_timeout_s
         ConnectionError,
         TimeoutError,

@@ -149,19 +149,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Zone distances and sightline overrides change incidents' context.
     on_zone_change(recompute_border)
+    # First the routes map clients and field apps call most (FastAPI tries the routes in
+    # order: a tile request otherwise walks past every /api/v1 route first).
     for router in (
+        tiles_router,
+        ogc_router,
+        incidents_router,
         borders_router,
         imports_router,  # before markers: /markers:import
         markers_router,
         clearing_router,  # before segments: /segments/clearing-status
         segments_router,
         chainage_router,
-        incidents_router,
         reports_router,
         exports_router,
         events_router,
-        ogc_router,
-        tiles_router,
         web_router,
     ):
         app.include_router(router)

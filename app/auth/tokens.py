@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.auth.models import ApiToken, Role
 from app.auth.token_cache import TokenCache, TokenGrant
+from app.db import fetch_row
 from app.errors import InvalidInput, NotFound
 
 TOKEN_PREFIX = "bm_"  # noqa: S105 - a marker for secret scanners, not a secret
@@ -109,26 +110,23 @@ async def revoke_token(session: AsyncSession, *, token_id_or_prefix: str) -> Api
 async def find_token(session: AsyncSession, token_hash: str) -> TokenGrant | None:
     """The grant of a valid, unrevoked, unexpired token, by its hash; None otherwise.
     Looking up by hash means no secret is ever compared byte by byte in Python."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT id, name, role, province_code, district_code, expires_at FROM api_tokens "
-                "WHERE token_hash = :h AND revoked_at IS NULL "
-                "AND (expires_at IS NULL OR expires_at > now())"
-            ),
-            {"h": token_hash},
-        )
-    ).first()
+    row = await fetch_row(
+        session,
+        "SELECT id, name, role, province_code, district_code, expires_at FROM api_tokens "
+        "WHERE token_hash = :h AND revoked_at IS NULL "
+        "AND (expires_at IS NULL OR expires_at > now())",
+        {"h": token_hash},
+    )
     if row is None:
         return None
     caller = Caller(
-        token_id=row.id,
-        name=row.name,
-        role=Role(row.role),
-        province_code=row.province_code,
-        district_code=row.district_code,
+        token_id=row["id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        province_code=row["province_code"],
+        district_code=row["district_code"],
     )
-    return TokenGrant(caller, row.expires_at)
+    return TokenGrant(caller, row["expires_at"])
 
 
 async def resolve_token(

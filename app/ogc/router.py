@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
-from app.db import SessionDep
+from app.db import SessionDep, fetch_row, fetch_value
 from app.errors import BadRequest, InvalidInput, NotFound
 from app.geo.crs import (
     CRS84_URI,
@@ -512,10 +512,9 @@ async def items(
     chosen = _properties(properties)
     if chosen is not None:
         params["chosen_properties"] = chosen
-    row = (
-        await session.execute(
-            text(
-                f"""
+    row = await fetch_row(
+        session,
+        f"""
             WITH page AS (
               SELECT {_geometry_sql(c, out)} AS feature,
                      row_number() OVER (ORDER BY {order}) AS o
@@ -528,19 +527,18 @@ async def items(
             SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
                    count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
             FROM numbered
-            """
-            ),
-            {**params, "limit": limit, "limit_plus_one": limit + 1, "offset": offset},
-        )
-    ).one()
+            """,
+        {**params, "limit": limit, "limit_plus_one": limit + 1, "offset": offset},
+    )
+    assert row is not None  # an aggregate always answers one row
     returned, has_next = int(row[1]), bool(row[2])
     matched: int | None = None
     if not has_next and (returned > 0 or offset == 0):
         matched = offset + returned  # the last page: the total is known without counting
     elif count:
-        matched = (
-            await session.execute(text(f"SELECT count(*) FROM {c.source} WHERE {where}"), params)
-        ).scalar_one()
+        matched = await fetch_value(
+            session, f"SELECT count(*) FROM {c.source} WHERE {where}", params
+        )
     page_type = "text/html" if fmt == "html" else GEOJSON_MEDIA_TYPE
     links = [
         *_self_links(request, fmt, GEOJSON_MEDIA_TYPE),

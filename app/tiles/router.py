@@ -13,12 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
 
 from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
 from app.auth.models import Role
-from app.db import SessionDep
+from app.db import SessionDep, fetch_value
 from app.errors import InvalidInput, NotFound
 from app.incidents.models import Status
 from app.incidents.queries import IncidentFilter, where_clause
@@ -202,7 +201,7 @@ async def tile(
         sql = incident_tile_sql(spec.source, spec.columns, where, params)
     else:
         sql = _tile_sql(layer, spec, where)
-    data = (await session.execute(text(sql), params)).scalar_one()
+    data = await fetch_value(session, sql, params)
     body = bytes(data or b"")
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     cache.put(key, body, etag)
