@@ -2,11 +2,10 @@
 streamed GeoJSON export over N synthetic incidents (default one million).
 
 Method: a private PostgreSQL cluster (a temporary directory, its own port), migrated and
-loaded with the demo dataset; N incidents generated in SQL (not through the API) along
-the VN-CN line: uniform chainage, a perpendicular offset of 0-3 km on either side (its
-distance and zones follow from it), a category, a status, a time in 2019-2024, the
-district and province of the point. Then:
-- the summary for one year (2023) over the border, run R times in-process: p50/min/max;
+loaded with the demo dataset; N incidents and N/25 clearing works generated in SQL (not
+through the API; bench/dataset.py says how they cluster and settle). Then:
+- the summary for one year (2024, the last whole year of the district level) over VN-CN,
+  run R times in-process: p50/min/max;
 - the GeoJSON export of every incident from a uvicorn server in its own process, read by
   an httpx client; wall time, rows/s, and the server's peak RSS (VmHWM) before and after.
 
@@ -35,6 +34,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import dataset  # noqa: E402
 from alembic import command  # noqa: E402
 
 from app.bootstrap import alembic_config  # noqa: E402
@@ -45,51 +45,6 @@ from app.reports.queries import ReportQuery  # noqa: E402
 from app.reports.service import district_report  # noqa: E402
 from app.reports.tallies import compact  # noqa: E402
 from seed.loader import load_demo  # noqa: E402
-
-GENERATE = """
-WITH b AS (SELECT id, measured_geom, length_m FROM borders WHERE code = 'VN-CN'),
-raw AS (
-  SELECT g AS n, random() * b.length_m AS m, (random() * 2 - 1) * 3000 AS off,
-         (ARRAY['fence','excavation','cable','surveillance_equipment','aerial_flight','construction',
-                'marker_damage','marker_at_risk','illegal_crossing','smuggling','fire','other'])
-           [1 + floor(random() * 12)::int] AS category,
-         (ARRAY['reported','verified','escalated','in_negotiation','resolved','dismissed'])
-           [1 + floor(random() * 6)::int] AS status,
-         timestamptz '2019-01-01 00:00+07' + random() * interval '6 years' AS occurred_at,
-         b.id AS border_id, b.measured_geom
-  FROM generate_series(1, :rows) g, b
-), placed AS (
-  SELECT r.*, ST_Project(bordermark_point_at(r.measured_geom, r.m)::geography, abs(r.off),
-           ST_Azimuth(bordermark_point_at(r.measured_geom, greatest(r.m - 5, 0)),
-                      bordermark_point_at(r.measured_geom, r.m + 5))
-           + CASE WHEN r.off < 0 THEN -pi() / 2 ELSE pi() / 2 END)::geometry AS geom
-  FROM raw r
-)
-INSERT INTO incidents (id, content_hash, border_id, category, title, occurred_at, severity,
-  status, reported_by, geom, distance_to_line_m, side, chainage_m, zones, resolved_at,
-  search_text)
-SELECT gen_random_uuid(), 'bench', p.border_id, p.category, 'bench ' || p.n, p.occurred_at,
-  'medium', p.status, 'bench', p.geom, abs(p.off),
-  CASE WHEN p.off < 0 THEN 'CN' ELSE 'VN' END, p.m,
-  ARRAY(SELECT z.code FROM border_zones z WHERE z.border_id = p.border_id
-        AND z.distance_m >= abs(p.off) ORDER BY z.distance_m)::varchar[],
-  CASE WHEN p.status = 'resolved' THEN p.occurred_at + random() * interval '120 days' END,
-  'bench ' || p.n
-FROM placed p
-"""
-
-ASSIGN_UNITS = """
-UPDATE incidents i SET
-  district_code = (SELECT u.code FROM admin_units u WHERE u.level = 'district'
-                   AND ST_Intersects(u.geom, i.geom)
-                   AND u.valid_from <= (i.occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
-                   AND (u.valid_to IS NULL
-                        OR u.valid_to > (i.occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)
-                   LIMIT 1),
-  province_code = (SELECT u.code FROM admin_units u WHERE u.level = 'province'
-                   AND ST_Intersects(u.geom, i.geom) LIMIT 1)
-WHERE i.reported_by = 'bench'
-"""
 
 
 def free_port() -> int:
@@ -108,7 +63,6 @@ def rss_kb(pid: int) -> dict[str, int]:
 
 
 async def prepare(url: str, rows: int) -> dict[str, float]:
-    timings = {}
     await ensure_database(url, "bench")
     await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
     settings = Settings(
@@ -120,14 +74,7 @@ async def prepare(url: str, rows: int) -> dict[str, float]:
     engine = create_engine(settings)
     async with create_sessionmaker(engine)() as session:
         await load_demo(session)
-        started = time.perf_counter()
-        await session.execute(text(GENERATE), {"rows": rows})
-        await session.commit()
-        timings["generate_s"] = time.perf_counter() - started
-        started = time.perf_counter()
-        await session.execute(text(ASSIGN_UNITS))
-        await session.commit()
-        timings["assign_units_s"] = time.perf_counter() - started
+        timings = await dataset.generate(session, rows)
         # What the service's compactor does within seconds of start-up (reports/tallies.py).
         await compact(session)
     async with engine.connect() as conn:
@@ -148,8 +95,8 @@ async def summary_rounds(url: str, rounds: int) -> list[float]:
     seconds = []
     async with create_sessionmaker(engine)() as session:
         q = ReportQuery(
-            start=date(2023, 1, 1),
-            end=date(2023, 12, 31),
+            start=date(2024, 1, 1),
+            end=date(2024, 12, 31),
             border="VN-CN",
             province=None,
             by_month=False,
@@ -258,8 +205,8 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/scale_reports_exports.py --rows {args.rows} --rounds {args.rounds}`",
         f"Machine: {os.cpu_count()} cores; PostgreSQL and the service on the same machine.",
         "",
-        f"- generated {args.rows:,} incidents in SQL in {prep['generate_s']:.1f} s; districts assigned in {prep['assign_units_s']:.1f} s",
-        f"- per-district summary, one year (2023), border VN-CN, {args.rounds} rounds: "
+        f"- generated {args.rows:,} incidents in SQL in {prep['generate_s']:.1f} s and {prep['works']:,} clearing works in {prep['works_s']:.1f} s",
+        f"- per-district summary, one year (2024), border VN-CN, {args.rounds} rounds: "
         f"p50 {statistics.median(summary) * 1000:.0f} ms, min {min(summary) * 1000:.0f} ms, max {max(summary) * 1000:.0f} ms",
         f"- GeoJSON export of all {total_rows:,} incidents: {export['wall_s']:.1f} s "
         f"({total_rows / export['wall_s']:,.0f} rows/s, {export['bytes'] / 1e6:,.0f} MB); "
