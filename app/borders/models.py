@@ -38,7 +38,9 @@ class Border(Timestamped, Base):
 
 
 class BorderPart(Base):
-    """Pieces of a border line (ST_Subdivide) so proximity queries use a tight index."""
+    """Pieces of a border line (ST_Subdivide) so proximity queries use a tight index;
+    `measured_geom` is the piece with the whole line's geodesic metres as M, so chainage
+    and side are read off the piece beside an event, not off the whole line."""
 
     __tablename__ = "border_parts"
 
@@ -47,9 +49,14 @@ class BorderPart(Base):
         ForeignKey("borders.id", ondelete="CASCADE"), nullable=False, index=True
     )
     geom = mapped_column(Geometry("LINESTRING", 4326, spatial_index=False), nullable=False)
+    measured_geom = mapped_column(
+        Geometry("LINESTRINGM", 4326, dimension=3, spatial_index=False), nullable=False
+    )
 
     __table_args__ = (
         Index("ix_border_parts_geog", text("(geom::geography)"), postgresql_using="gist"),
+        # For the nearest pieces in degrees (KNN), before any geodesic distance.
+        Index("ix_border_parts_geom", "geom", postgresql_using="gist"),
     )
 
 

@@ -136,8 +136,9 @@ async def upsert_border(session: AsyncSession, line: BorderLine) -> int:
     await session.execute(text("DELETE FROM border_parts WHERE border_id = :b"), {"b": border_id})
     await session.execute(
         text(
-            "INSERT INTO border_parts (border_id, geom) "
-            "SELECT id, (ST_Dump(ST_Subdivide(geom, :n))).geom FROM borders WHERE id = :b"
+            "INSERT INTO border_parts (border_id, geom, measured_geom) "
+            "SELECT b.id, p.geom, bordermark_measured_part(b.measured_geom, p.geom) "
+            "FROM borders b, ST_Subdivide(b.geom, :n) AS p(geom) WHERE b.id = :b"
         ),
         {"b": border_id, "n": SUBDIVIDE_MAX_VERTICES},
     )
