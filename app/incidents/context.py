@@ -25,6 +25,12 @@ ON_LINE_M = 1.0
 PIECE_NOISE = 1.0
 # Events on the far side still belong to the facing district within this reach.
 UNIT_REACH_M = 5_000.0
+# A distance in degrees overstates metres east-west less than north-south, by the cosine of
+# the latitude: 1.09 at 23.4 N, Vietnam's northernmost border point. Of two pieces of the
+# line, one farther than 1.15 times the other in degrees cannot be the nearer on the ground.
+DEGREE_SLACK = 1.15
+# About a centimetre in degrees (see _unit_at).
+EDGE_SLACK_DEGREES = 1e-7
 LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"
 
 
@@ -37,10 +43,15 @@ def _unit_at(level: str) -> str:
               ST_Length(ST_Intersection(u.geom, l.g)::geography) DESC"""
     # Most events lie in a unit: the planar test settles them without the geodesic
     # distances to every unit within reach, which cost most of this statement.
+    # An event on the line itself (a chainage report) touches the unit's edge, give or take
+    # the last bit of a float: a centimetre of planar slack settles it as well.
     return f"""coalesce(
     (SELECT u.code FROM admin_units u
      WHERE {valid} AND ST_Intersects(u.geom, l.g)
      ORDER BY {share} LIMIT 1),
+    (SELECT u.code FROM admin_units u
+     WHERE {valid} AND ST_DWithin(u.geom, l.g, {EDGE_SLACK_DEGREES})
+     ORDER BY ST_Distance(u.geom, l.g), {share} LIMIT 1),
     (SELECT u.code FROM admin_units u
      WHERE {valid}
        AND u.geom && l.reach_box
@@ -49,23 +60,25 @@ def _unit_at(level: str) -> str:
      LIMIT 1))"""
 
 
-_CONTEXT_SQL = f"""
-WITH target AS MATERIALIZED (
-  SELECT i.id, i.geom AS g, i.category, i.tags, i.border_id,
-         (i.occurred_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date AS day,
+def _target(source: str, key: str, geom: str, occurred_at: str) -> str:
+    """The events to place: `key` (an incident id, or a row number of a batch), geometry,
+    category, tags, border and the event's Vietnam calendar day, beside their border."""
+    return f"""
+target AS MATERIALIZED (
+  SELECT {key} AS id, {geom} AS g, e.category, e.tags, e.border_id,
+         ({occurred_at} AT TIME ZONE '{LOCAL_TIME_ZONE}')::date AS day,
          b.geom AS line, b.measured_geom AS mline, b.left_region,
          -- +1 when Vietnam lies on the line's left, -1 on its right
          CASE WHEN b.left_country = 'VN' THEN 1 ELSE -1 END AS vn_sign,
          b.left_country, b.right_country,
-         GeometryType(i.geom) AS gtype
-  FROM incidents i JOIN borders b ON b.id = i.border_id
-  WHERE i.id = ANY(CAST(:ids AS uuid[]))
-),
+         GeometryType({geom}) AS gtype
+  FROM {source} JOIN borders b ON b.id = e.border_id
+),"""
+
+
+_CONTEXT = f"""
 located AS MATERIALIZED (
-  SELECT t.*,
-    (SELECT min(ST_Distance(p.geom::geography, t.g::geography))
-     FROM (SELECT bp.geom FROM border_parts bp WHERE bp.border_id = t.border_id
-           ORDER BY bp.geom <-> t.g LIMIT 3) p) AS dist,
+  SELECT t.*, near.dist, near.part, near.mpart,
     -- Chainage: where a line event first meets the border; for one that does not meet it,
     -- the lesser of its two ends'; else the line's point closest to the event.
     CASE WHEN t.gtype = 'LINESTRING' AND ST_Intersects(t.g, t.line) THEN
@@ -74,13 +87,26 @@ located AS MATERIALIZED (
          WHEN t.gtype = 'LINESTRING' THEN least(
            ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, ST_StartPoint(t.g))),
            ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, ST_EndPoint(t.g))))
-         ELSE ST_InterpolatePoint(t.mline, ST_ClosestPoint(t.line, t.g)) END AS m,
+         -- Else off the piece of the line nearest the event (a piece has a few dozen
+         -- vertices; the whole line, hundreds).
+         ELSE ST_InterpolatePoint(near.mpart, ST_ClosestPoint(near.part, t.g)) END AS m,
     -- A box in degrees holding everything within the unit reach: lets the GiST index of
     -- admin_units drop far units before the costly geodesic distance (a degree of
     -- longitude shrinks with latitude, hence the cosine; 10 % margin).
     ST_Expand(t.g, :reach * 1.1 / (111320.0 * cos(radians(least(89.0,
       greatest(abs(ST_YMin(t.g)), abs(ST_YMax(t.g))) + 1.0))))) AS reach_box
-  FROM target t
+  FROM target t,
+  -- The nearest piece of the line in geodesic metres. Geodesic distances cost most of
+  -- this statement, so only the pieces that could be nearest get one: those within
+  -- DEGREE_SLACK of the nearest in degrees (see there).
+  LATERAL (SELECT ST_Distance(p.geom::geography, t.g::geography) AS dist,
+                  p.geom AS part, p.measured_geom AS mpart
+           FROM (SELECT k.*, min(k.degrees) OVER () AS nearest_degrees
+                 FROM (SELECT bp.geom, bp.measured_geom, bp.geom <-> t.g AS degrees
+                       FROM border_parts bp WHERE bp.border_id = t.border_id
+                       ORDER BY bp.geom <-> t.g LIMIT 3) k) p
+           WHERE p.degrees <= p.nearest_degrees * {DEGREE_SLACK}
+           ORDER BY 1 LIMIT 1) near
 ),
 band AS MATERIALIZED (
   -- The line itself, widened to ON_LINE_M: what lies in it is on the line, not on a side
@@ -110,13 +136,17 @@ sides AS MATERIALIZED (
 ),
 side_summary AS MATERIALIZED (
   SELECT l.id, far.measure AS far_measure, total.measure AS total_measure,
-    CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT')
-         THEN bordermark_side_of_line(l.line, ST_PointOnSurface(l.g)) * l.vn_sign > 0
+    CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT') THEN point_side.s * l.vn_sign > 0
          ELSE vn.measure > {PIECE_NOISE} END AS on_vn,
-    CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT')
-         THEN bordermark_side_of_line(l.line, ST_PointOnSurface(l.g)) * l.vn_sign < 0
+    CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT') THEN point_side.s * l.vn_sign < 0
          ELSE far.measure > {PIECE_NOISE} END AS on_far
   FROM located l JOIN sides sd ON sd.id = l.id,
+  -- A point's side is the line's orientation where it passes closest: the nearest piece
+  -- holds that place (a multipoint may face several pieces: the whole line).
+  LATERAL (SELECT CASE WHEN l.gtype = 'POINT' THEN bordermark_side_of_line(l.part, l.g)
+                       WHEN l.gtype = 'MULTIPOINT'
+                       THEN bordermark_side_of_line(l.line, ST_PointOnSurface(l.g)) END AS s
+          ) point_side,
   LATERAL (SELECT bordermark_measure(l.g) AS measure) total,
   LATERAL (SELECT coalesce(bordermark_measure(sd.far_part), 0) AS measure) far,
   LATERAL (SELECT coalesce(bordermark_measure(sd.vn_part), 0) AS measure) vn
@@ -167,13 +197,17 @@ units AS MATERIALIZED (
   FROM located l
 ),
 nearest AS MATERIALIZED (
+  -- The nearest marker on the ground is among those within DEGREE_SLACK of the nearest in
+  -- degrees: two planar index probes, then geodesic metres for those few.
   SELECT l.id, n.code, n.d
   FROM located l,
+  LATERAL (SELECT mk.geom <-> l.g AS degrees FROM markers mk
+           WHERE mk.border_id = l.border_id ORDER BY mk.geom <-> l.g LIMIT 1) first,
   LATERAL (
     SELECT c.code, ST_Distance(c.geom::geography, l.g::geography) AS d
-    FROM (SELECT mk.code, mk.geom FROM markers mk WHERE mk.border_id = l.border_id
-          ORDER BY mk.geom::geography <-> l.g::geography LIMIT 4) c
-    ORDER BY 2 LIMIT 1) n
+    FROM markers c
+    WHERE c.border_id = l.border_id AND ST_DWithin(c.geom, l.g, first.degrees * {DEGREE_SLACK})
+    ORDER BY 2, c.code LIMIT 1) n
 ),
 counted_from AS MATERIALIZED (
   SELECT l.id, f.code, greatest(l.m - f.chainage_m, 0) AS offset_m
@@ -223,16 +257,46 @@ final AS MATERIALIZED (
   LEFT JOIN nearest n ON n.id = l.id
   LEFT JOIN counted_from cf ON cf.id = l.id
 )
-UPDATE incidents i SET
-  distance_to_line_m = f.dist, chainage_m = f.m, chainage_ref = f.chainage_ref,
-  side = f.side, crosses_line = (f.on_vn AND f.on_far), zones = f.zones,
-  zone_measures = f.zone_measures, province_code = f.province, district_code = f.district,
-  district_codes = CASE WHEN cardinality(f.districts) = 0 AND f.district IS NOT NULL
-                        THEN ARRAY[f.district] ELSE f.districts END,
-  nearest_marker_code = f.nearest_code, nearest_marker_distance_m = f.nearest_d,
-  breaches = f.breaches
-FROM final f WHERE i.id = f.id
 """
+
+# The columns the context fills, and their value from `final`.
+CONTEXT_COLUMNS = {
+    "distance_to_line_m": "f.dist",
+    "chainage_m": "f.m",
+    "chainage_ref": "f.chainage_ref",
+    "side": "f.side",
+    "crosses_line": "(f.on_vn AND f.on_far)",
+    "zones": "f.zones",
+    "zone_measures": "f.zone_measures",
+    "province_code": "f.province",
+    "district_code": "f.district",
+    "district_codes": "CASE WHEN cardinality(f.districts) = 0 AND f.district IS NOT NULL "
+    "THEN ARRAY[f.district] ELSE f.districts END",
+    "nearest_marker_code": "f.nearest_code",
+    "nearest_marker_distance_m": "f.nearest_d",
+    "breaches": "f.breaches",
+}
+
+_CONTEXT_SQL = (
+    "WITH "
+    + _target(
+        "(SELECT * FROM incidents WHERE id = ANY(CAST(:ids AS uuid[]))) e",
+        "e.id",
+        "e.geom",
+        "e.occurred_at",
+    )
+    + _CONTEXT
+    + "UPDATE incidents i SET "
+    + ", ".join(f"{column} = {value}" for column, value in CONTEXT_COLUMNS.items())
+    + " FROM final f WHERE i.id = f.id"
+)
+
+
+def with_context(given: str, *, key: str, geom: str, occurred_at: str) -> str:
+    """The CTEs that place the rows of `given` (a CTE of new incidents, with the columns
+    category, tags and border_id): `final` holds their context by `key`. An INSERT then
+    stores each row with its context in one statement, with no UPDATE after it."""
+    return "WITH " + given + "," + _target("given e", key, geom, occurred_at) + _CONTEXT
 
 
 async def compute_context(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
