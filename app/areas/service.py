@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,36 +14,59 @@ from app.errors import Forbidden
 AREA_REACH_M = 5_000.0
 
 
-async def geometry_near_unit(
-    session: AsyncSession, *, code: str, level: str, wkb_hex: str, reach_m: float = AREA_REACH_M
-) -> bool:
-    """Whether a geometry lies within reach of the unit's latest polygon (districts keep
-    their last shape after the 2025 reform, so a district-scoped unit keeps its area)."""
-    found = (
-        await session.execute(
-            text(
-                """
-                SELECT ST_DWithin(u.geom::geography,
-                                  ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)::geography, :reach)
-                FROM admin_units u WHERE u.code = :code AND u.level = :level
-                ORDER BY u.valid_from DESC LIMIT 1
-                """
-            ),
-            {"wkb": wkb_hex, "reach": reach_m, "code": code, "level": level},
-        )
-    ).scalar_one_or_none()
-    return bool(found)
+async def geometries_near_unit(
+    session: AsyncSession,
+    *,
+    code: str,
+    level: str,
+    wkb_hexes: Sequence[str],
+    reach_m: float = AREA_REACH_M,
+) -> list[bool]:
+    """Whether each geometry lies within reach of the unit's latest polygon (districts keep
+    their last shape after the 2025 reform, so a district-scoped unit keeps its area); one
+    statement for them all."""
+    if not wkb_hexes:
+        return []
+    rows = await session.execute(
+        text(
+            """
+            SELECT g.n, coalesce(ST_DWithin(u.geom::geography,
+                                            ST_GeomFromWKB(decode(g.wkb, 'hex'), 4326)::geography,
+                                            :reach), false)
+            FROM unnest(CAST(:wkbs AS text[])) WITH ORDINALITY AS g(wkb, n)
+            LEFT JOIN LATERAL (
+              SELECT geom FROM admin_units WHERE code = :code AND level = :level
+              ORDER BY valid_from DESC LIMIT 1) u ON true
+            ORDER BY g.n
+            """
+        ),
+        {"wkbs": list(wkb_hexes), "reach": reach_m, "code": code, "level": level},
+    )
+    return [bool(r[1]) for r in rows]
+
+
+def caller_area(caller: Caller) -> tuple[str, str] | None:
+    """The (code, level) a caller acts within; None for admins (anywhere). Reporters act in
+    their district, officers in their province; any other role has no area to act in."""
+    if caller.role is Role.admin:
+        return None
+    if caller.role is Role.reporter and caller.district_code:
+        return caller.district_code, "district"
+    if caller.role is Role.officer and caller.province_code:
+        return caller.province_code, "province"
+    raise Forbidden(f"role {caller.role} has no area to act in")
+
+
+def outside_area(what: str, area: tuple[str, str]) -> Forbidden:
+    code, level = area
+    return Forbidden(f"{what} lies outside this token's {level} ({code})")
 
 
 async def require_area(session: AsyncSession, caller: Caller, *, wkb_hex: str, what: str) -> None:
     """Reporters act within their district, officers within their province, admins anywhere."""
-    if caller.role is Role.admin:
+    area = caller_area(caller)
+    if area is None:
         return
-    if caller.role is Role.reporter and caller.district_code:
-        code, level = caller.district_code, "district"
-    elif caller.role is Role.officer and caller.province_code:
-        code, level = caller.province_code, "province"
-    else:
-        raise Forbidden(f"role {caller.role} has no area to act in")
-    if not await geometry_near_unit(session, code=code, level=level, wkb_hex=wkb_hex):
-        raise Forbidden(f"{what} lies outside this token's {level} ({code})")
+    code, level = area
+    if not (await geometries_near_unit(session, code=code, level=level, wkb_hexes=[wkb_hex]))[0]:
+        raise outside_area(what, area)

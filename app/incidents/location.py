@@ -81,7 +81,8 @@ async def distance_to_border(session: AsyncSession, geom: BaseGeometry, border_i
     )
 
 
-async def _from_location(session: AsyncSession, location: str, border_hint: str | None) -> Place:
+def location_border(location: str, border_hint: str | None) -> tuple[str, str]:
+    """A location's border (its prefix or the hint; they must agree) and its reference."""
     prefixed, ref = split_border_prefix(location)
     border = (prefixed or border_hint or "").upper()
     if not border:
@@ -93,6 +94,29 @@ async def _from_location(session: AsyncSession, location: str, border_hint: str 
         raise InvalidInput(
             f"location names {prefixed}, properties.border {border_hint}", field="location"
         )
+    return border, ref
+
+
+def check_reach(distance_m: float, border: str) -> None:
+    if distance_m > MAX_DISTANCE_FROM_LINE_M:
+        raise InvalidInput(
+            f"the geometry lies {distance_m / 1000:.1f} km from the {border} line, outside the "
+            f"border's reach ({MAX_DISTANCE_FROM_LINE_M / 1000:.0f} km)",
+            field="geometry",
+        )
+
+
+def client_geometry(
+    geometry: dict[str, Any] | None, *, epsg: int, max_vertices: int
+) -> BaseGeometry:
+    try:
+        return parse_geometry(geometry, epsg=epsg, max_vertices=max_vertices)
+    except InvalidGeometry as exc:
+        raise InvalidInput(exc.message, field=exc.field) from exc
+
+
+async def from_location(session: AsyncSession, location: str, border_hint: str | None) -> Place:
+    border, ref = location_border(location, border_hint)
     border_id = await border_id_of(session, border)
     try:
         if is_range(ref):
@@ -119,6 +143,11 @@ async def _from_location(session: AsyncSession, location: str, border_hint: str 
     return Place(geom, border, border_id, canonical)
 
 
+def one_place(geometry: dict[str, Any] | None, location: str | None) -> None:
+    if (geometry is None) == (location is None):
+        raise InvalidInput("give exactly one of geometry or location", field="location")
+
+
 async def resolve_place(
     session: AsyncSession,
     *,
@@ -128,14 +157,10 @@ async def resolve_place(
     border_hint: str | None,
     max_vertices: int,
 ) -> Place:
-    if (geometry is None) == (location is None):
-        raise InvalidInput("give exactly one of geometry or location", field="location")
+    one_place(geometry, location)
     if location is not None:
-        return await _from_location(session, location, border_hint)
-    try:
-        geom = parse_geometry(geometry, epsg=epsg, max_vertices=max_vertices)
-    except InvalidGeometry as exc:
-        raise InvalidInput(exc.message, field=exc.field) from exc
+        return await from_location(session, location, border_hint)
+    geom = client_geometry(geometry, epsg=epsg, max_vertices=max_vertices)
     if border_hint:
         border = border_hint.upper()
         border_id = await border_id_of(session, border)
@@ -143,10 +168,5 @@ async def resolve_place(
     else:
         border, distance = await nearest_border(session, geom)
         border_id = await border_id_of(session, border)
-    if distance > MAX_DISTANCE_FROM_LINE_M:
-        raise InvalidInput(
-            f"the geometry lies {distance / 1000:.1f} km from the {border} line, outside the "
-            f"border's reach ({MAX_DISTANCE_FROM_LINE_M / 1000:.0f} km)",
-            field="geometry",
-        )
+    check_reach(distance, border)
     return Place(geom, border, border_id, None)

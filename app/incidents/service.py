@@ -7,7 +7,6 @@ row and compares content hashes. Nothing is acknowledged before the commit.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -16,10 +15,11 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.service import require_area
-from app.audit.service import record
+from app.audit.service import record, record_many
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_role
@@ -31,51 +31,18 @@ from app.errors import (
     InvalidInput,
     NotFound,
     check_version,
+    invalid_data,
     status_of,
 )
 from app.events.service import Event, emit_many
+from app.incidents import bulk
 from app.incidents.context import compute_context
 from app.incidents.lifecycle import TRANSITIONS, allowed_next
 from app.incidents.location import Place, resolve_place
 from app.incidents.models import Status
 from app.incidents.schemas import IncidentPatch, IncidentSubmission, TransitionRequest
+from app.incidents.submission import content_hash, require_category, search_text
 from app.params import input_epsg
-from app.text import fold
-
-
-def content_hash(sub: IncidentSubmission) -> str:
-    """What makes two submissions "the same": everything the client sent but the id, with
-    text in NFC, tags sorted and the time in UTC, so a retry from another phone matches."""
-    content = sub.model_dump(mode="json", exclude={"id"})
-    content["properties"]["occurred_at"] = sub.properties.occurred_at.astimezone(UTC).isoformat()
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def search_text(title: str, description: str | None, tags: list[str]) -> str:
-    return fold(" ".join([title, description or "", *tags]))
-
-
-async def _require_category(session: AsyncSession, category: str, field_name: str) -> None:
-    """One indexed probe per category and request (a batch of 500 names a few); the whole
-    taxonomy is read only to explain a miss."""
-    known_ok: set[str] = session.info.setdefault("known_categories", set())
-    if category in known_ok:
-        return
-    found = await session.execute(
-        text("SELECT 1 FROM incident_categories WHERE code = :c"), {"c": category}
-    )
-    if found.first() is not None:
-        known_ok.add(category)
-        return
-    known = (
-        (await session.execute(text("SELECT code FROM incident_categories ORDER BY code")))
-        .scalars()
-        .all()
-    )
-    raise InvalidInput(
-        f"unknown category {category!r}; known: {', '.join(known)}", field=field_name
-    )
 
 
 @dataclass(frozen=True)
@@ -122,17 +89,56 @@ async def submit(
     crs_param: str | None,
     max_vertices: int,
 ) -> SubmitOutcome:
-    """Store one submission (or recognise its replay). Does not commit: the caller commits
-    before acknowledging."""
-    outcome, created = await _store(
-        session,
-        caller=caller,
-        submission=submission,
-        crs_param=crs_param,
-        max_vertices=max_vertices,
+    """Store one submission (or recognise its replay): a batch of one (bulk.py), so one
+    report and a synced queue take the same checks and statements. Does not commit: the
+    caller commits before acknowledging."""
+    require_role(caller, Role.reporter, Role.officer)
+    item = bulk.Item(0, submission, str(submission.id))
+    stored = await _store_together(
+        session, caller=caller, items=[item], crs_param=crs_param, max_vertices=max_vertices
     )
-    await _after_create(session, caller, [created] if created else [])
-    return outcome
+    if stored is None:  # a value PostgreSQL refused: the one-by-one path says which
+        outcome, created = await _store(
+            session,
+            caller=caller,
+            submission=submission,
+            crs_param=crs_param,
+            max_vertices=max_vertices,
+        )
+        await _after_create(session, caller, [created] if created else [])
+        return outcome
+    if item.refused is not None:
+        raise item.refused
+    return SubmitOutcome("created" if item.place else "duplicate", submission.id)
+
+
+async def _store_together(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    items: list[bulk.Item],
+    crs_param: str | None,
+    max_vertices: int,
+) -> list[_Created] | None:
+    """Check, place and store `items` together, with their context, history, audit and
+    events. Each item ends refused, created (its place set) or a duplicate (neither).
+    None when PostgreSQL refused a value of the shared insert: nothing was written."""
+    await bulk.check_categories(session, items)
+    live = [i for i in items if i.refused is None]
+    await bulk.resolve_places(session, live, crs_param=crs_param, max_vertices=max_vertices)
+    await bulk.check_area(session, caller, live)
+    placed = [i for i in live if i.refused is None and i.place is not None]
+    stored, ran = await bulk.insert_new(session, caller, placed)
+    if not ran:
+        return None
+    await bulk.settle_replays(session, placed, stored)
+    created = [
+        _Created(i.submission.id, i.place.border, i.submission.properties.category)
+        for i in items
+        if i.refused is None and i.place is not None
+    ]
+    await _after_create(session, caller, created, placed=True)
+    return created
 
 
 async def _store(
@@ -147,7 +153,7 @@ async def _store(
     _after_create, which writes its context, history, audit and event; None for a replay)."""
     require_role(caller, Role.reporter, Role.officer)
     props = submission.properties
-    await _require_category(session, props.category, "properties.category")
+    await require_category(session, props.category, "properties.category")
     place = await resolve_place(
         session,
         geometry=submission.geometry,
@@ -215,12 +221,15 @@ class _Created:
     category: str
 
 
-async def _after_create(session: AsyncSession, caller: Caller, created: list[_Created]) -> None:
-    """Context, history, audit and events of new incidents, each a statement for them all:
-    a batch of 500 costs a few round trips here, not 2,500."""
+async def _after_create(
+    session: AsyncSession, caller: Caller, created: list[_Created], *, placed: bool = False
+) -> None:
+    """Context (unless the insert `placed` them already), history, audit and events of new
+    incidents, each a statement for them all."""
     if not created:
         return
-    await compute_context(session, [c.id for c in created])
+    if not placed:
+        await compute_context(session, [c.id for c in created])
     await _history(
         session,
         entries=[
@@ -230,15 +239,13 @@ async def _after_create(session: AsyncSession, caller: Caller, created: list[_Cr
         caller=caller,
         action="created",
     )
-    for c in created:
-        record(
-            session,
-            caller=caller,
-            action="incident.create",
-            entity_type="incident",
-            entity_id=str(c.id),
-            detail={"border": c.border, "category": c.category},
-        )
+    await record_many(
+        session,
+        caller=caller,
+        action="incident.create",
+        entity_type="incident",
+        entries=[(str(c.id), {"border": c.border, "category": c.category}) for c in created],
+    )
     await _emit(session, "incident.created", [(c.id, {}) for c in created])
 
 
@@ -301,40 +308,83 @@ async def submit_batch(
     crs_param: str | None,
     max_vertices: int,
 ) -> list[BatchItemResult]:
-    """Each item in its own savepoint: a bad item is reported and sinks nothing else. One
-    commit at the end; results are returned only after it."""
+    """Every item checked and stored together (bulk.py: a few statements for the batch); a
+    bad item is reported and sinks nothing else. One commit at the end; results are
+    returned only after it."""
     require_role(caller, Role.reporter, Role.officer)
-    results: list[BatchItemResult] = []
-    created: list[_Created] = []
+    results: dict[int, BatchItemResult] = {}
+    items: list[bulk.Item] = []
     for index, raw in enumerate(features):
         raw_id = raw.get("id") if isinstance(raw, dict) else None
-        item_id = str(raw_id) if raw_id is not None else None
         try:
-            submission = IncidentSubmission.model_validate(raw)
+            items.append(bulk.Item(index, IncidentSubmission.model_validate(raw), str(raw_id)))
         except ValidationError as exc:
-            results.append(BatchItemResult(index, item_id, "invalid", _validation_problem(exc)))
-            continue
+            item_id = str(raw_id) if raw_id is not None else None
+            results[index] = BatchItemResult(index, item_id, "invalid", _validation_problem(exc))
+    stored = await _store_together(
+        session, caller=caller, items=items, crs_param=crs_param, max_vertices=max_vertices
+    )
+    if stored is None:  # a value PostgreSQL refused: store one by one, which isolates it
+        await _store_each(session, caller, items, crs_param, max_vertices, results)
+    else:
+        for item in items:
+            sid = str(item.submission.id)
+            if item.refused is not None:
+                results[item.index] = _refusal(item.index, item.given_id, item.refused)
+            elif item.place is not None:
+                results[item.index] = BatchItemResult(item.index, sid, "created")
+            else:
+                results[item.index] = BatchItemResult(item.index, sid, "duplicate")
+    await session.commit()
+    return [results[i] for i in sorted(results)]
+
+
+def _refusal(index: int, item_id: str, error: DomainError) -> BatchItemResult:
+    kind: Literal["conflict", "forbidden", "invalid"] = (
+        "conflict"
+        if isinstance(error, Conflict)
+        else "forbidden"
+        if isinstance(error, Forbidden)
+        else "invalid"
+    )
+    return BatchItemResult(index, item_id, kind, _problem(error))
+
+
+async def _store_each(
+    session: AsyncSession,
+    caller: Caller,
+    items: list[bulk.Item],
+    crs_param: str | None,
+    max_vertices: int,
+    results: dict[int, BatchItemResult],
+) -> None:
+    """The one-by-one path, each item in its own savepoint: a value PostgreSQL refuses
+    (such as a NUL character) sinks that item only."""
+    created: list[_Created] = []
+    for item in items:
+        sid = str(item.submission.id)
         try:
             async with session.begin_nested():
                 outcome, new = await _store(
                     session,
                     caller=caller,
-                    submission=submission,
+                    submission=item.submission,
                     crs_param=crs_param,
                     max_vertices=max_vertices,
                 )
             if new:
                 created.append(new)
-            results.append(BatchItemResult(index, str(outcome.incident_id), outcome.result))
-        except Conflict as exc:
-            results.append(BatchItemResult(index, item_id, "conflict", _problem(exc)))
-        except Forbidden as exc:
-            results.append(BatchItemResult(index, item_id, "forbidden", _problem(exc)))
-        except (InvalidInput, NotFound) as exc:
-            results.append(BatchItemResult(index, item_id, "invalid", _problem(exc)))
+            results[item.index] = BatchItemResult(item.index, sid, outcome.result)
+        except (Conflict, Forbidden, InvalidInput, NotFound) as exc:
+            results[item.index] = _refusal(item.index, item.given_id, exc)
+        except DBAPIError as exc:
+            if not invalid_data(exc):
+                raise
+            refused = InvalidInput(
+                "a value is out of range or holds characters that cannot be stored (such as NUL)"
+            )
+            results[item.index] = _refusal(item.index, item.given_id, refused)
     await _after_create(session, caller, created)
-    await session.commit()
-    return results
 
 
 _CURRENT_SQL = """
@@ -386,7 +436,7 @@ async def patch_incident(
             values[name] = stored_new
             changes[name] = {"from": old, "to": stored_new}
     if "category" in values:
-        await _require_category(session, values["category"], "category")
+        await require_category(session, values["category"], "category")
     place: Place | None = None
     if patch.geometry is not None or patch.location is not None:
         place = await resolve_place(

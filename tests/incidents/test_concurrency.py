@@ -74,3 +74,49 @@ async def test_concurrent_duplicates_make_one_row(
         ).scalar_one()
         assert created == 1
     await engine.dispose()
+
+
+async def test_concurrent_batches_sharing_ids_neither_deadlock_nor_double(
+    scratch_url: str, tokens: Tokens, tmp_path
+) -> None:
+    """Two field apps syncing the same queue at once, in opposite orders: every id is
+    stored once, each batch answers every item, and no batch fails."""
+    app = create_app(
+        Settings(env=Environment.test, DATABASE_URL=scratch_url, data_dir=tmp_path, db_pool_size=4)
+    )
+    shared = [feature(location=f"VN-CN:1089+{10 * n}", title=f"đồng bộ {n}") for n in range(1, 61)]
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", timeout=120
+        ) as client:
+            for _ in range(3):
+                answers = await asyncio.gather(
+                    *[
+                        client.post(
+                            "/api/v1/incidents:batch",
+                            json={"features": order},
+                            headers=bearer(tokens.reporter),
+                        )
+                        for order in (shared, shared[::-1], shared[::2])
+                    ]
+                )
+                assert [a.status_code for a in answers] == [200, 200, 200], [
+                    a.text[:300] for a in answers
+                ]
+                results = [x for a in answers for x in a.json()["results"]]
+                assert {x["result"] for x in results} <= {"created", "duplicate"}
+                created = [x["id"] for x in results if x["result"] == "created"]
+                assert len(created) == len(set(created))
+                shared = [{**b, "id": str(uuid.uuid4())} for b in shared]
+    engine = create_async_engine(scratch_url)
+    async with engine.connect() as conn:
+        counts = (
+            await conn.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT id) FROM incidents WHERE title LIKE 'đồng bộ %'"
+                )
+            )
+        ).one()
+        assert counts[0] == counts[1] == 3 * 60
+    await engine.dispose()
