@@ -9,12 +9,14 @@ and drop what they hold both times."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 import asyncpg
+
+from app.operations.background import background
 
 HEALTH_CHECK_S = 5.0
 log = logging.getLogger("bordermark.notices")
@@ -30,16 +32,11 @@ class NoticeSubscriber(Protocol):
         """Listening started (True) or stopped (False): drop everything held either way."""
 
 
-@contextlib.asynccontextmanager
-async def listening(subscribers: Sequence[NoticeSubscriber], dsn: str) -> AsyncIterator[None]:
+def listening(
+    subscribers: Sequence[NoticeSubscriber], dsn: str
+) -> AbstractAsyncContextManager[asyncio.Task[None]]:
     """Run the LISTEN loop for the application's lifetime."""
-    task = asyncio.create_task(_listen(subscribers, dsn), name="change-notices")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return background(_listen(subscribers, dsn))
 
 
 async def _listen(subscribers: Sequence[NoticeSubscriber], dsn: str) -> None:
