@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.auth.models import Role
+from app.db import fetch_rows
 from app.errors import Forbidden
 
 # A unit's reach beyond its polygon: events on the far side of the line, facing it,
@@ -27,9 +27,9 @@ async def geometries_near_unit(
     statement for them all."""
     if not wkb_hexes:
         return []
-    rows = await session.execute(
-        text(
-            """
+    rows = await fetch_rows(
+        session,
+        """
             SELECT g.n, coalesce(ST_DWithin(u.geom::geography,
                                             ST_GeomFromWKB(decode(g.wkb, 'hex'), 4326)::geography,
                                             :reach), false)
@@ -38,8 +38,7 @@ async def geometries_near_unit(
               SELECT geom FROM admin_units WHERE code = :code AND level = :level
               ORDER BY valid_from DESC LIMIT 1) u ON true
             ORDER BY g.n
-            """
-        ),
+            """,
         {"wkbs": list(wkb_hexes), "reach": reach_m, "code": code, "level": level},
     )
     return [bool(r[1]) for r in rows]

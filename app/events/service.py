@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import cached_text
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ async def emit_many(session: AsyncSession, events: list[Event]) -> list[int]:
     if not events:
         return []
     rows = await session.execute(
-        text(_EMIT_SQL),
+        cached_text(_EMIT_SQL),
         {
             "events": json.dumps(
                 [

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import cached_text
+
 # An event this close to the line is on it (GPS error is metres anyway).
 ON_LINE_M = 1.0
 # Pieces smaller than this (metres or square metres) do not count for a side: noise
@@ -302,7 +304,7 @@ def with_context(given: str, *, key: str, geom: str, occurred_at: str) -> str:
 async def compute_context(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     if ids:
         await session.execute(
-            text(_CONTEXT_SQL), {"ids": [str(i) for i in ids], "reach": UNIT_REACH_M}
+            cached_text(_CONTEXT_SQL), {"ids": [str(i) for i in ids], "reach": UNIT_REACH_M}
         )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.auth.models import Role
+from app.db import fetch_row, fetch_rows
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
 from app.incidents.lifecycle import OPEN_STATES
@@ -188,15 +189,12 @@ async def incident_feature_json(
         "ORDER BY ia.uploaded_at) FROM incident_attachments ia "
         "JOIN attachments a ON a.sha256 = ia.sha256 WHERE ia.incident_id = i.id), '[]'::jsonb))"
     )
-    row = (
-        await session.execute(
-            text(
-                f"SELECT {incident_feature(attachments)}::text, i.version FROM incidents i "
-                f"JOIN borders b ON b.id = i.border_id WHERE i.id = :id AND {scope}"
-            ),
-            params,
-        )
-    ).one_or_none()
+    row = await fetch_row(
+        session,
+        f"SELECT {incident_feature(attachments)}::text, i.version FROM incidents i "
+        f"JOIN borders b ON b.id = i.border_id WHERE i.id = :id AND {scope}",
+        params,
+    )
     if row is None:
         raise NotFound(f"no incident {incident_id}")
     return str(row[0]), int(row[1])
@@ -235,9 +233,9 @@ async def similar(
         "open": [s.value for s in OPEN_STATES],
     }
     scope = visibility(caller, params)
-    rows = await session.execute(
-        text(
-            f"""
+    rows = await fetch_rows(
+        session,
+        f"""
             SELECT json_build_object('id', i.id, 'title', i.title, 'status', i.status,
                      'occurred_at', i.occurred_at, 'category', i.category,
                      'distance_m',
@@ -252,8 +250,7 @@ async def similar(
             WHERE me.id = :id AND {scope}
             ORDER BY ST_Distance(i.geom::geography, me.geom::geography), i.id
             LIMIT 20
-            """
-        ),
+            """,
         params,
     )
     return [json.loads(r[0]) for r in rows]
