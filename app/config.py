@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_vertices: int = Field(default=10_000, ge=2)
     max_batch_items: int = Field(default=500, ge=1, le=5_000)
 
+    # Concurrent POSTs of incidents stored together, a transaction per group (coalesce.py).
+    coalesce_submissions: bool = True
+    coalesce_max_group: int = Field(default=64, ge=1, le=500)
     # Deliver webhooks from this process (one worker per process; they share the queue).
     webhook_worker: bool = True
     # Seconds between foldings of the incident tallies' deltas (reports/tallies.py; 0: off,

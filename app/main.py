@@ -31,6 +31,7 @@ from app.events.delivery import worker as webhook_worker
 from app.events.router import router as events_router
 from app.exports.router import router as exports_router
 from app.imports.router import router as imports_router
+from app.incidents.coalesce import SubmissionCoalescer, coalescing
 from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
@@ -67,6 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 [app.state.tile_cache] if settings.tile_cache_bytes > 0 else []
             )
             await stack.enter_async_context(change_notices(caches, settings.libpq_url()))
+            if settings.coalesce_submissions:
+                app.state.coalescer = SubmissionCoalescer(
+                    app.state.sessionmaker,
+                    max_vertices=settings.max_vertices,
+                    max_group=settings.coalesce_max_group,
+                )
+                await stack.enter_async_context(coalescing(app.state.coalescer))
             if settings.webhook_worker:
                 await stack.enter_async_context(webhook_worker(app.state.sessionmaker))
             if settings.tally_compaction_s > 0:
@@ -91,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_bytes)
     app.state.token_cache = TokenCache(enabled_by_settings=settings.token_cache)
+    app.state.coalescer = None  # started with the application (lifespan)
     app.state.metrics = Metrics()
     app.state.token_limits = TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.auth_failure_limits = TokenBuckets(
@@ -140,6 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache: TileCache = request.app.state.tile_cache
         figures.tile_cache_bytes.set(cache.size_bytes)
         figures.tile_cache_hits.set(cache.hits)
+        coalescer: SubmissionCoalescer | None = request.app.state.coalescer
+        if coalescer is not None:
+            figures.submission_groups.set(coalescer.groups)
+            figures.submissions_coalesced.set(coalescer.submissions)
         async with request.app.state.engine.connect() as conn:
             waiting = await conn.execute(
                 text("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'")

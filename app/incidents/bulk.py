@@ -24,13 +24,13 @@ from typing import Any
 import shapely
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.service import caller_area, geometries_near_unit, outside_area
 from app.auth.caller import Caller
 from app.chainage.service import END_TOLERANCE_M
+from app.db import cached_text, fetch_rows
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, invalid_data
 from app.geo.chainage import ChainageRef, InvalidChainage, is_range, parse_chainage
 from app.geojson import COORD_DECIMALS
@@ -55,6 +55,8 @@ class Item:
     index: int
     submission: IncidentSubmission
     given_id: str  # the id as the client wrote it, for its result
+    caller: Caller  # who sent it (coalesced submissions come from several)
+    crs_param: str | None  # the request's `crs`
     place: Place | None = None
     refused: DomainError | None = None
     digest: str = ""
@@ -79,8 +81,8 @@ class _Borders:
 
 
 async def _borders(session: AsyncSession) -> _Borders:
-    rows = await session.execute(text("SELECT id, code, length_m FROM borders"))
-    return _Borders({r.code: (int(r.id), float(r.length_m)) for r in rows})
+    rows = await fetch_rows(session, "SELECT id, code, length_m FROM borders")
+    return _Borders({r["code"]: (int(r["id"]), float(r["length_m"])) for r in rows})
 
 
 async def check_categories(session: AsyncSession, items: Sequence[Item]) -> None:
@@ -88,8 +90,9 @@ async def check_categories(session: AsyncSession, items: Sequence[Item]) -> None
     named = sorted({i.submission.properties.category for i in items})
     known = {
         r[0]
-        for r in await session.execute(
-            text("SELECT code FROM incident_categories WHERE code = ANY(CAST(:c AS text[]))"),
+        for r in await fetch_rows(
+            session,
+            "SELECT code FROM incident_categories WHERE code = ANY(CAST(:c AS text[]))",
             {"c": named},
         )
     }
@@ -104,7 +107,7 @@ async def check_categories(session: AsyncSession, items: Sequence[Item]) -> None
 
 
 async def resolve_places(
-    session: AsyncSession, items: Sequence[Item], *, crs_param: str | None, max_vertices: int
+    session: AsyncSession, items: Sequence[Item], *, max_vertices: int
 ) -> None:
     """Each item's place: a marker or chainage reference, or a client geometry and its
     border, as resolve_place finds them, in two statements for the batch (ranges, rare in
@@ -128,7 +131,7 @@ async def resolve_places(
                     raise InvalidInput(str(exc), field="location") from exc
                 refs.append(item)
             else:
-                epsg = input_epsg(crs_param, sub.crs)
+                epsg = input_epsg(item.crs_param, sub.crs)
                 item.geom = client_geometry(sub.geometry, epsg=epsg, max_vertices=max_vertices)
                 if sub.properties.border:
                     item.border = sub.properties.border.upper()
@@ -145,9 +148,9 @@ async def _resolve_refs(session: AsyncSession, borders: _Borders, items: list[It
     the point 230 m along the line past it (resolve_point's rounding and end check)."""
     if not items:
         return
-    rows = await session.execute(
-        text(
-            f"""
+    rows = await fetch_rows(
+        session,
+        f"""
             SELECT r.n, m.chainage_m, ST_X(m.geom), ST_Y(m.geom),
               CASE WHEN r.off > 0 AND m.chainage_m + r.off <= b.length_m + :tolerance THEN
                 ST_AsGeoJSON(bordermark_point_at(b.measured_geom,
@@ -160,8 +163,7 @@ async def _resolve_refs(session: AsyncSession, borders: _Borders, items: list[It
             LEFT JOIN markers m ON m.border_id = r.border_id AND m.number = r.number
                  AND m.aux_index = r.aux AND m.bank_index = r.bank
             ORDER BY r.n
-            """
-        ),
+            """,
         {
             "borders": [borders.id_of(i.border) for i in items],
             "numbers": [i.ref.marker.number for i in items if i.ref],
@@ -201,9 +203,9 @@ async def _resolve_drawn(session: AsyncSession, borders: _Borders, items: list[I
     within the border's reach."""
     if not items:
         return
-    rows = await session.execute(
-        text(
-            """
+    rows = await fetch_rows(
+        session,
+        """
             WITH given AS (
               SELECT r.n, r.hint, ST_GeomFromWKB(decode(r.wkb, 'hex'), 4326) AS g
               FROM unnest(CAST(:wkbs AS text[]), CAST(:hints AS int[]))
@@ -218,8 +220,7 @@ async def _resolve_drawn(session: AsyncSession, borders: _Borders, items: list[I
                     LIMIT CASE WHEN given.hint IS NULL THEN 6 ELSE 3 END) c
               ORDER BY d LIMIT 1) near ON true
             ORDER BY given.n
-            """
-        ),
+            """,
         {
             "wkbs": [shapely.to_wkb(i.geom, hex=True) for i in items],
             "hints": [borders.id_of(i.border) if i.border else None for i in items],
@@ -239,20 +240,26 @@ async def _resolve_drawn(session: AsyncSession, borders: _Borders, items: list[I
         item.place = Place(item.geom, border, int(row[1]), None)
 
 
-async def check_area(session: AsyncSession, caller: Caller, items: Sequence[Item]) -> None:
-    """Refuse the items placed outside the caller's area (one statement for the batch)."""
-    placed = [i for i in items if i.place is not None]
-    area = caller_area(caller)
-    if area is None or not placed:
-        return
-    code, level = area
-    inside = await geometries_near_unit(
-        session, code=code, level=level, wkb_hexes=[i.place.wkb_hex for i in placed if i.place]
-    )
-    for item, ok in zip(placed, inside, strict=True):
-        if not ok:
-            item.refused = outside_area("the incident", area)
-            item.place = None
+async def check_area(session: AsyncSession, items: Sequence[Item]) -> None:
+    """Refuse the items placed outside their sender's area (one statement per area)."""
+    by_area: dict[tuple[str, str], list[Item]] = {}
+    for item in items:
+        if item.place is None:
+            continue
+        try:
+            area = caller_area(item.caller)
+        except DomainError as exc:
+            item.refused, item.place = exc, None
+            continue
+        if area is not None:
+            by_area.setdefault(area, []).append(item)
+    for (code, level), placed in by_area.items():
+        inside = await geometries_near_unit(
+            session, code=code, level=level, wkb_hexes=[i.place.wkb_hex for i in placed if i.place]
+        )
+        for item, ok in zip(placed, inside, strict=True):
+            if not ok:
+                item.refused, item.place = outside_area("the incident", (code, level)), None
 
 
 # The batch's rows, each stored with its context (context.py) by one statement.
@@ -263,7 +270,7 @@ _INSERT = (
           FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(n int, id uuid, hash text,
                border_id int, category text, title text, description text,
                occurred_at timestamptz, severity text, reported_by text, tags varchar[],
-               location_ref text, wkb text, search text))""",
+               location_ref text, wkb text, search text, token uuid))""",
         key="e.n",
         geom="e.geom",
         occurred_at="e.occurred_at",
@@ -274,7 +281,7 @@ INSERT INTO incidents (id, content_hash, border_id, category, title, description
     created_by_token_id, search_text, {", ".join(CONTEXT_COLUMNS)})
 SELECT g.id, g.hash, g.border_id, g.category, g.title, g.description, g.occurred_at,
     g.severity, 'reported', g.reported_by, g.tags, g.location_ref, g.geom,
-    CAST(:token AS uuid), g.search, {", ".join(CONTEXT_COLUMNS.values())}
+    g.token, g.search, {", ".join(CONTEXT_COLUMNS.values())}
 FROM given g JOIN final f ON f.id = g.n
 ORDER BY g.id, g.n
 ON CONFLICT (id) DO NOTHING
@@ -283,9 +290,7 @@ RETURNING id
 )
 
 
-async def insert_new(
-    session: AsyncSession, caller: Caller, items: Sequence[Item]
-) -> tuple[set[Any], bool]:
+async def insert_new(session: AsyncSession, items: Sequence[Item]) -> tuple[set[Any], bool]:
     """Insert the placed items with their context in one statement: (the ids stored,
     whether the statement ran; False when PostgreSQL refused a value and nothing was
     written)."""
@@ -305,7 +310,8 @@ async def insert_new(
                 "description": props.description,
                 "occurred_at": props.occurred_at.isoformat(),
                 "severity": props.severity.value,
-                "reported_by": props.reported_by or caller.name,
+                "reported_by": props.reported_by or item.caller.name,
+                "token": str(item.caller.token_id) if item.caller.token_id else None,
                 "tags": props.tags,
                 "location_ref": item.place.location_ref,
                 "wkb": item.place.wkb_hex,
@@ -315,12 +321,8 @@ async def insert_new(
     try:
         async with session.begin_nested():
             inserted = await session.execute(
-                text(_INSERT),
-                {
-                    "rows": json.dumps(rows, ensure_ascii=False),
-                    "token": caller.token_id,
-                    "reach": UNIT_REACH_M,
-                },
+                cached_text(_INSERT),
+                {"rows": json.dumps(rows, ensure_ascii=False), "reach": UNIT_REACH_M},
             )
             return {r[0] for r in inserted}, True
     except DBAPIError as exc:
@@ -344,8 +346,9 @@ async def settle_replays(session: AsyncSession, items: Sequence[Item], stored: s
         return
     on_file = {
         r[0]: r[1]
-        for r in await session.execute(
-            text("SELECT id, content_hash FROM incidents WHERE id = ANY(CAST(:ids AS uuid[]))"),
+        for r in await fetch_rows(
+            session,
+            "SELECT id, content_hash FROM incidents WHERE id = ANY(CAST(:ids AS uuid[]))",
             {"ids": [str(i.submission.id) for i in again]},
         )
     }

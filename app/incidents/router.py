@@ -23,6 +23,7 @@ from app.geojson import (
     raw_geojson,
 )
 from app.incidents import attachments, queries, service
+from app.incidents.coalesce import SubmissionCoalescer
 from app.incidents.context import LOCAL_TIME_ZONE
 from app.incidents.location import resolve_place
 from app.incidents.models import IncidentCategory, Severity, Status
@@ -81,9 +82,20 @@ async def submit_incident(
     crs: CrsParam = None,
 ) -> Response:
     settings = app_settings(request)
-    outcome = await service.submit_and_commit(
-        session, caller=caller, submission=body, crs_param=crs, max_vertices=settings.max_vertices
-    )
+    coalescer: SubmissionCoalescer | None = request.app.state.coalescer
+    if coalescer is not None and coalescer.running:
+        # Give back the connection the token lookup may hold while this waits: the group's
+        # transaction needs one from the same pool.
+        await session.close()
+        outcome = await coalescer.submit(caller=caller, submission=body, crs_param=crs)
+    else:
+        outcome = await service.submit_and_commit(
+            session,
+            caller=caller,
+            submission=body,
+            crs_param=crs,
+            max_vertices=settings.max_vertices,
+        )
     return await _feature_response(
         request,
         session,

@@ -93,51 +93,69 @@ async def submit(
     report and a synced queue take the same checks and statements. Does not commit: the
     caller commits before acknowledging."""
     require_role(caller, Role.reporter, Role.officer)
-    item = bulk.Item(0, submission, str(submission.id))
-    stored = await _store_together(
-        session, caller=caller, items=[item], crs_param=crs_param, max_vertices=max_vertices
-    )
-    if stored is None:  # a value PostgreSQL refused: the one-by-one path says which
-        outcome, created = await _store(
+    item = bulk.Item(0, submission, str(submission.id), caller, crs_param)
+    if await store_together(session, items=[item], max_vertices=max_vertices) is None:
+        # A value PostgreSQL refused: the one-by-one path says which.
+        return await submit_alone(
             session,
             caller=caller,
             submission=submission,
             crs_param=crs_param,
             max_vertices=max_vertices,
         )
-        await _after_create(session, caller, [created] if created else [])
-        return outcome
+    return outcome_of(item)
+
+
+def outcome_of(item: bulk.Item) -> SubmitOutcome:
+    """A stored item's outcome, or its refusal raised."""
     if item.refused is not None:
         raise item.refused
-    return SubmitOutcome("created" if item.place else "duplicate", submission.id)
+    return SubmitOutcome("created" if item.place else "duplicate", item.submission.id)
 
 
-async def _store_together(
+async def submit_alone(
     session: AsyncSession,
     *,
     caller: Caller,
-    items: list[bulk.Item],
+    submission: IncidentSubmission,
     crs_param: str | None,
     max_vertices: int,
+) -> SubmitOutcome:
+    """One submission stored one by one (service._store): what a value PostgreSQL refuses
+    raises here, for this submission alone. Does not commit."""
+    outcome, created = await _store(
+        session,
+        caller=caller,
+        submission=submission,
+        crs_param=crs_param,
+        max_vertices=max_vertices,
+    )
+    await _after_create(session, [created] if created else [])
+    return outcome
+
+
+async def store_together(
+    session: AsyncSession, *, items: list[bulk.Item], max_vertices: int
 ) -> list[_Created] | None:
-    """Check, place and store `items` together, with their context, history, audit and
-    events. Each item ends refused, created (its place set) or a duplicate (neither).
-    None when PostgreSQL refused a value of the shared insert: nothing was written."""
+    """Check, place and store `items` together (from one caller or several), with their
+    context, history, audit and events. Each item ends refused, created (its place set) or
+    a duplicate (neither). None when PostgreSQL refused a value of the shared insert:
+    nothing was written. Does not commit."""
     await bulk.check_categories(session, items)
     live = [i for i in items if i.refused is None]
-    await bulk.resolve_places(session, live, crs_param=crs_param, max_vertices=max_vertices)
-    await bulk.check_area(session, caller, live)
+    await bulk.resolve_places(session, live, max_vertices=max_vertices)
+    await bulk.check_area(session, live)
     placed = [i for i in live if i.refused is None and i.place is not None]
-    stored, ran = await bulk.insert_new(session, caller, placed)
+    stored, ran = await bulk.insert_new(session, placed)
     if not ran:
         return None
     await bulk.settle_replays(session, placed, stored)
     created = [
-        _Created(i.submission.id, i.place.border, i.submission.properties.category)
+        _Created(i.submission.id, i.place.border, i.submission.properties.category, i.caller)
         for i in items
         if i.refused is None and i.place is not None
     ]
-    await _after_create(session, caller, created, placed=True)
+    await _after_create(session, created, placed=True)
     return created
 
 
@@ -210,7 +228,7 @@ async def _store(
             )
         return SubmitOutcome("duplicate", submission.id), None
     return SubmitOutcome("created", submission.id), _Created(
-        submission.id, place.border, props.category
+        submission.id, place.border, props.category, caller
     )
 
 
@@ -219,33 +237,38 @@ class _Created:
     id: uuid.UUID
     border: str
     category: str
+    caller: Caller
 
 
 async def _after_create(
-    session: AsyncSession, caller: Caller, created: list[_Created], *, placed: bool = False
+    session: AsyncSession, created: list[_Created], *, placed: bool = False
 ) -> None:
     """Context (unless the insert `placed` them already), history, audit and events of new
-    incidents, each a statement for them all."""
+    incidents: a statement for them all, history and audit one per caller among them."""
     if not created:
         return
     if not placed:
         await compute_context(session, [c.id for c in created])
-    await _history(
-        session,
-        entries=[
-            (c.id, {"status": {"to": Status.reported.value}, "category": c.category})
-            for c in created
-        ],
-        caller=caller,
-        action="created",
-    )
-    await record_many(
-        session,
-        caller=caller,
-        action="incident.create",
-        entity_type="incident",
-        entries=[(str(c.id), {"border": c.border, "category": c.category}) for c in created],
-    )
+    by_caller: dict[Caller, list[_Created]] = {}
+    for c in created:
+        by_caller.setdefault(c.caller, []).append(c)
+    for caller, theirs in by_caller.items():
+        await _history(
+            session,
+            entries=[
+                (c.id, {"status": {"to": Status.reported.value}, "category": c.category})
+                for c in theirs
+            ],
+            caller=caller,
+            action="created",
+        )
+        await record_many(
+            session,
+            caller=caller,
+            action="incident.create",
+            entity_type="incident",
+            entries=[(str(c.id), {"border": c.border, "category": c.category}) for c in theirs],
+        )
     await _emit(session, "incident.created", [(c.id, {}) for c in created])
 
 
@@ -317,13 +340,12 @@ async def submit_batch(
     for index, raw in enumerate(features):
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         try:
-            items.append(bulk.Item(index, IncidentSubmission.model_validate(raw), str(raw_id)))
+            submission = IncidentSubmission.model_validate(raw)
+            items.append(bulk.Item(index, submission, str(raw_id), caller, crs_param))
         except ValidationError as exc:
             item_id = str(raw_id) if raw_id is not None else None
             results[index] = BatchItemResult(index, item_id, "invalid", _validation_problem(exc))
-    stored = await _store_together(
-        session, caller=caller, items=items, crs_param=crs_param, max_vertices=max_vertices
-    )
+    stored = await store_together(session, items=items, max_vertices=max_vertices)
     if stored is None:  # a value PostgreSQL refused: store one by one, which isolates it
         await _store_each(session, caller, items, crs_param, max_vertices, results)
     else:
@@ -384,7 +406,7 @@ async def _store_each(
                 "a value is out of range or holds characters that cannot be stored (such as NUL)"
             )
             results[item.index] = _refusal(item.index, item.given_id, refused)
-    await _after_create(session, caller, created)
+    await _after_create(session, created)
 
 
 _CURRENT_SQL = """

@@ -55,6 +55,16 @@ class Metrics:
         self.tile_cache_bytes = Gauge(
             "bordermark_tile_cache_bytes", "Bytes of tiles in memory", registry=self.registry
         )
+        self.submission_groups = Gauge(
+            "bordermark_submission_groups",
+            "Transactions that stored coalesced POSTs, since start",
+            registry=self.registry,
+        )
+        self.submissions_coalesced = Gauge(
+            "bordermark_submissions_coalesced",
+            "POSTed incidents those transactions took, since start",
+            registry=self.registry,
+        )
         self.tile_cache_hits = Gauge(
             "bordermark_tile_cache_hits", "Tile cache hits since start", registry=self.registry
         )
