@@ -75,6 +75,11 @@ soak: postgis web test-tools
 # Side by side with tipg and the SQL floors (not tests): writes bench/results/<date>.md/.json.
 # ARGS=--quick for a 20,000-incident run of a few minutes.
 bench: postgis test-tools
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }; \
+	  else echo "wrk (apt-get install wrk) drives the cached-tile scenario; without it, httpx does"; fi; }
 	$(BIN)/python bench/run.py $(ARGS)
 
 clean-data:

@@ -47,17 +47,32 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     start_database(settings)
     configure_json_logging()
     host, port = args.host or settings.host, args.port or settings.port
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        proxy_headers=False,
-        http=ProblemHttpToolsProtocol,
-        log_config=uvicorn_log_config(),
+    workers = args.workers or settings.workers
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": False,
+        "http": ProblemHttpToolsProtocol,
+        "log_config": uvicorn_log_config(),
         # The request middleware logs every request with its id and timing.
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_grace_s,
-    )
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.shutdown_grace_s,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)
+    else:
+        # Worker processes build their app from the same environment (worker_app).
+        uvicorn.run("app.cli:worker_app", factory=True, workers=workers, **common)
+
+
+def worker_app() -> Any:
+    """The app of one worker process of `serve --workers N`: JSON logs, settings from the
+    environment (the parent started the embedded cluster when there is one)."""
+    from app.main import create_app
+    from app.operations.logging import configure_json_logging
+
+    configure_json_logging()
+    return create_app()
 
 
 def cmd_bootstrap(settings: Settings, args: argparse.Namespace) -> None:
@@ -233,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API with uvicorn")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, help="processes serving requests (BORDERMARK_WORKERS, default 1)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     boot = sub.add_parser("bootstrap", help="start/migrate/seed the database, issue demo tokens")

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_vertices: int = Field(default=10_000, ge=2)
     max_batch_items: int = Field(default=500, ge=1, le=5_000)
 
+    # Processes serving requests (`bordermark serve`); up to the cores the database leaves.
+    workers: int = Field(default=1, ge=1, le=64)
     # Concurrent POSTs of incidents stored together, a transaction per group (coalesce.py).
     coalesce_submissions: bool = True
     coalesce_max_group: int = Field(default=64, ge=1, le=500)
