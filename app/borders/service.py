@@ -172,6 +172,10 @@ async def upsert_zone(session: AsyncSession, *, border_id: int, zone: ZoneSettin
     )
 
 
+def unknown_border(code: str) -> NotFound:
+    return NotFound(f"no border {code!r}; borders are codes such as VN-CN, VN-LA, VN-KH")
+
+
 async def border_id_of(session: AsyncSession, code: str) -> int:
     async def lookup() -> int:
         found = (
@@ -180,7 +184,7 @@ async def border_id_of(session: AsyncSession, code: str) -> int:
             )
         ).scalar_one_or_none()
         if found is None:
-            raise NotFound(f"no border {code!r}; borders are codes such as VN-CN, VN-LA, VN-KH")
+            raise unknown_border(code)
         return int(found)
 
     return await session_memo(session, ("border_id", code.upper()), lookup)

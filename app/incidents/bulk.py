@@ -2,12 +2,12 @@
 
 The one-by-one path (service._store) costs five or six round trips per incident; here each
 step runs once for the whole batch: the categories named, the places (chainage references
-resolved together, the borders of client geometries found together), the area check, one
-INSERT that computes each new incident's context as it stores it, and then the history,
-audit and events of the new incidents. An item's
-refusal is its own result, with the one-by-one path's checks and messages. Should the
-shared INSERT fail on a value PostgreSQL refuses but validation let through, the batch is
-stored one by one instead, which isolates that item.
+resolved together, the borders of client geometries found together), the area check, and
+one INSERT that computes each new incident's context as it stores it (service.py then
+writes the history, audit and events of the new ones). An item's refusal is its own
+result, with the one-by-one path's checks and messages. Should the shared INSERT fail on a
+value PostgreSQL refuses but validation let through, nothing is written and the caller
+stores the items one by one instead, which isolates that item.
 
 The INSERT takes the rows in the order of their ids, so concurrent batches naming the
 same ids wait for each other in one order and never deadlock; of one id sent twice in a
@@ -29,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.service import caller_area, geometries_near_unit, outside_area
 from app.auth.caller import Caller
+from app.borders.service import unknown_border
 from app.chainage.service import END_TOLERANCE_M
 from app.db import cached_text, fetch_rows
-from app.errors import Conflict, DomainError, InvalidInput, NotFound, invalid_data
+from app.errors import Conflict, DomainError, InvalidInput, invalid_data
 from app.geo.chainage import ChainageRef, InvalidChainage, is_range, parse_chainage
 from app.geojson import COORD_DECIMALS
 from app.incidents.context import CONTEXT_COLUMNS, UNIT_REACH_M, with_context
@@ -73,7 +74,7 @@ class _Borders:
     def id_of(self, code: str) -> int:
         found = self.by_code.get(code.upper())
         if found is None:
-            raise NotFound(f"no border {code!r}; borders are codes such as VN-CN, VN-LA, VN-KH")
+            raise unknown_border(code)
         return found[0]
 
     def code_of(self, border_id: int) -> str:
