@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=30_000, ge=100)
     # Exports and summaries use their own pool with a longer timeout (see app/db.py).
     db_bulk_pool_size: int = Field(default=3, ge=1, le=50)
+    # Sorts and hashes of summaries in memory, not on disk (the bulk pool's connections only).
+    db_bulk_work_mem: str = Field(default="32MB", pattern=r"^\d+(kB|MB|GB)$")
     db_bulk_statement_timeout_ms: int = Field(default=600_000, ge=100)
     db_connect_timeout_s: float = Field(default=5.0, gt=0)
     db_pool_timeout_s: float = Field(default=10.0, gt=0)

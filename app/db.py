@@ -134,6 +134,7 @@ def create_engine(settings: Settings, *, bulk: bool = False) -> AsyncEngine:
                 # PostGIS functions carry high cost estimates, which tip PostgreSQL into
                 # JIT-compiling short queries: seconds of compilation for milliseconds of work.
                 "jit": "off",
+                **({"work_mem": settings.db_bulk_work_mem} if bulk else {}),
             },
         },
     )

@@ -91,7 +91,7 @@ async def summary_rounds(url: str, rounds: int) -> list[float]:
         webhook_worker=False,
         db_statement_timeout_ms=600_000,
     )
-    engine = create_engine(settings)
+    engine = create_engine(settings, bulk=True)  # the pool the service's summaries use
     seconds = []
     async with create_sessionmaker(engine)() as session:
         q = ReportQuery(

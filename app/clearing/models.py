@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -84,6 +85,8 @@ class ClearingWork(Timestamped, Base):
         CheckConstraint("end_m > start_m", name="forward"),
         Index("ix_clearing_works_geom", "geom", postgresql_using="gist"),
         Index("ix_clearing_works_border_id_start_m", "border_id", "start_m"),
+        # The summary's works of a period (reports/queries.py).
+        Index("ix_clearing_works_starts", text("coalesce(planned_start, actual_start)")),
     )
 
 
@@ -117,4 +120,5 @@ class ClearingCompletion(Base):
         CheckConstraint("end_m > start_m", name="forward"),
         Index("ix_clearing_completions_border_id_start_m", "border_id", "start_m", "end_m"),
         Index("ix_clearing_completions_work_id", "work_id"),
+        Index("ix_clearing_completions_completed_on", "completed_on"),
     )
