@@ -173,13 +173,16 @@ async def sample_markers(url: str) -> list[tuple[str, float, float]]:
 
 
 # The floors build the very features bordermark serves (the collection's own feature SQL)
-# under the same filter and order, without the page wrapper: what PostgreSQL alone costs.
+# under the same filter and order, in the same shape (the page's keys, then their
+# features), without the page wrapper: what PostgreSQL alone costs.
 INCIDENTS = COLLECTIONS["incidents"]
 FLOOR_ITEMS = f"""
-SELECT coalesce(json_agg(q.feature), '[]')::text
-FROM (SELECT {INCIDENTS.feature} AS feature FROM {INCIDENTS.source}
-      WHERE i.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)
-      ORDER BY i.id LIMIT $5) q
+WITH keys AS (
+  SELECT i.id AS k FROM {INCIDENTS.source}
+  WHERE i.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY i.id LIMIT $5
+)
+SELECT coalesce(json_agg({INCIDENTS.feature} ORDER BY i.id), '[]')::text
+FROM {INCIDENTS.source} JOIN keys ON keys.k = i.id
 """
 FLOOR_NEAR = f"""
 SELECT coalesce(json_agg({INCIDENTS.feature}), '[]')::text

@@ -515,14 +515,17 @@ async def items(
     row = await fetch_row(
         session,
         f"""
-            WITH page AS (
-              SELECT {_geometry_sql(c, out)} AS feature,
-                     row_number() OVER (ORDER BY {order}) AS o
-              FROM {c.source}
+            WITH keys AS (
+              -- The page's keys first, then features for those rows only: a dense bbox
+              -- matches many pages, and each match would otherwise be read whole.
+              SELECT {c.key} AS k FROM {c.source}
               WHERE {where} ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset
+            ), page AS (
+              SELECT {_geometry_sql(c, out)} AS feature,
+                     row_number() OVER (ORDER BY {order}) AS rn
+              FROM {c.source} JOIN keys ON keys.k = {c.key}
             ), numbered AS (
-              SELECT {_select_properties("feature", chosen)} AS feature,
-                     row_number() OVER (ORDER BY o) AS rn FROM page
+              SELECT {_select_properties("feature", chosen)} AS feature, rn FROM page
             )
             SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
                    count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
