@@ -219,12 +219,14 @@ async def open_at_end(session: AsyncSession, q: ReportQuery) -> list[dict[str, A
     """Open at the end of the period (or of each month): from the day tallies, everything
     that occurred up to then less everything closed up to then. An incident is open from
     its event until it was resolved, or dismissed (models.py)."""
-    # Grouped by the month's first day (date_trunc), named YYYY-MM here: to_char on every
-    # day row of every year cost a third of the query.
+    # By month, grouped by the month's first day (date_trunc), named YYYY-MM here: to_char
+    # on every day row of every year cost a third of the query. For the period's end alone,
+    # one sum per unit (every day row up to the end counts).
+    first = "date_trunc('month', t.day)::date" if q.by_month else "CAST(:end AS date)"
     sql = f"""{_TALLIES}
-    SELECT t.unit, date_trunc('month', t.day)::date AS first, sum(t.opened - t.closed)::int AS net
+    SELECT t.unit, {first} AS first, sum(t.opened - t.closed)::int AS net
     FROM t WHERE t.day <= :end
-    GROUP BY t.unit, first ORDER BY t.unit, first
+    GROUP BY t.unit{", 2" if q.by_month else ""} ORDER BY t.unit{", 2" if q.by_month else ""}
     """
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for row in await _rows(session, sql, {**_bounds(q), "grain": "day"}):
