@@ -98,10 +98,8 @@ async def fetch_row(
     session: AsyncSession, sql: str, params: Mapping[str, Any] | None = None
 ) -> asyncpg.Record | None:
     """The first row of a read (fetch_rows)."""
-    positional, names = _positional(sql)
-    given = params or {}
-    conn = await driver_connection(session)
-    return await conn.fetchrow(positional, *(given[name] for name in names))
+    rows = await fetch_rows(session, sql, params)
+    return rows[0] if rows else None
 
 
 async def fetch_value(

@@ -18,7 +18,6 @@ whose client has gone is still stored (its retry will find it)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
@@ -32,8 +31,6 @@ from app.incidents import bulk
 from app.incidents.schemas import IncidentSubmission
 from app.incidents.service import SubmitOutcome, outcome_of, store_together, submit_alone
 from app.operations.background import background
-
-log = logging.getLogger("bordermark.submissions")
 
 
 @dataclass
@@ -63,8 +60,12 @@ class SubmissionCoalescer:
         answer: asyncio.Future[SubmitOutcome] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Waiting(caller, submission, crs_param, answer))
         # shield: a request cancelled now (its client left) does not cancel the answer the
-        # coalescer will still set once the group is stored.
-        return await asyncio.shield(answer)
+        # coalescer will still set once the group is stored; nobody will read that answer.
+        try:
+            return await asyncio.shield(answer)
+        except asyncio.CancelledError:
+            answer.add_done_callback(_unread)
+            raise
 
     async def run(self) -> None:
         self.running = True
@@ -125,6 +126,11 @@ class SubmissionCoalescer:
             _answer_with_error(w, exc)
             return
         _answer(w, outcome)
+
+
+def _unread(answer: asyncio.Future[SubmitOutcome]) -> None:
+    if not answer.cancelled():
+        answer.exception()  # retrieved: asyncio need not report it as never read
 
 
 def _answer(w: _Waiting, outcome: SubmitOutcome) -> None:
