@@ -30,7 +30,10 @@ class Collection:
     id: str
     title: str
     description: str
-    source: str  # FROM ... (with the aliases the feature SQL uses)
+    # FROM ... (with the aliases the feature SQL uses). Joined tables are LEFT JOINed on
+    # NOT NULL foreign keys: the same rows as JOIN, and PostgreSQL drops a join nothing
+    # reads (the page's keys, counts, the extent), in planning as in execution.
+    source: str
     feature: str
     geom: str  # the geometry column
     key: str  # the feature id column (its text form is the featureId)
@@ -50,7 +53,7 @@ COLLECTIONS: dict[str, Collection] = {
             "incidents",
             "Border events",
             "Border events with their context and status.",
-            "incidents i JOIN borders b ON b.id = i.border_id",
+            "incidents i LEFT JOIN borders b ON b.id = i.border_id",
             incident_feature(),
             "i.geom",
             "i.id",
@@ -61,7 +64,7 @@ COLLECTIONS: dict[str, Collection] = {
             "markers",
             "Boundary markers",
             "The marker register (positions illustrative in the demo).",
-            "markers m JOIN borders b ON b.id = m.border_id",
+            "markers m LEFT JOIN borders b ON b.id = m.border_id",
             MARKER_FEATURE,
             "m.geom",
             "m.id",
@@ -70,8 +73,9 @@ COLLECTIONS: dict[str, Collection] = {
             "segments",
             "Segments",
             "The line between consecutive marker positions.",
-            "segments s JOIN borders b ON b.id = s.border_id "
-            "JOIN markers fm ON fm.id = s.from_marker_id JOIN markers tm ON tm.id = s.to_marker_id",
+            "segments s LEFT JOIN borders b ON b.id = s.border_id "
+            "LEFT JOIN markers fm ON fm.id = s.from_marker_id "
+            "LEFT JOIN markers tm ON tm.id = s.to_marker_id",
             SEGMENT_FEATURE,
             "s.geom",
             "s.id",
@@ -80,7 +84,7 @@ COLLECTIONS: dict[str, Collection] = {
             "clearing-works",
             "Clearing works",
             "Joint clearing and border works on stretches.",
-            "clearing_works w JOIN borders b ON b.id = w.border_id",
+            "clearing_works w LEFT JOIN borders b ON b.id = w.border_id",
             WORK_FEATURE,
             "w.geom",
             "w.id",

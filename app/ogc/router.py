@@ -517,19 +517,21 @@ async def items(
         f"""
             WITH keys AS (
               -- The page's keys first, then features for those rows only: a dense bbox
-              -- matches many pages, and each match would otherwise be read whole.
-              SELECT {c.key} AS k FROM {c.source}
-              WHERE {where} ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset
+              -- matches many pages, and each match would otherwise be read whole. The
+              -- keys' places in the page come with them (an array keeps its order), so
+              -- nothing is sorted twice; one more key than the page says a next exists.
+              SELECT k, rn FROM unnest(ARRAY(
+                SELECT {c.key} FROM {c.source}
+                WHERE {where} ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset
+              )) WITH ORDINALITY AS keys(k, rn)
             ), page AS (
-              SELECT {_geometry_sql(c, out)} AS feature,
-                     row_number() OVER (ORDER BY {order}) AS rn
+              SELECT {_geometry_sql(c, out)} AS feature, keys.rn
               FROM {c.source} JOIN keys ON keys.k = {c.key}
-            ), numbered AS (
-              SELECT {_select_properties("feature", chosen)} AS feature, rn FROM page
             )
-            SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
+            SELECT coalesce(json_agg({_select_properties("feature", chosen)} ORDER BY rn)
+                              FILTER (WHERE rn <= :limit), '[]')::text,
                    count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
-            FROM numbered
+            FROM page
             """,
         {**params, "limit": limit, "limit_plus_one": limit + 1, "offset": offset},
     )
