@@ -4,10 +4,10 @@ synthetic dataset (default one million incidents along the VN-CN and VN-LA lines
 Method: a private PostgreSQL cluster in a temporary directory, migrated, demo data loaded,
 N incidents and N/25 clearing works generated in SQL (bench/dataset.py: clustered at gates
 and named sites of VN-CN and VN-LA, 2016-2026, most settled after realistic delays).
-bordermark runs as `bordermark serve` (one uvicorn process, rate limits off) and tipg as
-`uvicorn tipg.main:app` from its own virtualenv (bench/.venv-tipg), both on loopback
-against the same database. The load comes
-from this process (asyncio + httpx, or asyncpg for the SQL floors), which is not the
+bordermark runs as `bordermark serve --workers W` and tipg as `uvicorn tipg.main:app
+--workers W` from its own virtualenv (bench/.venv-tipg), both on loopback against the same
+database, rate limits off. The load comes from this process (asyncio + aiohttp through
+bench/client.py; asyncpg for the SQL floors; wrk for the cached tiles), which is not the
 system under test. Each scenario runs for a bounded time; figures are medians of rounds.
 
 Run: .venv/bin/python bench/run.py [--quick] [--rows N] [--seconds S] [--rounds R]
@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from client import Http  # noqa: E402
 from scale_reports_exports import export_run, free_port, prepare, rss_kb, summary_rounds  # noqa: E402
 
 from app.embedded_pg import EmbeddedCluster, ensure_postgis_installed, find_bin_dir  # noqa: E402
@@ -232,8 +233,7 @@ async def run_scenarios(
     box, matches, (mlon, mlat) = await dense_bbox(url)
     auth_a = {"Authorization": f"Bearer {analyst}"}
     auth_w = {"Authorization": f"Bearer {admin}"}
-    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+    async with Http(timeout_s=120, connections=32) as http:
         bbox_text = ",".join(f"{v:.6f}" for v in box)
 
         async def ours_items() -> bool:
@@ -410,7 +410,7 @@ async def run_scenarios(
                 note = f"wrk, {CONCURRENCY} connections: {failed} not 2xx; {sum(sampled)}/20 sampled hits"
             else:
                 hit_rate, _, misses = await sustained(cached, CONCURRENCY, args.seconds)
-                note = f"httpx (no wrk): {misses} misses"
+                note = f"aiohttp (no wrk): {misses} misses"
             rows.append(Row(f"repeated vector tile at z{z} (cache)", "tiles/s", hit_rate, None, "",
                             None, ">= 500/s", hit_rate >= 500, note))  # fmt: skip
     return rows
@@ -468,7 +468,7 @@ GROWTH_SIZES = (100_000, 10_000)
 
 
 async def near_marker(
-    http: httpx.AsyncClient, base: str, auth: dict[str, str], lon: float, lat: float
+    http: Http, base: str, auth: dict[str, str], lon: float, lat: float
 ) -> tuple[float, int]:
     """The incidents within 500 m of a point through OGC items: (seconds, how many)."""
     started = time.perf_counter()
@@ -491,7 +491,7 @@ async def near_growth(
     sample = await sample_markers(url)
     auth = {"Authorization": f"Bearer {analyst}"}
     out = []
-    async with httpx.AsyncClient(timeout=120) as http:
+    async with Http(timeout_s=120) as http:
         for size in (total, *[n for n in GROWTH_SIZES if n < total]):
             conn = await asyncpg.connect(url)
             try:
