@@ -41,6 +41,12 @@ class Collection:
     scope: Callable[[Caller, dict[str, Any]], str] | None = None
     queryables: dict[str, Queryable] = field(default_factory=dict)
 
+    @property
+    def table(self) -> str:
+        """The collection's own table with its alias (the start of `source`): the geometry,
+        the key and the datetime are its columns."""
+        return " ".join(self.source.split()[:2])
+
 
 def _incident_scope(caller: Caller, params: dict[str, Any]) -> str:
     return where_clause(IncidentFilter(), caller, params)

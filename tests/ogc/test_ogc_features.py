@@ -8,7 +8,10 @@ import os
 import uuid
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ogc import router as ogc_router
 from tests.conftest import Tokens, bearer
 from tests.incidents.helpers import feature
 
@@ -40,6 +43,30 @@ async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
         await client.get("/ogc/collections/nope", headers=bearer(tokens.analyst))
     ).status_code == 404
     assert (await client.get("/ogc/collections")).status_code == 401
+
+
+async def test_large_collections_extent_is_estimated_and_covers_every_feature(
+    client, tokens: Tokens, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past EXACT_EXTENT_UP_TO_ROWS a collection's extent is PostGIS's estimate, not a scan
+    of every row: it still covers every feature, within float4 rounding."""
+
+    async def bbox() -> list[float]:
+        got = await client.get("/ogc/collections/markers", headers=bearer(tokens.analyst))
+        return [float(v) for v in got.json()["extent"]["spatial"]["bbox"][0]]
+
+    exact = await bbox()
+    await db.execute(text("ANALYZE markers"))  # reltuples above the (lowered) threshold
+    monkeypatch.setattr(ogc_router, "EXACT_EXTENT_UP_TO_ROWS", 0)
+    estimated = await bbox()
+    assert estimated != exact  # the estimate (single precision) answered, not ST_Extent
+    assert estimated[0] <= exact[0] and estimated[1] <= exact[1]
+    assert estimated[2] >= exact[2] and estimated[3] >= exact[3]
+    assert all(abs(e - x) < 1e-3 for e, x in zip(estimated, exact, strict=True))
+    first, last = (
+        await db.execute(text("SELECT min(ST_X(geom)), max(ST_X(geom)) FROM markers"))
+    ).one()
+    assert estimated[0] <= first and last <= estimated[2]
 
 
 async def test_items_paging_bbox_and_datetime(client, tokens: Tokens) -> None:
