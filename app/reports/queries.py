@@ -38,15 +38,17 @@ def _bounds(q: ReportQuery) -> dict[str, Any]:
     }
 
 
-# Incidents in scope, with their reporting unit; the period's instants in local time.
-_INCIDENTS = f"""
-WITH period AS (
+# The period's instants: its first day's start and its last day's end, in local time.
+_PERIOD = f"""period AS (
   SELECT (CAST(:start AS date)::timestamp AT TIME ZONE '{LOCAL_TIME_ZONE}') AS s,
          ((CAST(:end AS date) + 1)::timestamp AT TIME ZONE '{LOCAL_TIME_ZONE}') AS e
-), inc AS (
+)"""
+
+# Incidents in scope, with their reporting unit and the period.
+_INCIDENTS = f"""
+WITH {_PERIOD}, inc AS (
   SELECT i.*, coalesce(i.district_code, i.province_code, 'unassigned') AS unit,
-         to_char(i.occurred_at AT TIME ZONE '{LOCAL_TIME_ZONE}', 'YYYY-MM') AS month,
-         to_char(i.resolved_at AT TIME ZONE '{LOCAL_TIME_ZONE}', 'YYYY-MM') AS resolved_month
+         to_char(i.occurred_at AT TIME ZONE '{LOCAL_TIME_ZONE}', 'YYYY-MM') AS month
   FROM incidents i JOIN borders b ON b.id = i.border_id
   WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
     AND (CAST(:province AS text) IS NULL OR i.province_code = :province)
@@ -190,12 +192,9 @@ async def resolved(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]
         if q.by_month
         else ""
     )
-    group = ", month" if q.by_month else ""
+    month_key = ", month" if q.by_month else ""  # grouped by, and answered
     sql = f"""
-    WITH period AS (
-      SELECT (CAST(:start AS date)::timestamp AT TIME ZONE '{LOCAL_TIME_ZONE}') AS s,
-             ((CAST(:end AS date) + 1)::timestamp AT TIME ZONE '{LOCAL_TIME_ZONE}') AS e
-    ), stats AS (
+    WITH {_PERIOD}, stats AS (
       SELECT coalesce(i.district_code, i.province_code, 'unassigned') COLLATE "C" AS unit{month},
         count(*)::int AS resolved,
         percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
@@ -205,9 +204,9 @@ async def resolved(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]
         AND (CAST(:border AS text) IS NULL
              OR i.border_id = (SELECT b.id FROM borders b WHERE b.code = :border))
         AND (CAST(:province AS text) IS NULL OR i.province_code = :province)
-      GROUP BY 1{group}
+      GROUP BY 1{month_key}
     )
-    SELECT unit::text AS unit{", month" if q.by_month else ""}, resolved,
+    SELECT unit::text AS unit{month_key}, resolved,
            round(days[1]::numeric, 1) AS median_days_to_resolve,
            round(days[2]::numeric, 1) AS p90_days_to_resolve
     FROM stats
