@@ -59,8 +59,25 @@ async def _marker_chainage(
         )
     ).scalar_one_or_none()
     if found is None:
-        raise InvalidInput(f"border {border} has no marker {code}", field=field)
+        raise no_marker_to_count_from(border, code, field)
     return float(found)
+
+
+def no_marker_to_count_from(border: str, code: MarkerCode, field: str) -> InvalidInput:
+    """A chainage reference counting from a marker the border does not hold."""
+    return InvalidInput(f"border {border} has no marker {code}", field=field)
+
+
+def past_the_end(
+    ref: ChainageRef, border: str, *, metres: float, length: float, field: str
+) -> InvalidInput:
+    """A chainage reference `metres` along a line only `length` long."""
+    return InvalidInput(
+        f"{ref} lies {metres - length:.0f} m past the end of the {border} line "
+        f"(the line is {length:.0f} m long; "
+        f"{ref.marker} stands at {metres - ref.offset_m:.0f} m)",
+        field=field,
+    )
 
 
 async def _line_length(session: AsyncSession, border_id: int) -> float:
@@ -95,12 +112,7 @@ async def _measure(
     metres = await _marker_chainage(session, border_id, border, ref.marker, field) + ref.offset_m
     length = await _line_length(session, border_id)
     if metres > length + END_TOLERANCE_M:
-        raise InvalidInput(
-            f"{ref} lies {metres - length:.0f} m past the end of the {border} line "
-            f"(the line is {length:.0f} m long; "
-            f"{ref.marker} stands at {metres - ref.offset_m:.0f} m)",
-            field=field,
-        )
+        raise past_the_end(ref, border, metres=metres, length=length, field=field)
     return min(metres, length)
 
 

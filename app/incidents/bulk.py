@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.areas.service import caller_area, geometries_near_unit, outside_area
 from app.auth.caller import Caller
 from app.borders.service import unknown_border
-from app.chainage.service import END_TOLERANCE_M
+from app.chainage.service import END_TOLERANCE_M, no_marker_to_count_from, past_the_end
 from app.db import cached_text, fetch_rows
 from app.errors import Conflict, DomainError, InvalidInput, invalid_data
 from app.geo.chainage import ChainageRef, InvalidChainage, is_range, parse_chainage
@@ -46,6 +46,7 @@ from app.incidents.location import (
 )
 from app.incidents.schemas import IncidentSubmission
 from app.incidents.submission import content_hash, require_category, search_text
+from app.markers.queries import no_such_marker
 from app.params import input_epsg
 
 
@@ -179,21 +180,18 @@ async def _resolve_refs(session: AsyncSession, borders: _Borders, items: list[It
         assert ref is not None
         border_id, length = borders.by_code[item.border]
         canonical = f"{item.border}:{ref}"
-        if row[1] is None:
-            message = (
-                f"the border has no marker {ref.marker}"
+        if row[1] is None:  # the one-by-one path's messages (marker_point, resolve_point)
+            item.refused = (
+                no_such_marker(ref.marker, "location")
                 if ref.offset_m == 0
-                else f"border {item.border} has no marker {ref.marker}"
+                else no_marker_to_count_from(item.border, ref.marker, "location")
             )
-            item.refused = InvalidInput(message, field="location")
         elif ref.offset_m == 0:
             item.place = Place(Point(row[2], row[3]), item.border, border_id, canonical)
         elif row[4] is None:
             metres = float(row[1]) + ref.offset_m
-            item.refused = InvalidInput(
-                f"{ref} lies {metres - length:.0f} m past the end of the {item.border} line "
-                f"(the line is {length:.0f} m long; {ref.marker} stands at {row[1]:.0f} m)",
-                field="location",
+            item.refused = past_the_end(
+                ref, item.border, metres=metres, length=length, field="location"
             )
         else:
             item.place = Place(shape(json.loads(row[4])), item.border, border_id, canonical)

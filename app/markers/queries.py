@@ -150,5 +150,10 @@ async def marker_point(
         )
     ).one_or_none()
     if row is None:
-        raise InvalidInput(f"the border has no marker {code}", field=field)
+        raise no_such_marker(code, field)
     return Point(row[0], row[1])
+
+
+def no_such_marker(code: MarkerCode, field: str) -> InvalidInput:
+    """A marker reference the border's register does not hold (marker_point, batches)."""
+    return InvalidInput(f"the border has no marker {code}", field=field)
