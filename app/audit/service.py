@@ -4,11 +4,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
 from app.auth.caller import Caller
+from app.db import cached_text
 
 
 def record(
@@ -35,6 +35,15 @@ def record(
     )
 
 
+_RECORD_MANY_SQL = """
+INSERT INTO audit_log (actor_token_id, actor_name, actor_role, action, entity_type,
+                       entity_id, detail, remote_addr)
+SELECT CAST(:token AS uuid), :name, :role, :action, :entity_type, e.entity_id,
+       e.detail, :remote
+FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS e(entity_id text, detail jsonb)
+"""
+
+
 async def record_many(
     session: AsyncSession,
     *,
@@ -48,15 +57,7 @@ async def record_many(
     if not entries:
         return
     await session.execute(
-        text(
-            """
-            INSERT INTO audit_log (actor_token_id, actor_name, actor_role, action, entity_type,
-                                   entity_id, detail, remote_addr)
-            SELECT CAST(:token AS uuid), :name, :role, :action, :entity_type, e.entity_id,
-                   e.detail, :remote
-            FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS e(entity_id text, detail jsonb)
-            """
-        ),
+        cached_text(_RECORD_MANY_SQL),
         {
             "token": caller.token_id,
             "name": caller.name,
