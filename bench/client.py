@@ -11,6 +11,8 @@ HTTP in C.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -86,3 +88,13 @@ class Http:
         ) as response:
             body = await response.read()
             return Answer(response.status, response.headers, body)
+
+
+def wrk(url: str, headers: dict[str, str], *, connections: int, seconds: float) -> str | None:
+    """What `wrk` (one thread) prints after loading one URL; None when wrk is not installed."""
+    if not shutil.which("wrk"):
+        return None
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    return subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout

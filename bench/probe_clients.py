@@ -10,46 +10,49 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
-import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from client import Http
+from client import Http, wrk
+
+
+async def median_ms(fetch: Callable[[], Awaitable[int]], requests: int) -> float:
+    """The median milliseconds of `requests` calls of `fetch` (which answers a status)."""
+    seconds = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        status = await fetch()
+        seconds.append(time.perf_counter() - started)
+        assert status == 200, status
+    return statistics.median(seconds) * 1000
 
 
 async def medians(url: str, headers: dict[str, str], requests: int) -> dict[str, float]:
-    out: dict[str, float] = {}
-    async with httpx.AsyncClient(timeout=60) as h:
-        seconds = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            (await h.get(url, headers=headers)).raise_for_status()
-            seconds.append(time.perf_counter() - started)
-        out["httpx"] = statistics.median(seconds) * 1000
-    async with Http(timeout_s=60) as a:
-        seconds = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            assert (await a.get(url, headers=headers)).status_code == 200
-            seconds.append(time.perf_counter() - started)
-        out["aiohttp"] = statistics.median(seconds) * 1000
-    return out
+    async with httpx.AsyncClient(timeout=60) as h, Http(timeout_s=60) as a:
+
+        async def by_httpx() -> int:
+            return (await h.get(url, headers=headers)).status_code
+
+        async def by_aiohttp() -> int:
+            return (await a.get(url, headers=headers)).status_code
+
+        return {
+            "httpx": await median_ms(by_httpx, requests),
+            "aiohttp": await median_ms(by_aiohttp, requests),
+        }
 
 
 def wrk_mean_ms(url: str, headers: dict[str, str]) -> float | None:
-    if not shutil.which("wrk"):
+    out = wrk(url, headers, connections=1, seconds=5)
+    if out is None:
         return None
-    args = ["wrk", "-t1", "-c1", "-d5s"]
-    for name, value in headers.items():
-        args += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     latency = next(line.split()[1] for line in out.splitlines() if "Latency" in line)
     for unit, ms in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):  # wrk: 511.81us, 8.10ms, 1.20s
         if latency.endswith(unit):

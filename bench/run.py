@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from client import Http  # noqa: E402
+from client import Http, wrk  # noqa: E402
 from scale_reports_exports import export_run, free_port, prepare, rss_kb, summary_rounds  # noqa: E402
 
 from app.embedded_pg import EmbeddedCluster, ensure_postgis_installed, find_bin_dir  # noqa: E402
@@ -419,12 +419,9 @@ async def run_scenarios(
 def wrk_rate(url: str, headers: dict[str, str], seconds: float) -> tuple[float, int] | None:
     """Requests per second of `wrk` (4 connections, one thread) on one URL, and how many
     answers were not 2xx; None without wrk."""
-    if not shutil.which("wrk"):
+    out = wrk(url, headers, connections=CONCURRENCY, seconds=seconds)
+    if out is None:
         return None
-    args = ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{max(1, round(seconds))}s"]
-    for name, value in headers.items():
-        args += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     rate = next(float(line.split()[1]) for line in out.splitlines() if "Requests/sec" in line)
     failed = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
     return rate, failed
@@ -578,10 +575,9 @@ def main() -> None:
         }  # fmt: skip
         analyst, admin = token(env, "analyst"), token(env, "admin")
         port = free_port()
-        procs.append(start_process(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
-             "--workers", str(args.workers)], env,
-            f"http://127.0.0.1:{port}/healthz"))  # fmt: skip
+        serve = [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
+                 "--workers", str(args.workers)]  # fmt: skip
+        procs.append(start_process(serve, env, f"http://127.0.0.1:{port}/healthz"))
         base = f"http://127.0.0.1:{port}"
         if args.growth_only:
             total = int(asyncio.run(_count(url)))
@@ -590,23 +586,21 @@ def main() -> None:
             return
         tipg = tipg_fair = None
         if tipg_python:
-            tport = free_port()
             tenv = {**os.environ, "DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]',
                     "TIPG_MAX_FEATURES_PER_QUERY": "10000"}  # fmt: skip
-            procs.append(start_process(
-                [str(tipg_python), "-m", "uvicorn", "tipg.main:app", "--port", str(tport),
-                 "--workers", str(args.workers),
-                 "--log-level", "warning"], tenv, f"http://127.0.0.1:{tport}/healthz"))  # fmt: skip
-            tipg = f"http://127.0.0.1:{tport}"
+
+            def start_tipg(tipg_env: dict[str, str], python: Path = tipg_python) -> str:
+                tport = free_port()
+                procs.append(start_process(
+                    [str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(tport),
+                     "--workers", str(args.workers), "--log-level", "warning"],
+                    tipg_env, f"http://127.0.0.1:{tport}/healthz"))  # fmt: skip
+                return f"http://127.0.0.1:{tport}"
+
+            tipg = start_tipg(tenv)
             # Fair settings: every feature in a tile (tipg stops at 10,000 by default, so
             # a dense z8 tile holds a thirtieth of the data), asked for without compression.
-            fport = free_port()
-            fenv = {**tenv, "TIPG_MAX_FEATURES_PER_TILE": "100000000"}
-            procs.append(start_process(
-                [str(tipg_python), "-m", "uvicorn", "tipg.main:app", "--port", str(fport),
-                 "--workers", str(args.workers),
-                 "--log-level", "warning"], fenv, f"http://127.0.0.1:{fport}/healthz"))  # fmt: skip
-            tipg_fair = f"http://127.0.0.1:{fport}"
+            tipg_fair = start_tipg({**tenv, "TIPG_MAX_FEATURES_PER_TILE": "100000000"})
         rows = asyncio.run(run_scenarios(args, url, base, tipg, tipg_fair, analyst, admin))
         for proc in procs:
             proc.terminate()
@@ -633,10 +627,7 @@ def main() -> None:
         rows.append(Row("export: the service's peak RSS", "MB", peak_mb, None, "", None, "< 150 MB",
                         peak_mb < 150, f"RSS before the export {export['rss_before_kb'] / 1024:.0f} MB"))  # fmt: skip
         # Last: it thins the incidents to 100,000 and 10,000.
-        procs.append(start_process(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
-             "--workers", str(args.workers)], env,
-            f"http://127.0.0.1:{port}/healthz"))  # fmt: skip
+        procs.append(start_process(serve, env, f"http://127.0.0.1:{port}/healthz"))
         rows.append(growth_row(asyncio.run(near_growth(url, base, analyst, args.rounds, total))))
     finally:
         for proc in procs:
