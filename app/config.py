@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     tally_compaction_s: float = Field(default=5.0, ge=0)
 
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
-    similar_within_m: float = Field(default=200.0, gt=0)
-    similar_within_days: int = Field(default=14, ge=0)
+    similar_within_m: float = Field(default=200.0, gt=0, le=50_000)
+    similar_within_days: int = Field(default=14, ge=0, le=3_650)
     # Rendered tiles kept in memory, dropped on the database's change notices (0: off).
     tile_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # Resolved tokens kept in memory, dropped on the database's change notices

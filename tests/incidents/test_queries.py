@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from tests.conftest import Tokens, bearer
+from app.config import Settings
+from tests.conftest import Tokens, app_client, bearer
 from tests.incidents.helpers import GEOD, feature, new_tag, off_line, point
 
 
@@ -279,3 +281,42 @@ async def test_similar_on_creation(client, tokens: Tokens) -> None:
         headers=bearer(tokens.reporter),
     )
     assert first.json()["id"] not in [s["id"] for s in far_in_time.json()["similar"]]
+
+
+async def test_similar_follows_its_settings_and_leaves_settled_reports_out(
+    settings: Settings,
+    engine: AsyncEngine,
+    connection: AsyncConnection,
+    db: AsyncSession,
+    tokens: Tokens,
+) -> None:
+    """The distance and the days are written into the statement's text (so PostgreSQL keeps
+    one plan for it): they must still be the deployment's settings."""
+    wider = settings.model_copy(update={"similar_within_m": 400.0, "similar_within_days": 3})
+    async with app_client(wider, engine, connection, db) as client:
+        lon, lat = await off_line(client, tokens.admin, "1089+300", 20, "VN")
+        first = await client.post(
+            "/api/v1/incidents",
+            json=feature(geometry=point(lon, lat)),
+            headers=bearer(tokens.reporter),
+        )
+        at_300_m = GEOD.fwd(lon, lat, 45, 300)[:2]
+
+        async def similar_ids(**changes: Any) -> list[str]:
+            r = await client.post(
+                "/api/v1/incidents",
+                json=feature(geometry=point(*at_300_m), **changes),
+                headers=bearer(tokens.reporter),
+            )
+            assert r.status_code == 201, r.text
+            return [s["id"] for s in r.json()["similar"]]
+
+        assert first.json()["id"] in await similar_ids()  # 300 m: within 400, not 200
+        assert first.json()["id"] not in await similar_ids(occurred_at="2024-05-14T09:30:00+07:00")
+        dismissed = await client.post(
+            f"/api/v1/incidents/{first.json()['id']}/transitions",
+            json={"to": "dismissed", "reason": "not_a_violation"},
+            headers=bearer(tokens.admin),
+        )
+        assert dismissed.status_code == 200, dismissed.text
+        assert first.json()["id"] not in await similar_ids()
