@@ -479,6 +479,59 @@ def _items_html(
     )
 
 
+def _page_statement(
+    c: Collection,
+    out: OutputCrs,
+    where: str,
+    params: dict[str, Any],
+    order: str,
+    chosen: list[str] | None,
+    limit: int,
+    offset: int,
+) -> tuple[str, dict[str, Any]]:
+    """An items page's one statement and its parameters: the page's features as a JSON
+    array in `order`, how many, and whether more follow."""
+    sql = f"""
+        WITH keys AS (
+          -- The page's keys first, then features for those rows only: a dense bbox
+          -- matches many pages, and each match would otherwise be read whole. The
+          -- keys' places in the page come with them (an array keeps its order), so
+          -- nothing is sorted twice; one more key than the page says a next exists.
+          SELECT k, rn FROM unnest(ARRAY(
+            SELECT {c.key} FROM {c.source}
+            WHERE {where} ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset
+          )) WITH ORDINALITY AS keys(k, rn)
+        ), page AS (
+          SELECT {_geometry_sql(c, out)} AS feature, keys.rn
+          FROM {c.source} JOIN keys ON keys.k = {c.key}
+        )
+        SELECT coalesce(json_agg({_select_properties("feature", chosen)} ORDER BY rn)
+                          FILTER (WHERE rn <= :limit), '[]')::text,
+               count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
+        FROM page
+        """
+    bound = {**params, "limit": limit, "limit_plus_one": limit + 1, "offset": offset}
+    if chosen is not None:
+        bound["chosen_properties"] = chosen
+    return sql, bound
+
+
+def items_page_statement(
+    c: Collection,
+    caller: Caller,
+    *,
+    limit: int,
+    bbox: list[float] | None = None,
+    cql_text: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """What `items` sends for a first page in CRS84 with this bbox and CQL2 text filter:
+    the statement (`:name` parameters) and its values. The bench runs it directly as the
+    SQL floor of the same request."""
+    cql = to_sql(parse(cql_text, None), c.queryables) if cql_text else None
+    where, params = _where(c, caller, bbox, None, cql)
+    return _page_statement(c, _crs(None, "crs"), where, params, c.key, None, limit, 0)
+
+
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
 async def items(
     request: Request,
@@ -524,30 +577,8 @@ async def items(
     where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_), conditions, box_crs)
     order = _order(c, sortby)
     chosen = _properties(properties)
-    if chosen is not None:
-        params["chosen_properties"] = chosen
     row = await fetch_row(
-        session,
-        f"""
-            WITH keys AS (
-              -- The page's keys first, then features for those rows only: a dense bbox
-              -- matches many pages, and each match would otherwise be read whole. The
-              -- keys' places in the page come with them (an array keeps its order), so
-              -- nothing is sorted twice; one more key than the page says a next exists.
-              SELECT k, rn FROM unnest(ARRAY(
-                SELECT {c.key} FROM {c.source}
-                WHERE {where} ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset
-              )) WITH ORDINALITY AS keys(k, rn)
-            ), page AS (
-              SELECT {_geometry_sql(c, out)} AS feature, keys.rn
-              FROM {c.source} JOIN keys ON keys.k = {c.key}
-            )
-            SELECT coalesce(json_agg({_select_properties("feature", chosen)} ORDER BY rn)
-                              FILTER (WHERE rn <= :limit), '[]')::text,
-                   count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
-            FROM page
-            """,
-        {**params, "limit": limit, "limit_plus_one": limit + 1, "offset": offset},
+        session, *_page_statement(c, out, where, params, order, chosen, limit, offset)
     )
     assert row is not None  # an aggregate always answers one row
     returned, has_next = int(row[1]), bool(row[2])

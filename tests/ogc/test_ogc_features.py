@@ -11,7 +11,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.db import fetch_row
 from app.ogc import router as ogc_router
+from app.ogc.collections import COLLECTIONS
 from tests.conftest import Tokens, bearer
 from tests.incidents.helpers import feature
 
@@ -43,6 +47,48 @@ async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
         await client.get("/ogc/collections/nope", headers=bearer(tokens.analyst))
     ).status_code == 404
     assert (await client.get("/ogc/collections")).status_code == 401
+
+
+async def _marker_1089(client, tokens: Tokens) -> list[float]:  # type: ignore[no-untyped-def]
+    """Marker 1089's lon/lat, read through the markers collection."""
+    marker = (
+        await client.get(
+            "/ogc/collections/markers/items",
+            params={"filter": "code = '1089'", "limit": 1},
+            headers=bearer(tokens.analyst),
+        )
+    ).json()["features"][0]
+    return [float(v) for v in marker["geometry"]["coordinates"]]
+
+
+@pytest.mark.parametrize(("radius_m", "half_box"), [(5000, None), (None, 0.02), (20000, 0.1)])
+async def test_the_page_statement_the_bench_runs_is_the_one_items_serves(
+    client, tokens: Tokens, db: AsyncSession, radius_m: int | None, half_box: float | None
+) -> None:
+    """bench/run.py times items_page_statement from asyncpg as the SQL floor of the OGC
+    items requests: it must be what the service runs for them, the same features."""
+    lon, lat = await _marker_1089(client, tokens)
+    query: dict[str, str | int] = {"limit": 5}
+    cql_text = bbox = None
+    if radius_m:
+        cql_text = query["filter"] = f"S_DWITHIN(geometry, POINT({lon} {lat}), {radius_m}, meters)"
+    if half_box:
+        bbox = [lon - half_box, lat - half_box, lon + half_box, lat + half_box]
+        query["bbox"] = ",".join(map(str, bbox))
+    served = await client.get(
+        "/ogc/collections/incidents/items", params=query, headers=bearer(tokens.analyst)
+    )
+    assert served.status_code == 200, served.text
+    features = served.json()["features"]
+    assert 0 < len(features) < 5, "the demo data has a few incidents near marker 1089"
+    analyst = Caller(token_id=None, name="bench", role=Role.analyst)
+    sql, params = ogc_router.items_page_statement(
+        COLLECTIONS["incidents"], analyst, limit=5, bbox=bbox, cql_text=cql_text
+    )
+    row = await fetch_row(db, sql, params)
+    assert row is not None
+    assert json.loads(row[0]) == features
+    assert (row[1], row[2]) == (len(features), False)
 
 
 async def test_large_collections_extent_is_estimated_and_covers_every_feature(
@@ -547,14 +593,7 @@ async def test_cql2_temporal_and_dwithin(client, tokens: Tokens) -> None:
     assert ids(as_json) == ids(after)
 
     # S_DWITHIN in metres on the ground, checked against PostGIS's own geodesic distance.
-    marker = (
-        await client.get(
-            "/ogc/collections/markers/items",
-            params={"filter": "code = '1089'", "limit": 1},
-            headers=bearer(tokens.analyst),
-        )
-    ).json()["features"][0]
-    lon, lat = marker["geometry"]["coordinates"]
+    lon, lat = await _marker_1089(client, tokens)
     near = await _filtered(
         client, tokens, "incidents", f"S_DWITHIN(geometry, POINT({lon} {lat}), 2000, meters)"
     )
