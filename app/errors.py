@@ -215,6 +215,9 @@ _UNREACHABLE = (
 # A value PostgreSQL or the driver cannot take (class 22: out of range, NUL in text, bad
 # encoding; or asyncpg's own argument check): the caller's input, so a 422, not a 500.
 _INVALID_DATA = (asyncpg.exceptions.DataError, asyncpg.exceptions._base.DataError)
+INVALID_DATA_DETAIL = (
+    "A value is out of range or holds characters that cannot be stored (such as NUL)."
+)
 
 
 def invalid_data(exc: BaseException) -> bool:
@@ -273,10 +276,7 @@ def install_database_error_handlers(app: FastAPI, *, retry_after_s: int) -> None
                 422,
                 slug="invalid-input",
                 title="Invalid input",
-                detail=(
-                    "A value is out of range or holds characters that cannot be stored "
-                    "(such as NUL)."
-                ),
+                detail=INVALID_DATA_DETAIL,
             )
         if not database_unreachable(exc):
             return await unexpected_error(request, exc)

@@ -24,6 +24,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_role
 from app.errors import (
+    INVALID_DATA_DETAIL,
     Conflict,
     DomainError,
     FieldError,
@@ -402,9 +403,7 @@ async def _store_each(
         except DBAPIError as exc:
             if not invalid_data(exc):
                 raise
-            refused = InvalidInput(
-                "a value is out of range or holds characters that cannot be stored (such as NUL)"
-            )
+            refused = InvalidInput(INVALID_DATA_DETAIL)
             results[item.index] = _refusal(item.index, item.given_id, refused)
     await _after_create(session, created)
 

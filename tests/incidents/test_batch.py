@@ -213,3 +213,9 @@ async def test_a_value_postgres_refuses_sinks_only_its_item(client, db, tokens: 
         text("SELECT id::text FROM incidents WHERE CAST(:t AS varchar) = ANY(tags)"), {"t": tag}
     )
     assert [row[0] for row in stored] == [good["id"]]
+    # The item's refusal reads as the same value sent alone does (the 422 of a POST).
+    alone = await client.post(
+        "/api/v1/incidents", json={**bad, "id": str(uuid.uuid4())}, headers=bearer(tokens.admin)
+    )
+    assert alone.status_code == 422, alone.text
+    assert r.json()["results"][1]["problem"]["detail"] == alone.json()["detail"]
