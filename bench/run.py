@@ -209,15 +209,18 @@ def near_filter(lon: float, lat: float) -> str:
     return f"S_DWITHIN(geometry, POINT({lon} {lat}), {NEAR_M}, meters)"
 
 
-async def near_floors(conn: asyncpg.Connection, lon: float, lat: float) -> tuple[float, float]:
-    """Seconds for the service's own 500 m statement and for the lean query, from asyncpg."""
-    sql, args = service_statement(limit=NEAR_LIMIT, cql_text=near_filter(lon, lat))
+async def timed_fetch(conn: asyncpg.Connection, sql: str, args: list[Any]) -> float:
+    """Seconds for one statement from asyncpg, its rows read."""
     started = time.perf_counter()
-    await conn.fetchrow(sql, *args)
-    exact = time.perf_counter() - started
-    started = time.perf_counter()
-    await conn.fetchval(LEAN_NEAR, lon, lat)
-    return exact, time.perf_counter() - started
+    await conn.fetch(sql, *args)
+    return time.perf_counter() - started
+
+
+async def near_floor(conn: asyncpg.Connection, lon: float, lat: float) -> float:
+    """Seconds for the service's own 500 m statement, from asyncpg."""
+    return await timed_fetch(
+        conn, *service_statement(limit=NEAR_LIMIT, cql_text=near_filter(lon, lat))
+    )
 
 
 async def floor_rate(
@@ -319,9 +322,8 @@ async def run_scenarios(
                         seconds, n = await near_marker(http, base, auth_a, lon, lat)
                         ours_lat.append(seconds)
                         hits.append(n)
-                        exact, lean = await near_floors(conn, lon, lat)
-                        floor_lat.append(exact)
-                        lean_lat.append(lean)
+                        floor_lat.append(await near_floor(conn, lon, lat))
+                        lean_lat.append(await timed_fetch(conn, LEAN_NEAR, [lon, lat]))
                 p50, fp50 = statistics.median(ours_lat), statistics.median(floor_lat)
                 lp50 = statistics.median(lean_lat)
                 target = len(points) > 1
@@ -562,7 +564,7 @@ async def near_growth(
                         seconds, n = await near_marker(http, base, auth, lon, lat)
                         latencies.append(seconds)
                         hits.append(n)
-                        floors.append((await near_floors(conn, lon, lat))[0])
+                        floors.append(await near_floor(conn, lon, lat))
             finally:
                 await conn.close()
             out.append((size, statistics.median(latencies), statistics.median(hits),

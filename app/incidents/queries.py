@@ -231,14 +231,15 @@ async def similar(
     statement reads only the incidents (no join to borders: 0.35 ms less of PostgreSQL per
     POST at a million), and the open states, the distance and the days are constants in
     its text (code and settings, never input): PostgreSQL then keeps one generic plan for
-    it instead of planning every call, 1.46 -> 0.82 ms a call at a million (bench/README.md)."""
+    it instead of planning every call, 1.46 -> 0.82 ms a call at a million
+    (bench/results/2026-12-02.md)."""
     params: dict[str, Any] = {"id": incident_id}
     scope = visibility(caller, params)
     rows = await fetch_rows(session, _similar_sql(settings, scope), params)
     return [json.loads(r[0]) for r in rows]
 
 
-_OPEN_ARRAY = "ARRAY[" + ", ".join(f"'{s}'" for s in sorted(s.value for s in OPEN_STATES)) + "]"
+_OPEN_ARRAY = "ARRAY[" + ", ".join(sorted(f"'{state.value}'" for state in OPEN_STATES)) + "]"
 
 
 @functools.lru_cache(maxsize=8)
