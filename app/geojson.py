@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from app.errors import InvalidInput
+from app.urls import with_query
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 COORD_DECIMALS = 7  # about 1 cm on the ground
@@ -50,8 +51,7 @@ def decode_cursor(cursor: str, *, types: Sequence[type]) -> list[Any]:
 def next_link(
     request: Request, cursor: str, *, media_type: str = GEOJSON_MEDIA_TYPE
 ) -> dict[str, str]:
-    url = request.url.remove_query_params("cursor").include_query_params(cursor=cursor)
-    return {"rel": "next", "type": media_type, "href": str(url)}
+    return {"rel": "next", "type": media_type, "href": with_query(str(request.url), cursor=cursor)}
 
 
 def self_link(request: Request, *, media_type: str = GEOJSON_MEDIA_TYPE) -> dict[str, str]:

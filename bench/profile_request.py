@@ -71,7 +71,7 @@ async def run(args: argparse.Namespace) -> None:
             for _ in range(args.calls):
                 await call()
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
 
 
 def main() -> None:
@@ -81,6 +81,9 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--sort", default="cumulative", help="the profile's order: cumulative or tottime"
+    )
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     asyncio.run(run(args))

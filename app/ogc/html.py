@@ -8,9 +8,9 @@ from typing import Any, Literal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.datastructures import URL
 
 from app.errors import BadRequest
+from app.urls import with_query
 
 Format = Literal["json", "html"]
 FORMATS = {"json": "json", "geojson": "json", "html": "html"}
@@ -60,4 +60,4 @@ def render(template: str, title: str, **context: Any) -> HTMLResponse:
 
 def with_format(url: str, fmt: str) -> str:
     """The same URL with `f=` set (for the alternate links)."""
-    return str(URL(url).include_query_params(f=fmt))
+    return with_query(url, f=fmt)

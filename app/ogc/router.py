@@ -33,6 +33,7 @@ from app.ogc.collections import COLLECTIONS, Collection
 from app.ogc.cql2_sql import Queryable, parse, to_sql
 from app.ogc.html import negotiate, render, with_format
 from app.ogc.openapi30 import ogc_openapi_30
+from app.urls import with_query
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 CONFORMANCE = [
@@ -594,21 +595,12 @@ async def items(
         *_self_links(request, fmt, GEOJSON_MEDIA_TYPE),
         _link(f"{_base(request)}/collections/{c.id}", "collection", "application/json"),
     ]
+    here = str(request.url)
     if has_next:
-        links.append(
-            _link(
-                str(request.url.include_query_params(offset=offset + limit, limit=limit)),
-                "next",
-                page_type,
-            )
-        )
+        links.append(_link(with_query(here, offset=offset + limit, limit=limit), "next", page_type))
     if offset > 0:
         links.append(
-            _link(
-                str(request.url.include_query_params(offset=max(0, offset - limit), limit=limit)),
-                "prev",
-                page_type,
-            )
+            _link(with_query(here, offset=max(0, offset - limit), limit=limit), "prev", page_type)
         )
     if fmt == "html":
         return _items_html(c, json.loads(row[0]), links, matched)
