@@ -4,7 +4,7 @@ reason; a resolved incident can be reopened (back to verified)."""
 
 from __future__ import annotations
 
-from app.incidents.models import Status
+from app.incidents.models import OPEN_STATUSES, Status
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.reported: frozenset({Status.verified, Status.dismissed}),
@@ -17,7 +17,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.dismissed: frozenset(),
 }
 
-OPEN_STATES = frozenset({Status.reported, Status.verified, Status.escalated, Status.in_negotiation})
+OPEN_STATES = OPEN_STATUSES
 
 
 def allowed_next(current: Status) -> list[str]:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.config import Settings
+from app.incidents.queries import SimilarSettings, _similar_sql
 from tests.conftest import Tokens, app_client, bearer
 from tests.incidents.helpers import GEOD, feature, new_tag, off_line, point
 
@@ -320,3 +321,15 @@ async def test_similar_follows_its_settings_and_leaves_settled_reports_out(
         )
         assert dismissed.status_code == 200, dismissed.text
         assert first.json()["id"] not in await similar_ids()
+
+
+async def test_similar_reads_the_open_incidents_index(db: AsyncSession) -> None:
+    """The similar-reports statement must repeat the open index's predicate, or PostgreSQL
+    reads every settled incident near a new one (models.OPEN_STATUS_LIST_SQL). With the
+    index of all incidents gone (in this rolled-back transaction) and sequential scans
+    priced out, a plan that does not name the open index means it cannot use it."""
+    await db.execute(text("DROP INDEX ix_incidents_geog"))
+    await db.execute(text("SET LOCAL enable_seqscan = off"))
+    sql = _similar_sql(SimilarSettings(), "TRUE").replace(":id", f"'{uuid.uuid4()}'")
+    plan = "\n".join(r[0] for r in await db.execute(text(f"EXPLAIN {sql}")))
+    assert "ix_incidents_open_geog" in plan, plan
