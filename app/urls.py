@@ -2,9 +2,9 @@
 another format, next and prev pages, a cursor).
 
 Written here rather than with Starlette's `URL.include_query_params`, which decodes and
-re-encodes the whole query on every call: on an items page (four such links, a CQL2
-filter in the query) that was a third of the request's Python time (py-spy, 2026-12-02).
-This keeps the client's own encoding of every other parameter, and its repeats."""
+re-encodes the whole query on every call: 15 us a link against 2 here for a 500 m CQL2
+filter (timeit, 2026-12-02). This keeps the client's own encoding of every other
+parameter, and its repeats."""
 
 from __future__ import annotations
 

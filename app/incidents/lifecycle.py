@@ -4,7 +4,7 @@ reason; a resolved incident can be reopened (back to verified)."""
 
 from __future__ import annotations
 
-from app.incidents.models import OPEN_STATUSES, Status
+from app.incidents.models import Status
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.reported: frozenset({Status.verified, Status.dismissed}),
@@ -16,8 +16,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.resolved: frozenset({Status.verified}),  # reopen
     Status.dismissed: frozenset(),
 }
-
-OPEN_STATES = OPEN_STATUSES
 
 
 def allowed_next(current: Status) -> list[str]:

@@ -38,9 +38,9 @@ class Status(StrEnum):
     dismissed = "dismissed"
 
 
-# The states an incident is still being followed in (lifecycle.OPEN_STATES), as SQL: the
-# predicate of the open incidents' spatial index, which the similar reports every POST
-# answers with must repeat word for word (queries._similar_sql) for PostgreSQL to use it.
+# The states an incident is still being followed in, and as SQL the predicate of the open
+# incidents' spatial index: the similar reports every POST answers with (queries._similar_sql)
+# name the same list, and PostgreSQL uses the index only while they ask for no other state.
 OPEN_STATUSES = frozenset(
     {Status.reported, Status.verified, Status.escalated, Status.in_negotiation}
 )

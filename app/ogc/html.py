@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from app.errors import BadRequest
-from app.urls import with_query
 
 Format = Literal["json", "html"]
 FORMATS = {"json": "json", "geojson": "json", "html": "html"}
@@ -56,8 +55,3 @@ def negotiate(request: Request, f: str | None) -> Format:
 def render(template: str, title: str, **context: Any) -> HTMLResponse:
     page = _templates.get_template(template).render(title=title, **context)
     return HTMLResponse(page)
-
-
-def with_format(url: str, fmt: str) -> str:
-    """The same URL with `f=` set (for the alternate links)."""
-    return with_query(url, f=fmt)

@@ -31,7 +31,7 @@ from app.geo.crs import (
 from app.geojson import COORD_DECIMALS, GEOJSON_MEDIA_TYPE, raw_geojson
 from app.ogc.collections import COLLECTIONS, Collection
 from app.ogc.cql2_sql import Queryable, parse, to_sql
-from app.ogc.html import negotiate, render, with_format
+from app.ogc.html import negotiate, render
 from app.ogc.openapi30 import ogc_openapi_30
 from app.urls import with_query
 
@@ -124,8 +124,8 @@ def _self_links(
 ) -> list[dict[str, str]]:
     """self in the format served, alternate in the other one."""
     url = str(request.url)
-    as_json = _link(with_format(url, "json"), "self", json_type, "this document")
-    as_html = _link(with_format(url, "html"), "self", "text/html", "this document as HTML")
+    as_json = _link(with_query(url, f="json"), "self", json_type, "this document")
+    as_html = _link(with_query(url, f="html"), "self", "text/html", "this document as HTML")
     if fmt == "html":
         return [as_html, {**as_json, "rel": "alternate", "title": "this document as JSON"}]
     return [as_json, {**as_html, "rel": "alternate"}]
