@@ -1,9 +1,14 @@
 """One request's cost inside the service, without HTTP: the ASGI app called in-process.
 
     .venv/bin/python bench/profile_request.py --token T PATH [QUERY] [--calls N] [--profile]
+    .venv/bin/python bench/profile_request.py --token T --post-incident /api/v1/incidents
+
+--post-incident sends a new incident each call, as `make bench`'s POST scenario does (a
+writer's token; one at a time, so each is a group of one in the coalescer).
 
 DATABASE_URL names the database (a bench database, for figures that mean something). It
-prints the mean milliseconds per call over N calls after a warm-up, and with --profile the
+prints the mean milliseconds per call over N calls after a warm-up (and the service's own
+CPU time in them: the rest is PostgreSQL's and the wait for it), and with --profile the
 functions that took the most time of another N calls (cProfile; its own overhead roughly
 doubles Python's share). The request log is off. Example, the 500 m query of `make bench`:
 
@@ -16,10 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import json
 import logging
 import pstats
+import random
 import sys
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,34 +45,42 @@ async def run(args: argparse.Namespace) -> None:
         (b"accept", b"application/geo+json"),
     ]
 
+    expected = 201 if args.post_incident else 200
+
     async def call() -> None:
+        body = _incident() if args.post_incident else b""
         scope: Scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "GET", "scheme": "http", "path": args.path,
+            "method": "POST" if args.post_incident else "GET", "scheme": "http",
+            "path": args.path,
             "raw_path": args.path.encode(), "query_string": args.query.encode(),
-            "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
+            "root_path": "", "client": ("127.0.0.1", 50000),
+            "headers": [*headers, (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())],
             "server": ("127.0.0.1", 80), "state": {},
         }  # fmt: skip
         sent: list[Message] = []
 
         async def receive() -> Message:
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         async def send(message: Message) -> None:
             sent.append(message)
 
         await app(scope, receive, send)
         status = sent[0]["status"]
-        if status != 200:
+        if status != expected:
             raise SystemExit(f"{args.path}: {status} {sent[-1].get('body', b'')[:300]!r}")
 
     async with app.router.lifespan_context(app):
         for _ in range(30):
             await call()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(args.calls):
             await call()
-        print(f"{(time.perf_counter() - started) / args.calls * 1000:.2f} ms per call")
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"{wall / args.calls * 1000:.2f} ms per call, of which this process's CPU "
+              f"{cpu / args.calls * 1000:.2f} ms")  # fmt: skip
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
@@ -74,6 +90,22 @@ async def run(args: argparse.Namespace) -> None:
             pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
 
 
+def _incident() -> bytes:
+    """A new report at a chainage on VN-CN, as the bench's POST scenario sends."""
+    return json.dumps(
+        {
+            "type": "Feature",
+            "id": str(uuid.uuid4()),
+            "location": f"VN-CN:{random.randint(1000, 1200)}+{random.randint(0, 300)}",
+            "properties": {
+                "category": "fence",
+                "title": "bench post (profile)",
+                "occurred_at": "2026-11-20T08:00:00+07:00",
+            },
+        }
+    ).encode()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
@@ -81,6 +113,9 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--post-incident", action="store_true", help="POST a new incident each call (201)"
+    )
     parser.add_argument(
         "--sort", default="cumulative", help="the profile's order: cumulative or tottime"
     )
