@@ -17,13 +17,14 @@ batch, the first is stored and the second compared with it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -261,6 +262,11 @@ async def check_area(session: AsyncSession, items: Sequence[Item]) -> None:
                 item.refused, item.place = outside_area("the incident", (code, level)), None
 
 
+# What an incident's events tell of it (service._emit), besides its border's code: the
+# INSERT returns them for the incidents it stores, so their events need no read after it.
+EVENT_COLUMNS = ("id", "title", "category", "status", "severity", "occurred_at",
+                 "province_code", "district_code", "chainage_ref", "side")  # fmt: skip
+
 # The batch's rows, each stored with its context (context.py) by one statement.
 _INSERT = (
     with_context(
@@ -284,15 +290,19 @@ SELECT g.id, g.hash, g.border_id, g.category, g.title, g.description, g.occurred
 FROM given g JOIN final f ON f.id = g.n
 ORDER BY g.id, g.n
 ON CONFLICT (id) DO NOTHING
-RETURNING id
+RETURNING {", ".join(EVENT_COLUMNS)}
 """
 )
 
 
-async def insert_new(session: AsyncSession, items: Sequence[Item]) -> tuple[set[Any], bool]:
-    """Insert the placed items with their context in one statement: (the ids stored,
-    whether the statement ran; False when PostgreSQL refused a value and nothing was
-    written)."""
+async def insert_new(
+    session: AsyncSession, items: Sequence[Item], *, savepoint: bool = True
+) -> tuple[dict[Any, Row[Any]], bool]:
+    """Insert the placed items with their context in one statement: (the rows stored, by
+    id, with their EVENT_COLUMNS; whether the statement ran: False when PostgreSQL refused
+    a value and nothing was written). In a `savepoint`, so that the transaction can go on
+    after a refusal; without one (the caller then drops the transaction), two round trips
+    fewer."""
     rows = []
     for item in items:
         assert item.place is not None
@@ -317,20 +327,26 @@ async def insert_new(session: AsyncSession, items: Sequence[Item]) -> tuple[set[
                 "search": search_text(props.title, props.description, props.tags),
             }
         )
+    params = {"rows": json.dumps(rows, ensure_ascii=False), "reach": UNIT_REACH_M}
     try:
+        if not savepoint:
+            return await _stored(session, params), True
         async with session.begin_nested():
-            inserted = await session.execute(
-                cached_text(_INSERT),
-                {"rows": json.dumps(rows, ensure_ascii=False), "reach": UNIT_REACH_M},
-            )
-            return {r[0] for r in inserted}, True
+            return await _stored(session, params), True
     except DBAPIError as exc:
         if not invalid_data(exc):
             raise
-        return set(), False
+        return {}, False
 
 
-async def settle_replays(session: AsyncSession, items: Sequence[Item], stored: set[Any]) -> None:
+async def _stored(session: AsyncSession, params: dict[str, Any]) -> dict[Any, Row[Any]]:
+    inserted = await session.execute(cached_text(_INSERT), params)
+    return {r.id: r for r in inserted}
+
+
+async def settle_replays(
+    session: AsyncSession, items: Sequence[Item], stored: Mapping[Any, Any]
+) -> None:
     """Of the items not stored now, those whose id is on file: the same content is a
     duplicate (refused stays None), other content a conflict."""
     first = {i.submission.id for i in items if i.submission.id in stored}

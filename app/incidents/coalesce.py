@@ -92,7 +92,11 @@ class SubmissionCoalescer:
         ]
         try:
             async with self.sessionmaker() as session:
-                stored = await store_together(session, items=items, max_vertices=self.max_vertices)
+                # No savepoint: if the shared insert fails, this transaction is dropped and
+                # each submission is stored alone in one of its own (_store_alone).
+                stored = await store_together(
+                    session, items=items, max_vertices=self.max_vertices, savepoint=False
+                )
                 if stored is not None:
                     await session.commit()
         except Exception as exc:  # the group's transaction failed: so does each request

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -136,18 +137,19 @@ async def submit_alone(
 
 
 async def store_together(
-    session: AsyncSession, *, items: list[bulk.Item], max_vertices: int
+    session: AsyncSession, *, items: list[bulk.Item], max_vertices: int, savepoint: bool = True
 ) -> list[_Created] | None:
     """Check, place and store `items` together (from one caller or several), with their
     context, history, audit and events. Each item ends refused, created (its place set) or
     a duplicate (neither). None when PostgreSQL refused a value of the shared insert:
-    nothing was written. Does not commit."""
+    nothing was written, and the transaction can go on only if the insert had its
+    `savepoint` (bulk.insert_new). Does not commit."""
     await bulk.check_categories(session, items)
     live = [i for i in items if i.refused is None]
     await bulk.resolve_places(session, live, max_vertices=max_vertices)
     await bulk.check_area(session, live)
     placed = [i for i in live if i.refused is None and i.place is not None]
-    stored, ran = await bulk.insert_new(session, placed)
+    stored, ran = await bulk.insert_new(session, placed, savepoint=savepoint)
     if not ran:
         return None
     await bulk.settle_replays(session, placed, stored)
@@ -156,7 +158,7 @@ async def store_together(
         for i in items
         if i.refused is None and i.place is not None
     ]
-    await _after_create(session, created, placed=True)
+    await _after_create(session, created, stored=stored)
     return created
 
 
@@ -242,13 +244,14 @@ class _Created:
 
 
 async def _after_create(
-    session: AsyncSession, created: list[_Created], *, placed: bool = False
+    session: AsyncSession, created: list[_Created], *, stored: Mapping[Any, Any] | None = None
 ) -> None:
-    """Context (unless the insert `placed` them already), history, audit and events of new
-    incidents: a statement for them all, history and audit one per caller among them."""
+    """Context, history, audit and events of new incidents: a statement for them all,
+    history and audit one per caller among them. The rows the shared insert `stored`
+    (bulk.insert_new) have their context already, and what their events tell."""
     if not created:
         return
-    if not placed:
+    if stored is None:
         await compute_context(session, [c.id for c in created])
     by_caller: dict[Caller, list[_Created]] = {}
     for c in created:
@@ -270,7 +273,14 @@ async def _after_create(
             entity_type="incident",
             entries=[(str(c.id), {"border": c.border, "category": c.category}) for c in theirs],
         )
-    await _emit(session, "incident.created", [(c.id, {}) for c in created])
+    await _emit(
+        session,
+        "incident.created",
+        [(c.id, {}) for c in created],
+        rows={c.id: {**stored[c.id]._mapping, "border": c.border} for c in created}
+        if stored is not None
+        else None,
+    )
 
 
 async def submit_and_commit(
@@ -592,38 +602,45 @@ async def transition(
 
 
 async def _emit(
-    session: AsyncSession, event_type: str, items: list[tuple[uuid.UUID, dict[str, Any]]]
+    session: AsyncSession,
+    event_type: str,
+    items: list[tuple[uuid.UUID, dict[str, Any]]],
+    *,
+    rows: Mapping[uuid.UUID, Mapping[Any, Any]] | None = None,
 ) -> None:
-    """One event per incident (with its extra payload), from the rows as they now stand."""
-    rows = {
-        row.id: row
-        for row in await session.execute(
-            text(
-                "SELECT i.id, i.title, i.category, i.status, i.severity, i.occurred_at, "
-                "i.province_code, i.district_code, i.chainage_ref, i.side, b.code AS border "
-                "FROM incidents i JOIN borders b ON b.id = i.border_id "
-                "WHERE i.id = ANY(CAST(:ids AS uuid[]))"
-            ),
-            {"ids": [str(incident_id) for incident_id, _ in items]},
-        )
-    }
+    """One event per incident (with its extra payload), from the rows as they now stand:
+    read here unless given (bulk.EVENT_COLUMNS and the border's code, by id)."""
+    if rows is None:
+        rows = {
+            row.id: row._mapping
+            for row in await session.execute(
+                text(
+                    f"SELECT {', '.join(f'i.{c}' for c in bulk.EVENT_COLUMNS)}, b.code AS border "
+                    "FROM incidents i JOIN borders b ON b.id = i.border_id "
+                    "WHERE i.id = ANY(CAST(:ids AS uuid[]))"
+                ),
+                {"ids": [str(incident_id) for incident_id, _ in items]},
+            )
+        }
     events = []
     for incident_id, extra in items:
         row = rows[incident_id]
         payload = {
             "id": str(incident_id),
             "href": f"/api/v1/incidents/{incident_id}",
-            "title": row.title,
-            "category": row.category,
-            "status": row.status,
-            "severity": row.severity,
-            "occurred_at": row.occurred_at.isoformat(),
-            "border": row.border,
-            "province": row.province_code,
-            "district": row.district_code,
-            "chainage_ref": row.chainage_ref,
-            "side": row.side,
+            "title": row["title"],
+            "category": row["category"],
+            "status": row["status"],
+            "severity": row["severity"],
+            "occurred_at": row["occurred_at"].isoformat(),
+            "border": row["border"],
+            "province": row["province_code"],
+            "district": row["district_code"],
+            "chainage_ref": row["chainage_ref"],
+            "side": row["side"],
             **extra,
         }
-        events.append(Event(event_type, payload, row.border, row.province_code, row.category))
+        events.append(
+            Event(event_type, payload, row["border"], row["province_code"], row["category"])
+        )
     await emit_many(session, events)

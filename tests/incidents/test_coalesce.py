@@ -111,6 +111,61 @@ async def test_a_group_answers_each_submission_with_its_own_outcome(
     assert by_id[theirs["id"]][0] == cao_bang.token_id
 
 
+async def test_the_events_of_a_group_tell_each_incident_as_stored(
+    scratch_engine: AsyncEngine, tokens: Tokens
+) -> None:
+    """The insert returns what the events tell (bulk.EVENT_COLUMNS), so no read follows it:
+    each event must still carry its own incident's stored context, border and province."""
+    reporter = await _caller(scratch_engine, tokens.reporter)  # Lạng Sơn
+    cao_bang = await _caller(scratch_engine, tokens.officer_other)
+    sent = [
+        (reporter, feature(location="VN-CN:1089+120", title="sự kiện một")),
+        (cao_bang, feature(location="VN-CN:836(2)+250", title="sự kiện hai", severity="high")),
+    ]
+    coalescer = SubmissionCoalescer(create_sessionmaker(scratch_engine), max_vertices=10_000)
+    answers = await _one_group(coalescer, sent)
+    assert [a.result for a in answers if isinstance(a, SubmitOutcome)] == ["created"] * 2
+    ids = [body["id"] for _, body in sent]
+    async with scratch_engine.connect() as conn:
+        stored = {
+            r["id"]: r
+            for r in (
+                await conn.execute(
+                    text(
+                        "SELECT i.id::text AS id, i.title, i.category, i.status, i.severity, "
+                        "i.occurred_at, i.province_code, i.district_code, i.chainage_ref, "
+                        "i.side, b.code AS border FROM incidents i "
+                        "JOIN borders b ON b.id = i.border_id "
+                        "WHERE i.id = ANY(CAST(:ids AS uuid[]))"
+                    ),
+                    {"ids": ids},
+                )
+            ).mappings()
+        }
+        events = {
+            r[0]["id"]: r
+            for r in await conn.execute(
+                text(
+                    "SELECT payload, border, province_code, category FROM events "
+                    "WHERE type = 'incident.created' AND payload->>'id' = ANY(:ids)"
+                ),
+                {"ids": ids},
+            )
+        }
+    assert set(events) == set(ids)
+    for incident_id, (payload, border, province, category) in events.items():
+        row = stored[incident_id]
+        assert row["province_code"] and row["chainage_ref"]  # the context was computed
+        told = {"title": "title", "category": "category", "status": "status",
+                "severity": "severity", "border": "border", "province": "province_code",
+                "district": "district_code", "chainage_ref": "chainage_ref", "side": "side"}  # fmt: skip
+        assert {key: payload[key] for key in told} == {k: row[c] for k, c in told.items()}
+        assert payload["occurred_at"] == row["occurred_at"].isoformat()
+        assert payload["id"] == incident_id and set(payload) == {*told, "id", "href", "occurred_at"}
+        assert (border, province, category) == (row["border"], row["province_code"], "fence")
+    assert {stored[i]["province_code"] for i in ids} == {"lang-son", "cao-bang"}
+
+
 async def test_a_stopping_coalescer_answers_every_waiting_submission(
     scratch_engine: AsyncEngine, tokens: Tokens
 ) -> None:
