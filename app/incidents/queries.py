@@ -179,11 +179,24 @@ async def list_incidents(
 
 
 async def incident_feature_json(
-    session: AsyncSession, incident_id: uuid.UUID, *, caller: Caller
+    session: AsyncSession,
+    incident_id: uuid.UUID,
+    *,
+    caller: Caller,
+    similar: SimilarSettings | None = None,
 ) -> tuple[str, int]:
-    """One incident with its attachments; 404 also when it is outside the caller's area."""
+    """One incident with its attachments; 404 also when it is outside the caller's area.
+    With `similar`, the feature also lists them (a top-level "similar", as similar() gives
+    them), read by the same statement: every POST answers with both, and a round trip
+    costs the service and PostgreSQL more than this read's own work."""
     params: dict[str, Any] = {"id": incident_id}
     scope = visibility(caller, params)
+    listed = (
+        f", (SELECT coalesce(json_agg(s.feature::json ORDER BY s.distance, s.id), '[]'::json) "
+        f"FROM ({_similar_sql(similar, scope)}) s)::text"
+        if similar is not None
+        else ""
+    )
     attachments = (
         "jsonb_build_object('attachments', coalesce((SELECT jsonb_agg(jsonb_build_object("
         "'sha256', a.sha256, 'filename', ia.filename, 'media_type', a.media_type, "
@@ -193,13 +206,14 @@ async def incident_feature_json(
     )
     row = await fetch_row(
         session,
-        f"SELECT {incident_feature(attachments)}::text, i.version FROM incidents i "
+        f"SELECT {incident_feature(attachments)}::text, i.version{listed} FROM incidents i "
         f"JOIN borders b ON b.id = i.border_id WHERE i.id = :id AND {scope}",
         params,
     )
     if row is None:
         raise NotFound(f"no incident {incident_id}")
-    return str(row[0]), int(row[1])
+    feature = str(row[0]) if similar is None else f'{str(row[0])[:-1]},"similar":{row[2]}}}'
+    return feature, int(row[1])
 
 
 async def history(
@@ -247,15 +261,16 @@ def _similar_sql(settings: SimilarSettings, scope: str) -> str:
     return f"""
         SELECT json_build_object('id', i.id, 'title', i.title, 'status', i.status,
                  'occurred_at', i.occurred_at, 'category', i.category,
-                 'distance_m',
-                 round(ST_Distance(i.geom::geography, me.geom::geography)::numeric, 1))::text
+                 'distance_m', round(d.distance::numeric, 1))::text AS feature,
+               d.distance, i.id
         FROM incidents me
         JOIN incidents i ON i.id <> me.id AND i.category = me.category
           AND i.status IN {OPEN_STATUS_LIST_SQL}
           AND i.occurred_at BETWEEN me.occurred_at - make_interval(days => {within_days})
                                 AND me.occurred_at + make_interval(days => {within_days})
-          AND ST_DWithin(i.geom::geography, me.geom::geography, {within_m!r})
+          AND ST_DWithin(i.geom::geography, me.geom::geography, {within_m!r}),
+        LATERAL (SELECT ST_Distance(i.geom::geography, me.geom::geography) AS distance) d
         WHERE me.id = :id AND {scope}
-        ORDER BY ST_Distance(i.geom::geography, me.geom::geography), i.id
+        ORDER BY d.distance, i.id
         LIMIT 20
         """

@@ -58,12 +58,12 @@ async def _feature_response(
     status_code: int = 200,
     with_similar: bool = False,
 ) -> Response:
-    feature, version = await queries.incident_feature_json(session, incident_id, caller=caller)
-    if with_similar:
-        similar = await queries.similar(
-            session, incident_id, caller=caller, settings=_similar_settings(app_settings(request))
-        )
-        feature = feature[:-1] + ',"similar":' + json.dumps(similar, ensure_ascii=False) + "}"
+    feature, version = await queries.incident_feature_json(
+        session,
+        incident_id,
+        caller=caller,
+        similar=_similar_settings(app_settings(request)) if with_similar else None,
+    )
     headers = {"ETag": etag_of(version), "Location": f"/api/v1/incidents/{incident_id}"}
     return raw_geojson(feature, status_code=status_code, headers=headers)
 

@@ -284,6 +284,37 @@ async def test_similar_on_creation(client, tokens: Tokens) -> None:
     assert first.json()["id"] not in [s["id"] for s in far_in_time.json()["similar"]]
 
 
+async def test_a_post_answers_with_the_similar_reports_nearest_first(
+    client, tokens: Tokens
+) -> None:
+    """The POST's feature and its similar reports come from one statement: the list must
+    be what /similar gives, nearest first, with every field."""
+    lon, lat = await off_line(client, tokens.admin, "1089+300", 20, "VN")
+    earlier = []
+    for metres in (160, 40, 110):  # stored out of distance order
+        spot = GEOD.fwd(lon, lat, 90, metres)[:2]
+        r = await client.post(
+            "/api/v1/incidents",
+            json=feature(geometry=point(*spot)),
+            headers=bearer(tokens.reporter),
+        )
+        earlier.append((metres, r.json()["id"]))
+    new = await client.post(
+        "/api/v1/incidents", json=feature(geometry=point(lon, lat)), headers=bearer(tokens.reporter)
+    )
+    assert new.status_code == 201
+    answered = new.json()["similar"]
+    listed = await client.get(
+        f"/api/v1/incidents/{new.json()['id']}/similar", headers=bearer(tokens.reporter)
+    )
+    assert answered == listed.json()["similar"]
+    ours = [s for s in answered if s["id"] in {i for _, i in earlier}]
+    assert [s["id"] for s in ours] == [i for _, i in sorted(earlier)]
+    assert [round(s["distance_m"]) for s in ours] == [40, 110, 160]
+    assert [s["distance_m"] for s in answered] == sorted(s["distance_m"] for s in answered)
+    assert set(answered[0]) == {"id", "title", "status", "occurred_at", "category", "distance_m"}
+
+
 async def test_similar_follows_its_settings_and_leaves_settled_reports_out(
     settings: Settings,
     engine: AsyncEngine,
