@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,6 +204,22 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(settings, engine, connection, db) as c:
         yield c
+
+
+ClientWith = Callable[..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def client_with(
+    settings: Settings, engine: AsyncEngine, connection: AsyncConnection, db: AsyncSession
+) -> ClientWith:
+    """`async with client_with(max_body_bytes=4096) as c:` a client on an app whose settings
+    differ from the test's by those, in the test's rolled-back transaction (as `client`)."""
+
+    def build(**changes: Any) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+        return app_client(settings.model_copy(update=changes), engine, connection, db)
+
+    return build
 
 
 def bearer(token: str) -> dict[str, str]:

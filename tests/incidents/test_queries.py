@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
 from app.incidents.queries import SimilarSettings, _similar_sql
-from tests.conftest import Tokens, app_client, bearer
+from tests.conftest import ClientWith, Tokens, bearer
 from tests.incidents.helpers import GEOD, feature, new_tag, off_line, point
 
 
@@ -316,16 +315,11 @@ async def test_a_post_answers_with_the_similar_reports_nearest_first(
 
 
 async def test_similar_follows_its_settings_and_leaves_settled_reports_out(
-    settings: Settings,
-    engine: AsyncEngine,
-    connection: AsyncConnection,
-    db: AsyncSession,
-    tokens: Tokens,
+    client_with: ClientWith, tokens: Tokens
 ) -> None:
     """The distance and the days are written into the statement's text (so PostgreSQL keeps
     one plan for it): they must still be the deployment's settings."""
-    wider = settings.model_copy(update={"similar_within_m": 400.0, "similar_within_days": 3})
-    async with app_client(wider, engine, connection, db) as client:
+    async with client_with(similar_within_m=400.0, similar_within_days=3) as client:
         lon, lat = await off_line(client, tokens.admin, "1089+300", 20, "VN")
         first = await client.post(
             "/api/v1/incidents",

@@ -7,11 +7,8 @@ import io
 import json
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-
-from app.config import Settings
 from app.operations.logging import JsonFormatter
-from tests.conftest import Tokens, app_client, bearer
+from tests.conftest import ClientWith, Tokens, bearer
 
 
 async def test_request_id_is_returned_and_logged(client, tokens: Tokens) -> None:
@@ -74,26 +71,21 @@ async def test_metrics_per_route_for_admins(client, tokens: Tokens) -> None:
 
 
 async def test_cors_is_closed_by_default_and_opens_per_origin(
-    settings: Settings,
-    engine: AsyncEngine,
-    connection: AsyncConnection,
-    db: AsyncSession,
-    tokens: Tokens,
+    client_with: ClientWith, tokens: Tokens
 ) -> None:
     preflight = {
         "Origin": "https://map.example.vn",
         "Access-Control-Request-Method": "GET",
         "Access-Control-Request-Headers": "authorization",
     }
-    async with app_client(settings, engine, connection, db) as closed:
+    async with client_with() as closed:
         r = await closed.options("/ogc/collections", headers=preflight)
         assert "access-control-allow-origin" not in r.headers
         r = await closed.get(
             "/ogc", headers={**bearer(tokens.analyst), "Origin": "https://map.example.vn"}
         )
         assert "access-control-allow-origin" not in r.headers
-    opened = settings.model_copy(update={"cors_origins": ["https://map.example.vn"]})
-    async with app_client(opened, engine, connection, db) as c:
+    async with client_with(cors_origins=["https://map.example.vn"]) as c:
         r = await c.options("/ogc/collections", headers=preflight)
         assert r.headers["access-control-allow-origin"] == "https://map.example.vn"
         r = await c.options(
@@ -102,15 +94,8 @@ async def test_cors_is_closed_by_default_and_opens_per_origin(
         assert "access-control-allow-origin" not in r.headers
 
 
-async def test_body_size_ceiling_is_413(
-    settings: Settings,
-    engine: AsyncEngine,
-    connection: AsyncConnection,
-    db: AsyncSession,
-    tokens: Tokens,
-) -> None:
-    small = settings.model_copy(update={"max_body_bytes": 4096})
-    async with app_client(small, engine, connection, db) as c:
+async def test_body_size_ceiling_is_413(client_with: ClientWith, tokens: Tokens) -> None:
+    async with client_with(max_body_bytes=4096) as c:
         body = {"type": "Feature", "properties": {"title": "x" * 10_000}}
         r = await c.post("/api/v1/incidents", json=body, headers=bearer(tokens.officer))
         assert r.status_code == 413
@@ -129,16 +114,11 @@ async def test_body_size_ceiling_is_413(
 
 
 async def test_rate_limits_per_token_and_on_failed_authentication(
-    settings: Settings,
-    engine: AsyncEngine,
-    connection: AsyncConnection,
-    db: AsyncSession,
-    tokens: Tokens,
+    client_with: ClientWith, tokens: Tokens
 ) -> None:
-    limited = settings.model_copy(
-        update={"rate_limit_per_s": 0.5, "rate_limit_burst": 3, "auth_failures_per_minute": 4}
-    )
-    async with app_client(limited, engine, connection, db) as c:
+    async with client_with(
+        rate_limit_per_s=0.5, rate_limit_burst=3, auth_failures_per_minute=4
+    ) as c:
         codes = [
             (await c.get("/api/v1/borders", headers=bearer(tokens.analyst))).status_code
             for _ in range(4)
