@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -51,6 +52,17 @@ from app.web.router import router as web_router
 DB_RETRY_AFTER_S = 5
 
 
+def _freeze_what_start_up_built() -> None:
+    """Keep what start-up built (modules, routes, schemas: about 150,000 objects) out of
+    the garbage collector's full passes, which otherwise walk all of it each time: a pause
+    of 70-100 ms in whichever request is running, about once a worker per 15 s of POSTs at
+    300/s. The objects stay alive as before; only the collector stops revisiting them.
+    Measured at a million incidents, 2 workers (bench/results/2026-12-02.md): POST p99
+    58 -> 49 ms; a batch sync's full collection 67 -> 3.5 ms; medians unchanged."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -81,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(
                     tally_compactor(app.state.sessionmaker, settings.tally_compaction_s)
                 )
+            _freeze_what_start_up_built()
             yield
         if own_engine:
             await app.state.engine.dispose()
