@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -129,7 +128,7 @@ async def submit_batch(
     counts: dict[str, int] = {}
     for r in results:
         counts[r.result] = counts.get(r.result, 0) + 1
-    return JSONResponse({"results": [asdict(r) for r in results], "counts": counts})
+    return JSONResponse({"results": [r.as_json() for r in results], "counts": counts})
 
 
 def _local(value: datetime | None) -> datetime | None:
