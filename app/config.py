@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # Concurrent POSTs of incidents stored together, a transaction per group (coalesce.py).
     coalesce_submissions: bool = True
     coalesce_max_group: int = Field(default=64, ge=1, le=500)
+    # Under load, rounds of the event loop the coalescer lets run before it closes a group,
+    # so that requests already received join it (0: close at once; coalesce.py).
+    coalesce_gather_rounds: int = Field(default=10, ge=0, le=1000)
     # Deliver webhooks from this process (one worker per process; they share the queue).
     webhook_worker: bool = True
     # Seconds between foldings of the incident tallies' deltas (reports/tallies.py; 0: off,

@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     app.state.sessionmaker,
                     max_vertices=settings.max_vertices,
                     max_group=settings.coalesce_max_group,
+                    gather_rounds=settings.coalesce_gather_rounds,
                 )
                 await stack.enter_async_context(coalescing(app.state.coalescer))
             if settings.webhook_worker:

@@ -2,9 +2,12 @@
 
 Each POST hands its submission to the coalescer and waits. The coalescer takes every
 submission waiting when it is free (there is no timer: a submission that arrives alone
-goes at once; while one group is being stored, the next gathers), stores the group in one
-transaction with the statements of a batch (service.store_together: one INSERT computes
-every context, one commit), and answers each request with its own outcome or refusal. A
+goes at once; while one group is being stored, the next gathers; under load, when the
+last group held more than one, it first lets the event loop run `gather_rounds` rounds so
+that requests already received, still being parsed, join this group), stores the group in
+one transaction with the statements of a batch (service.store_together: one INSERT
+computes every context, one commit), and answers each request with its own outcome or
+refusal. A
 context statement costs about as much for eight incidents as for one, so under load the
 per-incident cost falls with the group size.
 
@@ -46,6 +49,11 @@ class SubmissionCoalescer:
     sessionmaker: async_sessionmaker[AsyncSession]
     max_vertices: int
     max_group: int = 64
+    # Ten rounds: at a million incidents, one worker, 8 concurrent POSTs, groups of 4.0 ->
+    # 5.7 and 339-363 -> 391-401/s (five rounds changed nothing, twenty did no better;
+    # bench/results/2026-12-02.md). A round lasts as long as the callbacks ready then
+    # (microseconds of request handling): never a fixed wait.
+    gather_rounds: int = 10
     running: bool = False
     groups: int = 0  # transactions that stored submissions (/metrics)
     submissions: int = 0  # the submissions they took
@@ -70,10 +78,15 @@ class SubmissionCoalescer:
     async def run(self) -> None:
         self.running = True
         try:
+            last_group = 1
             while True:
                 self._current = [await self._queue.get()]
+                if last_group > 1:  # under load: let the requests on their way join
+                    for _ in range(self.gather_rounds):
+                        await asyncio.sleep(0)
                 while len(self._current) < self.max_group and not self._queue.empty():
                     self._current.append(self._queue.get_nowait())
+                last_group = len(self._current)
                 await self._store(self._current)
                 self._current = []
         finally:

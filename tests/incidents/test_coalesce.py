@@ -166,6 +166,42 @@ async def test_the_events_of_a_group_tell_each_incident_as_stored(
     assert {stored[i]["province_code"] for i in ids} == {"lang-son", "cao-bang"}
 
 
+@pytest.mark.parametrize("rounds", [0, 10])
+async def test_under_load_a_submission_on_its_way_joins_the_group(
+    scratch_engine: AsyncEngine, tokens: Tokens, rounds: int
+) -> None:
+    """After a group of more than one, the coalescer lets the event loop run before it
+    closes the next group: a submission a few rounds behind (a request still being parsed)
+    joins it; without those rounds it would wait for a group of its own."""
+    reporter = await _caller(scratch_engine, tokens.reporter)
+    coalescer = SubmissionCoalescer(
+        create_sessionmaker(scratch_engine), max_vertices=10_000, gather_rounds=rounds
+    )
+
+    def send(metres: int) -> Any:
+        body = feature(location=f"VN-CN:1089+{metres}", title=f"đang tới {metres}")
+        return coalescer.submit(
+            caller=reporter, submission=IncidentSubmission.model_validate(body), crs_param=None
+        )
+
+    async def behind(metres: int) -> SubmitOutcome:
+        for _ in range(3):  # still on its way: routing, dependencies, the body
+            await asyncio.sleep(0)
+        return await send(metres)
+
+    runner = asyncio.create_task(coalescer.run())
+    try:
+        # Queued together: the first group holds both, so the service is under load.
+        await asyncio.gather(*(send(m) for m in (310, 320)))
+        groups = coalescer.groups
+        answers = await asyncio.gather(send(330), behind(340))
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    assert [a.result for a in answers] == ["created", "created"]
+    assert coalescer.groups - groups == (1 if rounds else 2)
+
+
 async def test_a_stopping_coalescer_answers_every_waiting_submission(
     scratch_engine: AsyncEngine, tokens: Tokens
 ) -> None:
