@@ -1,0 +1,105 @@
+"""Two services on one database, their POST or batch rates alternated run by run.
+
+    .venv/bin/python bench/alternate.py --db URL --token T [--scenario post|batch]
+        [--rounds 3] [--seconds 10] URL_A URL_B
+
+On a shared two-core machine the same service's POST rate moves 10-20 % from one run to
+the next, so a change is judged by alternating it with the code before on the same
+database: the two services (say a git worktree of the old revision, served on another
+port with the same environment) take turns, and before each run the bench's posts of the
+run before are deleted (the history's append-only trigger and the foreign keys are off for
+that session, the tallies recounted) and the tables vacuumed, so every run starts from the
+same data. POST: 8 concurrent for --seconds, the bench's bodies (run.py); batch: five
+batches of 500, the median. Prints every run and each side's median. `T` is a writer's
+token valid on both (they share the database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+
+import asyncpg
+from client import Http
+from run import POST_TITLE, post_body, sustained
+
+BATCHES = 5
+
+
+async def reset(db: str) -> None:
+    """Delete the bench's posts and what they wrote; vacuum."""
+    conn = await asyncpg.connect(db)
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute(
+            "DELETE FROM incident_history h USING incidents i "
+            "WHERE h.incident_id = i.id AND i.title LIKE $1", f"{POST_TITLE}%"
+        )  # fmt: skip
+        await conn.execute("DELETE FROM incidents WHERE title LIKE $1", f"{POST_TITLE}%")
+        await conn.execute("DELETE FROM events")
+        await conn.execute("SET session_replication_role = DEFAULT")
+        await conn.execute("SELECT bordermark_rebuild_tallies()")
+        for table in ("incidents", "incident_history", "events"):
+            await conn.execute(f"VACUUM ANALYZE {table}")
+    finally:
+        await conn.close()
+
+
+async def post_rate(http: Http, base: str, auth: dict[str, str], seconds: float) -> float:
+    counter = iter(range(10**9))
+
+    async def post() -> bool:
+        r = await http.post(f"{base}/api/v1/incidents", json=post_body(next(counter)), headers=auth)
+        return r.status_code == 201
+
+    rate, _, errors = await sustained(post, 8, seconds)
+    if errors:
+        raise SystemExit(f"{base}: {errors} POSTs were not 201")
+    return rate
+
+
+async def batch_rate(http: Http, base: str, auth: dict[str, str]) -> float:
+    times = []
+    for n in range(BATCHES):
+        items = [post_body(n * 500 + i) for i in range(500)]
+        started = time.perf_counter()
+        r = await http.post(
+            f"{base}/api/v1/incidents:batch", json={"features": items}, headers=auth
+        )
+        times.append(time.perf_counter() - started)
+        if r.status_code != 200:
+            raise SystemExit(f"{base}: batch answered {r.status_code}: {r.text[:300]}")
+    return 500 / statistics.median(times)
+
+
+async def main(args: argparse.Namespace) -> None:
+    auth = {"Authorization": f"Bearer {args.token}"}
+    rates: dict[str, list[float]] = {args.a: [], args.b: []}
+    async with Http() as http:
+        for n in range(args.rounds):
+            for base in (args.a, args.b):
+                await reset(args.db)
+                if args.scenario == "post":
+                    rate = await post_rate(http, base, auth, args.seconds)
+                else:
+                    rate = await batch_rate(http, base, auth)
+                rates[base].append(rate)
+                print(f"round {n + 1} {base}: {rate:,.0f} incidents/s", flush=True)
+    await reset(args.db)
+    for base, found in rates.items():
+        print(f"{base}: median {statistics.median(found):,.0f}/s "
+              f"({', '.join(f'{r:,.0f}' for r in found)})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("--db", required=True, help="the database both services use")
+    parser.add_argument("--token", required=True, help="a writer's token")
+    parser.add_argument("--scenario", choices=("post", "batch"), default="post")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    asyncio.run(main(parser.parse_args()))
