@@ -24,14 +24,13 @@ import cProfile
 import json
 import logging
 import pstats
-import random
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from run import post_body  # the bench's POST body
 from starlette.types import Message, Scope
 
 from app.main import create_app
@@ -48,7 +47,7 @@ async def run(args: argparse.Namespace) -> None:
     expected = 201 if args.post_incident else 200
 
     async def call() -> None:
-        body = _incident() if args.post_incident else b""
+        body = json.dumps(post_body(0)).encode() if args.post_incident else b""
         scope: Scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
             "method": "POST" if args.post_incident else "GET", "scheme": "http",
@@ -88,22 +87,6 @@ async def run(args: argparse.Namespace) -> None:
                 await call()
             profile.disable()
             pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
-
-
-def _incident() -> bytes:
-    """A new report at a chainage on VN-CN, as the bench's POST scenario sends."""
-    return json.dumps(
-        {
-            "type": "Feature",
-            "id": str(uuid.uuid4()),
-            "location": f"VN-CN:{random.randint(1000, 1200)}+{random.randint(0, 300)}",
-            "properties": {
-                "category": "fence",
-                "title": "bench post (profile)",
-                "occurred_at": "2026-11-20T08:00:00+07:00",
-            },
-        }
-    ).encode()
 
 
 def main() -> None:
