@@ -16,10 +16,11 @@ from fastapi.responses import Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.geojson import encode_cursor, feature_collection, next_link, self_link
+from app.geojson import as_utf8_bytes, encode_cursor, feature_collection, next_link, self_link
 
-PAGE_TAIL_SQL = """
-SELECT coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text,
+_PAGE_JSON = "coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text"
+PAGE_TAIL_SQL = f"""
+SELECT {as_utf8_bytes(_PAGE_JSON)},
        count(*) FILTER (WHERE rn <= :limit),
        count(*) > :limit,
        (SELECT sort_key::text FROM page WHERE rn = :limit)
@@ -29,7 +30,7 @@ FROM page
 
 @dataclass(frozen=True)
 class Page:
-    features_json: str
+    features_json: bytes  # the features' JSON array, UTF-8
     number_returned: int
     next_key: list[Any] | None
 

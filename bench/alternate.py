@@ -1,6 +1,6 @@
-"""Two services on one database, their POST or batch rates alternated run by run.
+"""Two services on one database, their POST, batch or bbox rates alternated run by run.
 
-    .venv/bin/python bench/alternate.py --db URL --token T [--scenario post|batch]
+    .venv/bin/python bench/alternate.py --db URL --token T [--scenario post|batch|bbox]
         [--rounds 3] [--seconds 10] URL_A URL_B
 
 On a shared two-core machine the same service's POST rate moves 10-20 % from one run to
@@ -10,8 +10,9 @@ port with the same environment) take turns, and before each run the bench's post
 run before are deleted (the history's append-only trigger and the foreign keys are off for
 that session, the tallies recounted) and the tables vacuumed, so every run starts from the
 same data. POST: 8 concurrent for --seconds, the bench's bodies (run.py); batch: five
-batches of 500, the median. Prints every run and each side's median. `T` is a writer's
-token valid on both (they share the database).
+batches of 500, the median; bbox: `make bench`'s dense bbox page of 1,000 features, 4
+concurrent for --seconds (read only: no reset). Prints every run and each side's median.
+`T` is a writer's token valid on both (they share the database).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 
 import asyncpg
 from client import Http
-from run import POST_TITLE, post_body, sustained
+from run import CONCURRENCY, POST_TITLE, bbox_page, dense_bbox, post_body, sustained
 
 BATCHES = 5
 
@@ -74,23 +75,40 @@ async def batch_rate(http: Http, base: str, auth: dict[str, str]) -> float:
     return 500 / statistics.median(times)
 
 
+async def bbox_rate(
+    http: Http, base: str, auth: dict[str, str], bbox: str, seconds: float
+) -> float:
+    rate, _, errors = await sustained(
+        lambda: bbox_page(http, base, auth, bbox), CONCURRENCY, seconds
+    )
+    if errors:
+        raise SystemExit(f"{base}: {errors} pages were not 200")
+    return rate
+
+
 async def main(args: argparse.Namespace) -> None:
     auth = {"Authorization": f"Bearer {args.token}"}
     rates: dict[str, list[float]] = {args.a: [], args.b: []}
-    async with Http() as http:
+    unit = "requests/s" if args.scenario == "bbox" else "incidents/s"
+    bbox = ",".join(f"{v:.6f}" for v in (await dense_bbox(args.db))[0])
+    async with Http(timeout_s=120, connections=32) as http:
         for n in range(args.rounds):
             for base in (args.a, args.b):
-                await reset(args.db)
-                if args.scenario == "post":
-                    rate = await post_rate(http, base, auth, args.seconds)
+                if args.scenario == "bbox":
+                    rate = await bbox_rate(http, base, auth, bbox, args.seconds)
                 else:
-                    rate = await batch_rate(http, base, auth)
+                    await reset(args.db)
+                    if args.scenario == "post":
+                        rate = await post_rate(http, base, auth, args.seconds)
+                    else:
+                        rate = await batch_rate(http, base, auth)
                 rates[base].append(rate)
-                print(f"round {n + 1} {base}: {rate:,.0f} incidents/s", flush=True)
-    await reset(args.db)
+                print(f"round {n + 1} {base}: {rate:,.1f} {unit}", flush=True)
+    if args.scenario != "bbox":
+        await reset(args.db)
     for base, found in rates.items():
-        print(f"{base}: median {statistics.median(found):,.0f}/s "
-              f"({', '.join(f'{r:,.0f}' for r in found)})")  # fmt: skip
+        print(f"{base}: median {statistics.median(found):,.1f}/s "
+              f"({', '.join(f'{r:,.1f}' for r in found)})")  # fmt: skip
 
 
 if __name__ == "__main__":
@@ -99,7 +117,7 @@ if __name__ == "__main__":
     parser.add_argument("b")
     parser.add_argument("--db", required=True, help="the database both services use")
     parser.add_argument("--token", required=True, help="a writer's token")
-    parser.add_argument("--scenario", choices=("post", "batch"), default="post")
+    parser.add_argument("--scenario", choices=("post", "batch", "bbox"), default="post")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
     asyncio.run(main(parser.parse_args()))

@@ -170,6 +170,15 @@ async def dense_bbox(url: str) -> tuple[list[float], int, list[float]]:
         await conn.close()
 
 
+async def bbox_page(http: Http, base: str, auth: dict[str, str], bbox: str) -> bool:
+    """One request of the bbox scenario: the first page of the dense bbox, whole."""
+    r = await http.get(
+        f"{base}/ogc/collections/incidents/items",
+        params={"bbox": bbox, "limit": BBOX_PAGE}, headers=auth,
+    )  # fmt: skip
+    return r.status_code == 200
+
+
 NEAR_SAMPLE = 20
 
 
@@ -280,14 +289,9 @@ async def run_scenarios(
     async with Http(timeout_s=120, connections=32) as http:
         bbox_text = ",".join(f"{v:.6f}" for v in box)
 
-        async def ours_items() -> bool:
-            r = await http.get(
-                f"{base}/ogc/collections/incidents/items",
-                params={"bbox": bbox_text, "limit": BBOX_PAGE}, headers=auth_a,
-            )  # fmt: skip
-            return r.status_code == 200
-
-        ours_rate, _, ours_err = await sustained(ours_items, CONCURRENCY, args.seconds)
+        ours_rate, _, ours_err = await sustained(
+            lambda: bbox_page(http, base, auth_a, bbox_text), CONCURRENCY, args.seconds
+        )
         floor, _ = await floor_rate(
             url, *service_statement(limit=BBOX_PAGE, bbox=list(box)), args.seconds
         )

@@ -28,7 +28,13 @@ from app.geo.crs import (
     latitude_first,
     parse_crs,
 )
-from app.geojson import COORD_DECIMALS, GEOJSON_MEDIA_TYPE, raw_geojson
+from app.geojson import (
+    COORD_DECIMALS,
+    GEOJSON_MEDIA_TYPE,
+    as_utf8_bytes,
+    collection_body,
+    raw_geojson,
+)
 from app.ogc.collections import COLLECTIONS, Collection
 from app.ogc.cql2_sql import Queryable, parse, to_sql
 from app.ogc.html import negotiate, render
@@ -491,7 +497,11 @@ def _page_statement(
     offset: int,
 ) -> tuple[str, dict[str, Any]]:
     """An items page's one statement and its parameters: the page's features as a JSON
-    array in `order`, how many, and whether more follow."""
+    array in `order` (UTF-8 bytes), how many, and whether more follow."""
+    page_json = (
+        f"coalesce(json_agg({_select_properties('feature', chosen)} ORDER BY rn) "
+        "FILTER (WHERE rn <= :limit), '[]')::text"
+    )
     sql = f"""
         WITH keys AS (
           -- The page's keys first, then features for those rows only: a dense bbox
@@ -506,8 +516,7 @@ def _page_statement(
           SELECT {_geometry_sql(c, out)} AS feature, keys.rn
           FROM {c.source} JOIN keys ON keys.k = {c.key}
         )
-        SELECT coalesce(json_agg({_select_properties("feature", chosen)} ORDER BY rn)
-                          FILTER (WHERE rn <= :limit), '[]')::text,
+        SELECT {as_utf8_bytes(page_json)},
                count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
         FROM page
         """
@@ -606,13 +615,10 @@ async def items(
         return _items_html(c, json.loads(row[0]), links, matched)
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     counted = f',"numberMatched":{matched}' if matched is not None else ""
-    body = (
-        '{"type":"FeatureCollection","features":'
-        + row[0]
-        + f',"numberReturned":{returned}{counted},"timeStamp":"{stamp}",'
-        + f'"links":{json.dumps(links)}}}'
+    tail = (
+        f',"numberReturned":{returned}{counted},"timeStamp":"{stamp}","links":{json.dumps(links)}}}'
     )
-    return raw_geojson(body, headers={"Content-Crs": f"<{out.uri}>"})
+    return raw_geojson(collection_body(row[0], tail), headers={"Content-Crs": f"<{out.uri}>"})
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
