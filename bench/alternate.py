@@ -1,6 +1,6 @@
 """Two services on one database, their POST, batch or bbox rates alternated run by run.
 
-    .venv/bin/python bench/alternate.py --db URL --token T [--scenario post|batch|bbox]
+    .venv/bin/python bench/alternate.py --db URL --token T [--scenario post|batch|bbox|near]
         [--rounds 3] [--seconds 10] URL_A URL_B
 
 On a shared two-core machine the same service's POST rate moves 10-20 % from one run to
@@ -11,7 +11,10 @@ run before are deleted (the history's append-only trigger and the foreign keys a
 that session, the tallies recounted) and the tables vacuumed, so every run starts from the
 same data. POST: 8 concurrent for --seconds, the bench's bodies (run.py); batch: five
 batches of 500, the median; bbox: `make bench`'s dense bbox page of 1,000 features, 4
-concurrent for --seconds (read only: no reset). Prints every run and each side's median.
+concurrent for --seconds (read only: no reset); near: the 500 m query at `make bench`'s
+sampled markers one request at a time, the two services taking turns request by request,
+--rounds passes over the sample, each side's p50 latency. Prints every run and each side's
+median.
 `T` is a writer's token valid on both (they share the database).
 """
 
@@ -24,7 +27,16 @@ import time
 
 import asyncpg
 from client import Http
-from run import CONCURRENCY, POST_TITLE, bbox_page, dense_bbox, post_body, sustained
+from run import (
+    CONCURRENCY,
+    POST_TITLE,
+    bbox_page,
+    dense_bbox,
+    near_marker,
+    post_body,
+    sample_markers,
+    sustained,
+)
 
 BATCHES = 5
 
@@ -86,8 +98,25 @@ async def bbox_rate(
     return rate
 
 
+async def near_p50s(args: argparse.Namespace, auth: dict[str, str]) -> None:
+    sample = await sample_markers(args.db)
+    latencies: dict[str, list[float]] = {args.a: [], args.b: []}
+    async with Http() as http:
+        for _ in range(args.rounds):
+            for _, lon, lat in sample:
+                for base in (args.a, args.b):
+                    latencies[base].append((await near_marker(http, base, auth, lon, lat))[0])
+    for base, found in latencies.items():
+        found.sort()
+        print(f"{base}: p50 {statistics.median(found) * 1000:.2f} ms, "
+              f"p99 {found[int(len(found) * 0.99)] * 1000:.2f} ms over {len(found)}")  # fmt: skip
+
+
 async def main(args: argparse.Namespace) -> None:
     auth = {"Authorization": f"Bearer {args.token}"}
+    if args.scenario == "near":
+        await near_p50s(args, auth)
+        return
     rates: dict[str, list[float]] = {args.a: [], args.b: []}
     unit = "requests/s" if args.scenario == "bbox" else "incidents/s"
     bbox = ",".join(f"{v:.6f}" for v in (await dense_bbox(args.db))[0])
@@ -117,7 +146,7 @@ if __name__ == "__main__":
     parser.add_argument("b")
     parser.add_argument("--db", required=True, help="the database both services use")
     parser.add_argument("--token", required=True, help="a writer's token")
-    parser.add_argument("--scenario", choices=("post", "batch", "bbox"), default="post")
+    parser.add_argument("--scenario", choices=("post", "batch", "bbox", "near"), default="post")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
     asyncio.run(main(parser.parse_args()))

@@ -87,6 +87,8 @@ class ClearingWork(Timestamped, Base):
         Index("ix_clearing_works_border_id_start_m", "border_id", "start_m"),
         # The summary's works of a period (reports/queries.py).
         Index("ix_clearing_works_starts", text("coalesce(planned_start, actual_start)")),
+        # When a work began (or is to): the OGC collection's datetime and temporal extent.
+        Index("ix_clearing_works_began", text("coalesce(actual_start, planned_start)")),
     )
 
 

@@ -40,6 +40,19 @@ class Collection:
     datetime: str | None = None  # the temporal column, when there is one
     scope: Callable[[Caller, dict[str, Any]], str] | None = None
     queryables: dict[str, Queryable] = field(default_factory=dict)
+    # `datetime` before its cast to timestamptz, as an index holds it (a cast to timestamptz
+    # depends on the session's time zone, so no index can hold the cast value): the
+    # temporal extent's min and max are taken of this, off that index, then cast.
+    datetime_indexed: str | None = None
+
+    @property
+    def temporal_extent_sql(self) -> str | None:
+        """The first and the last instant of the collection, read off an index (on the
+        collection's own table, no join)."""
+        if self.datetime is None:
+            return None
+        column = self.datetime_indexed or self.datetime
+        return f"SELECT min({column})::timestamptz, max({column})::timestamptz FROM {self.table}"
 
     @property
     def table(self) -> str:
@@ -95,6 +108,7 @@ COLLECTIONS: dict[str, Collection] = {
             "w.geom",
             "w.id",
             "coalesce(w.actual_start, w.planned_start)::timestamptz",
+            datetime_indexed="coalesce(w.actual_start, w.planned_start)",
             queryables={
                 "geometry": Queryable("w.geom", "geometry"),
                 "border": Queryable("b.code", "string"),

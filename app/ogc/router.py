@@ -207,9 +207,8 @@ async def _describe(session: Any, request: Request, c: Collection) -> dict[str, 
     box = await _extent(session, c)
     spatial = {"bbox": [box or [-180, -90, 180, 90]], "crs": CRS84_URI}
     extent: dict[str, Any] = {"spatial": spatial}
-    if c.datetime:
-        # On the collection's own table (no join): min and max come off an index there.
-        t = await fetch_row(session, f"SELECT min({c.datetime}), max({c.datetime}) FROM {c.table}")
+    if c.temporal_extent_sql:
+        t = await fetch_row(session, c.temporal_extent_sql)
         assert t is not None  # an aggregate always answers one row
         extent["temporal"] = {
             "interval": [[t[0].isoformat() if t[0] else None, t[1].isoformat() if t[1] else None]]

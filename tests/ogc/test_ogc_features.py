@@ -115,6 +115,36 @@ async def test_large_collections_extent_is_estimated_and_covers_every_feature(
     assert estimated[0] <= first and last <= estimated[2]
 
 
+@pytest.mark.parametrize("collection_id", ["incidents", "clearing-works"])
+async def test_temporal_extent_comes_off_an_index(db: AsyncSession, collection_id: str) -> None:
+    """Map clients read the collections' extents when they connect: a scan of a million
+    incidents or tens of thousands of works would be in each of those requests."""
+    sql = COLLECTIONS[collection_id].temporal_extent_sql
+    assert sql is not None
+    await db.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(r[0] for r in await db.execute(text(f"EXPLAIN {sql}")))
+    assert "Seq Scan" not in plan and "Index" in plan, plan
+
+
+async def test_clearing_works_temporal_extent_is_when_they_began(
+    client, tokens: Tokens, db: AsyncSession
+) -> None:
+    """A work began on its actual start, else is to on its planned one."""
+    first, last = (
+        await db.execute(
+            text(
+                "SELECT min(coalesce(actual_start, planned_start)), "
+                "max(coalesce(actual_start, planned_start)) FROM clearing_works"
+            )
+        )
+    ).one()
+    assert first is not None and first < last
+    got = await client.get("/ogc/collections/clearing-works", headers=bearer(tokens.analyst))
+    [[start, end]] = got.json()["extent"]["temporal"]["interval"]
+    assert (start[:10], end[:10]) == (first.isoformat(), last.isoformat())
+    assert start.endswith("+00:00") and "T00:00:00" in start
+
+
 async def test_items_paging_bbox_and_datetime(client, tokens: Tokens) -> None:
     url = "/ogc/collections/markers/items?limit=500"
     seen: list[int] = []
