@@ -1,0 +1,107 @@
+"""Where the bbox page's SQL time goes, part by part, from asyncpg, one call at a time.
+
+    .venv/bin/python bench/page_cost.py --db URL [--calls 25] [--per-property]
+
+`make bench`'s dense bbox page (1,000 features of the bbox around marker 1089) is the
+service's one statement: the page's keys (the bbox's matches in key order), then the
+features of those rows. This times that statement whole, its keys part alone, and then,
+over the page's 1,000 rows fetched by key, an aggregate of: the keys only, the geometry
+only, the properties only, and the whole feature. The medians say what building the
+features costs beside finding them (the question behind storing each feature's JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import asyncpg
+from run import BBOX_PAGE, INCIDENTS, dense_bbox, service_statement
+
+from app.geojson import COORD_DECIMALS
+from app.incidents.queries import INCIDENT_PROPERTIES
+
+KEYS = (
+    "SELECT array_agg(id) FROM (SELECT i.id FROM incidents i "
+    "WHERE i.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY i.id LIMIT $5) k"
+)
+BY_KEY = (
+    "SELECT {agg}::text FROM incidents i LEFT JOIN borders b ON b.id = i.border_id "
+    "WHERE i.id = ANY($1::uuid[])"
+)
+PARTS = {
+    "keys only": "json_agg(i.id)",
+    "geometry only": f"json_agg(ST_AsGeoJSON(i.geom, {COORD_DECIMALS})::json)",
+    "properties only": f"json_agg({INCIDENT_PROPERTIES})",
+    "whole feature": f"json_agg({INCIDENTS.feature})",
+}
+
+
+async def median_ms(conn: asyncpg.Connection, sql: str, args: list[Any], calls: int) -> float:
+    statement = await conn.prepare(sql)
+    await statement.fetchval(*args)  # warm
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        await statement.fetchval(*args)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def properties() -> list[tuple[str, str]]:
+    """INCIDENT_PROPERTIES as (key, SQL) pairs: its arguments split at the top-level commas."""
+    body = INCIDENT_PROPERTIES.strip().removeprefix("json_build_object(").removesuffix(")")
+    parts, depth, current = [], 0, ""
+    for ch in body:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    return list(zip(parts[0::2], parts[1::2], strict=True))
+
+
+async def per_property(conn: asyncpg.Connection, keys: list[Any], calls: int) -> None:
+    one_key = await median_ms(
+        conn, BY_KEY.format(agg="json_agg(json_build_object('a', 1))"), [keys], calls
+    )
+    for key, sql in properties():
+        name = key.strip("'")
+        copies = ", ".join(f"'{name}{n}', {sql}" for n in range(10))
+        ms = await median_ms(
+            conn, BY_KEY.format(agg=f"json_agg(json_build_object({copies}))"), [keys], calls
+        )
+        print(f"  {name:28s} {(ms - one_key) / 10:6.3f} ms per {len(keys)} rows  [{sql}]")
+
+
+async def main(args: argparse.Namespace) -> None:
+    box, matches, _ = await dense_bbox(args.db)
+    conn = await asyncpg.connect(args.db, server_settings={"jit": "off"})
+    try:
+        page = service_statement(limit=BBOX_PAGE, bbox=box)
+        print(f"{matches} incidents in the bbox; medians of {args.calls} calls")
+        print(f"{'the page statement':18s} {await median_ms(conn, *page, args.calls):7.2f} ms")
+        keys = await conn.fetchval(KEYS, *box, BBOX_PAGE)
+        print(
+            f"{'its keys part':18s} {await median_ms(conn, KEYS, [*box, BBOX_PAGE], args.calls):7.2f} ms"
+        )
+        for name, agg in PARTS.items():
+            ms = await median_ms(conn, BY_KEY.format(agg=agg), [keys], args.calls)
+            print(f"{name:18s} {ms:7.2f} ms over the page's {len(keys)} rows by key")
+        if args.per_property:
+            await per_property(conn, keys, args.calls)
+    finally:
+        await conn.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="a bench database (postgresql://...)")
+    parser.add_argument("--calls", type=int, default=25)
+    parser.add_argument("--per-property", action="store_true")
+    asyncio.run(main(parser.parse_args()))
