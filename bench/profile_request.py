@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/profile_request.py --token T PATH [QUERY] [--calls N] [--profile]
     .venv/bin/python bench/profile_request.py --token T --post-incident /api/v1/incidents
+    .venv/bin/python bench/profile_request.py --token T --batch 500 /api/v1/incidents:batch
 
 --post-incident sends a new incident each call, as `make bench`'s POST scenario does (a
-writer's token; one at a time, so each is a group of one in the coalescer).
+writer's token; one at a time, so each is a group of one in the coalescer); --batch N a
+batch of N new incidents each call, as its batch scenario does.
 
 DATABASE_URL names the database (a bench database, for figures that mean something). It
 prints the mean milliseconds per call over N calls after a warm-up (and the service's own
@@ -45,12 +47,18 @@ async def run(args: argparse.Namespace) -> None:
     ]
 
     expected = 201 if args.post_incident else 200
+    posting = args.post_incident or args.batch > 0
+
+    def request_body() -> bytes:
+        if args.batch:
+            return json.dumps({"features": [post_body(n) for n in range(args.batch)]}).encode()
+        return json.dumps(post_body(0)).encode() if args.post_incident else b""
 
     async def call() -> None:
-        body = json.dumps(post_body(0)).encode() if args.post_incident else b""
+        body = request_body()
         scope: Scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "POST" if args.post_incident else "GET", "scheme": "http",
+            "method": "POST" if posting else "GET", "scheme": "http",
             "path": args.path,
             "raw_path": args.path.encode(), "query_string": args.query.encode(),
             "root_path": "", "client": ("127.0.0.1", 50000),
@@ -72,7 +80,7 @@ async def run(args: argparse.Namespace) -> None:
             raise SystemExit(f"{args.path}: {status} {sent[-1].get('body', b'')[:300]!r}")
 
     async with app.router.lifespan_context(app):
-        for _ in range(30):
+        for _ in range(3 if args.batch else 30):  # warm-up
             await call()
         started, cpu = time.perf_counter(), time.process_time()
         for _ in range(args.calls):
@@ -99,6 +107,10 @@ def main() -> None:
     parser.add_argument(
         "--post-incident", action="store_true", help="POST a new incident each call (201)"
     )
+    parser.add_argument(
+        "--batch", type=int, default=0, metavar="N",
+        help="POST a batch of N new incidents each call (to /api/v1/incidents:batch, 200)",
+    )  # fmt: skip
     parser.add_argument(
         "--sort", default="cumulative", help="the profile's order: cumulative or tottime"
     )
