@@ -30,13 +30,14 @@ def raw_geojson(
     return GeoJSONResponse(content=content, status_code=status_code, headers=headers)
 
 
-def as_utf8_bytes(sql_text: str) -> str:
-    """A page's JSON as UTF-8 bytes from PostgreSQL rather than as text. A page is up to
-    megabytes, mostly Vietnamese (two bytes a character in a Python str): as text, the
-    service decoded it, copied it into the collection and encoded it again, 6 ms of its CPU
-    for a 1,000-feature page (bench/results/2026-12-02.md, fifth sitting); as bytes it is
-    copied once."""
-    return f"convert_to({sql_text}, 'UTF8')"
+def page_features_sql(feature: str) -> str:
+    """The first `:limit` rows of a page CTE (`feature`, `rn`), in `rn` order, as one JSON
+    array in UTF-8 bytes rather than as text. A page is up to megabytes, mostly Vietnamese
+    (two bytes a character in a Python str): as text, the service decoded it, copied it
+    into the collection and encoded it again, 6 ms of its CPU for a 1,000-feature page
+    (bench/results/2026-12-02.md, fifth sitting); as bytes it is copied once."""
+    features = f"coalesce(json_agg({feature} ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')"
+    return f"convert_to({features}::text, 'UTF8')"
 
 
 def encode_cursor(key: Sequence[Any]) -> str:

@@ -16,11 +16,16 @@ from fastapi.responses import Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.geojson import as_utf8_bytes, encode_cursor, feature_collection, next_link, self_link
+from app.geojson import (
+    encode_cursor,
+    feature_collection,
+    next_link,
+    page_features_sql,
+    self_link,
+)
 
-_PAGE_JSON = "coalesce(json_agg(feature ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')::text"
 PAGE_TAIL_SQL = f"""
-SELECT {as_utf8_bytes(_PAGE_JSON)},
+SELECT {page_features_sql("feature")},
        count(*) FILTER (WHERE rn <= :limit),
        count(*) > :limit,
        (SELECT sort_key::text FROM page WHERE rn = :limit)

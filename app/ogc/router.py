@@ -31,8 +31,8 @@ from app.geo.crs import (
 from app.geojson import (
     COORD_DECIMALS,
     GEOJSON_MEDIA_TYPE,
-    as_utf8_bytes,
     collection_body,
+    page_features_sql,
     raw_geojson,
 )
 from app.ogc.collections import COLLECTIONS, Collection
@@ -497,10 +497,6 @@ def _page_statement(
 ) -> tuple[str, dict[str, Any]]:
     """An items page's one statement and its parameters: the page's features as a JSON
     array in `order` (UTF-8 bytes), how many, and whether more follow."""
-    page_json = (
-        f"coalesce(json_agg({_select_properties('feature', chosen)} ORDER BY rn) "
-        "FILTER (WHERE rn <= :limit), '[]')::text"
-    )
     sql = f"""
         WITH keys AS (
           -- The page's keys first, then features for those rows only: a dense bbox
@@ -515,7 +511,7 @@ def _page_statement(
           SELECT {_geometry_sql(c, out)} AS feature, keys.rn
           FROM {c.source} JOIN keys ON keys.k = {c.key}
         )
-        SELECT {as_utf8_bytes(page_json)},
+        SELECT {page_features_sql(_select_properties("feature", chosen))},
                count(*) FILTER (WHERE rn <= :limit), count(*) > :limit
         FROM page
         """
