@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,18 @@ async def timed_fetch(conn: asyncpg.Connection, sql: str, args: list[Any]) -> fl
     return time.perf_counter() - started
 
 
+async def in_turns(calls: list[Callable[[], Awaitable[Any]]], turn: int) -> list[Any]:
+    """The calls' results, in the calls' order, the calls run one after another starting
+    at a different one each turn. The same statement run right after another over the
+    same rows is about 7 % faster (2.68 against 2.50 ms at the sampled markers, 2026-12-02,
+    warm caches), so a fixed order would favour whichever side comes later."""
+    results: list[Any] = [None] * len(calls)
+    for k in range(len(calls)):
+        i = (turn + k) % len(calls)
+        results[i] = await calls[i]()
+    return results
+
+
 async def near_floor(conn: asyncpg.Connection, lon: float, lat: float) -> float:
     """Seconds for the service's own 500 m statement, from asyncpg."""
     return await timed_fetch(
@@ -334,13 +347,19 @@ async def run_scenarios(
                 ("marker 1089 (busiest gate)", [(mlon, mlat)]),
             ):
                 ours_lat, floor_lat, lean_lat, hits = [], [], [], []
+                turn = 0
                 for _ in range(max(1, args.rounds * 20 // len(points))):
                     for lon, lat in points:
-                        seconds, n = await near_marker(http, base, auth_a, lon, lat)
+                        (seconds, n), floor_s, lean_s = await in_turns([
+                            partial(near_marker, http, base, auth_a, lon, lat),
+                            partial(near_floor, conn, lon, lat),
+                            partial(timed_fetch, conn, LEAN_NEAR, [lon, lat]),
+                        ], turn)  # fmt: skip
+                        turn += 1
                         ours_lat.append(seconds)
                         hits.append(n)
-                        floor_lat.append(await near_floor(conn, lon, lat))
-                        lean_lat.append(await timed_fetch(conn, LEAN_NEAR, [lon, lat]))
+                        floor_lat.append(floor_s)
+                        lean_lat.append(lean_s)
                 p50, fp50 = statistics.median(ours_lat), statistics.median(floor_lat)
                 lp50 = statistics.median(lean_lat)
                 target = len(points) > 1
@@ -568,12 +587,17 @@ async def near_growth(
             latencies, hits, floors = [], [], []
             conn = await asyncpg.connect(url, server_settings={"jit": "off"})
             try:
+                turn = 0
                 for _ in range(max(1, rounds * 20 // len(sample))):
                     for _, lon, lat in sample:
-                        seconds, n = await near_marker(http, base, auth, lon, lat)
+                        (seconds, n), floor_s = await in_turns([
+                            partial(near_marker, http, base, auth, lon, lat),
+                            partial(near_floor, conn, lon, lat),
+                        ], turn)  # fmt: skip
+                        turn += 1
                         latencies.append(seconds)
                         hits.append(n)
-                        floors.append(await near_floor(conn, lon, lat))
+                        floors.append(floor_s)
             finally:
                 await conn.close()
             out.append((size, statistics.median(latencies), statistics.median(hits),
