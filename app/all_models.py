@@ -18,6 +18,7 @@ from app.incidents.models import (
     Incident,
     IncidentAttachment,
     IncidentCategory,
+    IncidentFeature,
     IncidentHistory,
 )
 from app.markers.models import Marker
@@ -42,6 +43,7 @@ __all__ = [
     "Incident",
     "IncidentAttachment",
     "IncidentCategory",
+    "IncidentFeature",
     "IncidentHistory",
     "Marker",
     "Segment",

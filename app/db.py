@@ -132,6 +132,10 @@ def create_engine(settings: Settings, *, bulk: bool = False) -> AsyncEngine:
                 # PostGIS functions carry high cost estimates, which tip PostgreSQL into
                 # JIT-compiling short queries: seconds of compilation for milliseconds of work.
                 "jit": "off",
+                # JSON carries timestamps in the session's time zone: UTC, as the stored
+                # incident features are written (migration 6b383289a16b), whatever the
+                # server's default.
+                "timezone": "UTC",
                 **({"work_mem": settings.db_bulk_work_mem} if bulk else {}),
             },
         },

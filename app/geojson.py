@@ -40,6 +40,21 @@ def page_features_sql(feature: str) -> str:
     return f"convert_to({features}::text, 'UTF8')"
 
 
+def page_rows_sql(feature: str) -> str:
+    """A page CTE's (`feature`, `rn`) features, a row each in `rn` order, as UTF-8 bytes
+    (see page_features_sql): joined by the service (features_array), not aggregated by
+    PostgreSQL, whose string_agg, concatenation and conversion of a megabyte cost 5 of the
+    dense bbox page's 19 ms (bench/results/2026-12-06.md)."""
+    return f"SELECT convert_to(({feature})::text, 'UTF8') FROM page ORDER BY rn"
+
+
+def features_array(rows: Sequence[Sequence[bytes]], limit: int) -> tuple[bytes, int, bool]:
+    """The JSON array of a page's first `limit` feature rows (page_rows_sql, which reads one
+    more to tell whether a next page exists): (the array, how many, whether more follow)."""
+    shown = rows[:limit]
+    return b"[" + b",".join(row[0] for row in shown) + b"]", len(shown), len(rows) > limit
+
+
 def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
 

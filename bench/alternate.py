@@ -50,11 +50,15 @@ async def reset(db: str) -> None:
             "DELETE FROM incident_history h USING incidents i "
             "WHERE h.incident_id = i.id AND i.title LIKE $1", f"{POST_TITLE}%"
         )  # fmt: skip
+        await conn.execute(
+            "DELETE FROM incident_features s USING incidents i "
+            "WHERE s.incident_id = i.id AND i.title LIKE $1", f"{POST_TITLE}%"
+        )  # fmt: skip
         await conn.execute("DELETE FROM incidents WHERE title LIKE $1", f"{POST_TITLE}%")
         await conn.execute("DELETE FROM events")
         await conn.execute("SET session_replication_role = DEFAULT")
         await conn.execute("SELECT bordermark_rebuild_tallies()")
-        for table in ("incidents", "incident_history", "events"):
+        for table in ("incidents", "incident_history", "incident_features", "events"):
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:
         await conn.close()

@@ -6,8 +6,11 @@
 service's one statement: the page's keys (the bbox's matches in key order), then the
 features of those rows. This times that statement whole, its keys part alone, and then,
 over the page's 1,000 rows fetched by key, an aggregate of: the keys only, the geometry
-only, the properties only, and the whole feature. The medians say what building the
-features costs beside finding them (the question behind storing each feature's JSON).
+only, the properties only, the whole feature built, and the stored feature (the text
+incident_features keeps, which the page statement reads). The medians say what building
+the features costs beside finding them, and what reading them stored costs instead.
+--per-property times each property of bordermark_incident_properties (the database's
+function, read from the database) over the page's rows.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from run import BBOX_PAGE, INCIDENTS, dense_bbox, service_statement
 from app.geojson import COORD_DECIMALS
 from app.incidents.queries import INCIDENT_PROPERTIES
 
+PROPERTIES_FUNCTION = "bordermark_incident_properties"
+
 KEYS = (
     "SELECT array_agg(id) FROM (SELECT i.id FROM incidents i "
     "WHERE i.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY i.id LIMIT $5) k"
@@ -37,23 +42,30 @@ PARTS = {
     "geometry only": f"json_agg(ST_AsGeoJSON(i.geom, {COORD_DECIMALS})::json)",
     "properties only": f"json_agg({INCIDENT_PROPERTIES})",
     "whole feature": f"json_agg({INCIDENTS.feature})",
+    "stored feature": "string_agg(s.feature, ',')",
 }
+STORED_BY_KEY = "SELECT {agg}::text FROM incident_features s WHERE s.incident_id = ANY($1::uuid[])"
 
 
 async def median_ms(conn: asyncpg.Connection, sql: str, args: list[Any], calls: int) -> float:
     statement = await conn.prepare(sql)
-    await statement.fetchval(*args)  # warm
+    await statement.fetch(*args)  # warm
     times = []
     for _ in range(calls):
         started = time.perf_counter()
-        await statement.fetchval(*args)
+        await statement.fetch(*args)  # every row: the page statement answers a row a feature
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
 
 
-def properties() -> list[tuple[str, str]]:
-    """INCIDENT_PROPERTIES as (key, SQL) pairs: its arguments split at the top-level commas."""
-    body = INCIDENT_PROPERTIES.strip().removeprefix("json_build_object(").removesuffix(")")
+async def properties(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    """The properties function's json_build_object as (key, SQL) pairs: its arguments split
+    at the top-level commas, its border parameter as the page query's join names it."""
+    source = await conn.fetchval(
+        "SELECT prosrc FROM pg_proc WHERE proname = $1", PROPERTIES_FUNCTION
+    )
+    body = source.strip().removeprefix("SELECT json_build_object(").removesuffix(")")
+    body = body.replace("border_code", "b.code")
     parts, depth, current = [], 0, ""
     for ch in body:
         depth += {"(": 1, ")": -1}.get(ch, 0)
@@ -70,7 +82,7 @@ async def per_property(conn: asyncpg.Connection, keys: list[Any], calls: int) ->
     one_key = await median_ms(
         conn, BY_KEY.format(agg="json_agg(json_build_object('a', 1))"), [keys], calls
     )
-    for key, sql in properties():
+    for key, sql in await properties(conn):
         name = key.strip("'")
         copies = ", ".join(f"'{name}{n}', {sql}" for n in range(10))
         ms = await median_ms(
@@ -91,7 +103,8 @@ async def main(args: argparse.Namespace) -> None:
             f"{'its keys part':18s} {await median_ms(conn, KEYS, [*box, BBOX_PAGE], args.calls):7.2f} ms"
         )
         for name, agg in PARTS.items():
-            ms = await median_ms(conn, BY_KEY.format(agg=agg), [keys], args.calls)
+            by_key = STORED_BY_KEY if name == "stored feature" else BY_KEY
+            ms = await median_ms(conn, by_key.format(agg=agg), [keys], args.calls)
             print(f"{name:18s} {ms:7.2f} ms over the page's {len(keys)} rows by key")
         if args.per_property:
             await per_property(conn, keys, args.calls)

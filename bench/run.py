@@ -268,7 +268,7 @@ async def floor_rate(
 
         async def call() -> bool:
             async with pool.acquire() as conn:
-                await conn.fetchval(sql, *args)
+                await conn.fetch(sql, *args)  # every row (fetchval would stop at the first)
             return True
 
         rate, lat, _ = await sustained(call, CONCURRENCY, seconds)
@@ -572,6 +572,7 @@ async def near_growth(
                         "incident_history",
                         "incident_attachments",
                         "clearing_work_incidents",
+                        "incident_features",  # its DELETE trigger was off too
                     ):
                         await conn.execute(
                             f"DELETE FROM {table} t WHERE NOT EXISTS "

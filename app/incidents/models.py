@@ -228,3 +228,16 @@ class IncidentAttachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+class IncidentFeature(Base):
+    """Each incident's GeoJSON feature (CRS84, every property) as text, written by triggers
+    on incidents in the same statement as the incident (migration 6b383289a16b): pages of
+    features are read from here instead of being built row by row."""
+
+    __tablename__ = "incident_features"
+
+    # No foreign key: its check would cost a lookup per written feature; the triggers
+    # delete features with their incidents.
+    incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    feature: Mapped[str] = mapped_column(Text, nullable=False)

@@ -44,6 +44,11 @@ class Collection:
     # depends on the session's time zone, so no index can hold the cast value): the
     # temporal extent's min and max are taken of this, off that index, then cast.
     datetime_indexed: str | None = None
+    # A table holding each feature as `feature` (JSON text, CRS84, every property) under
+    # `stored_key`, kept by the database as the rows change: pages read it instead of
+    # building each feature (the incidents' features, migration 6b383289a16b).
+    stored: str | None = None
+    stored_key: str | None = None
 
     @property
     def temporal_extent_sql(self) -> str | None:
@@ -78,6 +83,8 @@ COLLECTIONS: dict[str, Collection] = {
             "i.id",
             "i.occurred_at",
             _incident_scope,
+            stored="incident_features",
+            stored_key="incident_id",
         ),
         Collection(
             "markers",

@@ -352,7 +352,10 @@ async def test_similar_reads_the_open_incidents_index(db: AsyncSession) -> None:
     """The similar-reports statement must repeat the open index's predicate, or PostgreSQL
     reads every settled incident near a new one (models.OPEN_STATUS_LIST_SQL). With the
     index of all incidents gone (in this rolled-back transaction) and sequential scans
-    priced out, a plan that does not name the open index means it cannot use it."""
+    priced out, a plan that does not name the open index means it cannot use it. The
+    statistics are taken first: without them (before autovacuum's first ANALYZE of the test
+    database) the planner guessed the status index cheaper and the plan depended on timing."""
+    await db.execute(text("ANALYZE incidents"))
     await db.execute(text("DROP INDEX ix_incidents_geog"))
     await db.execute(text("SET LOCAL enable_seqscan = off"))
     sql = _similar_sql(SimilarSettings(), "TRUE").replace(":id", f"'{uuid.uuid4()}'")
