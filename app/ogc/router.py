@@ -32,7 +32,7 @@ from app.geojson import (
     COORD_DECIMALS,
     GEOJSON_MEDIA_TYPE,
     collection_body,
-    features_array,
+    page_features,
     page_rows_sql,
     raw_geojson,
 )
@@ -497,7 +497,7 @@ def _page_statement(
     offset: int,
 ) -> tuple[str, dict[str, Any]]:
     """An items page's one statement and its parameters: the page's features, a row each
-    in `order` (UTF-8 bytes), one more than `limit` when more follow (features_array)."""
+    in `order` (UTF-8 bytes), one more than `limit` when more follow (page_features)."""
     if c.stored and out.srid == 4326 and not out.flip and chosen is None:
         # The stored features, as they are. One missing (rows written with the triggers
         # off, until bordermark_rebuild_incident_features()) is built here instead.
@@ -595,7 +595,8 @@ async def items(
     rows = await fetch_rows(
         session, *_page_statement(c, out, where, params, order, chosen, limit, offset)
     )
-    features, returned, has_next = features_array(rows, limit)
+    features, has_next = page_features(rows, limit)
+    returned = len(features)
     matched: int | None = None
     if not has_next and (returned > 0 or offset == 0):
         matched = offset + returned  # the last page: the total is known without counting
@@ -616,7 +617,7 @@ async def items(
             _link(with_query(here, offset=max(0, offset - limit), limit=limit), "prev", page_type)
         )
     if fmt == "html":
-        return _items_html(c, json.loads(features), links, matched)
+        return _items_html(c, [json.loads(f) for f in features], links, matched)
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     counted = f',"numberMatched":{matched}' if matched is not None else ""
     tail = (
