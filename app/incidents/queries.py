@@ -29,12 +29,15 @@ INCIDENT_PROPERTIES = "bordermark_incident_properties(i, b.code)"
 
 
 def incident_feature(extra_properties: str = "") -> str:
+    """An incident's feature as the database stores it (bordermark_incident_feature):
+    to_json of a row type, whose fields are the members; the geometry written out, so
+    that another CRS can take its place (app/ogc/router.py)."""
     props = INCIDENT_PROPERTIES
     if extra_properties:
-        props = f"(({INCIDENT_PROPERTIES})::jsonb || {extra_properties})"
+        props = f"(({INCIDENT_PROPERTIES})::jsonb || {extra_properties})::json"
     return (
-        f"json_build_object('type', 'Feature', 'id', i.id, "
-        f"'geometry', ST_AsGeoJSON(i.geom, {COORD_DECIMALS})::json, 'properties', {props})"
+        f"to_json(ROW('Feature', i.id, ST_AsGeoJSON(i.geom, {COORD_DECIMALS})::json, "
+        f"{props})::bordermark_incident_feature_row)"
     )
 
 
