@@ -9,7 +9,8 @@ database: the two services (say a git worktree of the old revision, served on an
 port with the same environment) take turns, and before each run the bench's posts of the
 run before are deleted (the history's append-only trigger and the foreign keys are off for
 that session, the tallies recounted) and the tables vacuumed, so every run starts from the
-same data. POST: 8 concurrent for --seconds, the bench's bodies (run.py); batch: five
+same data. POST: 8 concurrent for --seconds, the bench's bodies (run.py; by wrk as `make
+bench` sends them, or aiohttp without wrk); batch: five
 batches of 500, the median; bbox: `make bench`'s dense bbox page of 1,000 features, 4
 concurrent for --seconds (read only: no reset); near: the 500 m query at `make bench`'s
 sampled markers one request at a time, the two services taking turns request by request,
@@ -29,6 +30,7 @@ import asyncpg
 from client import Http
 from run import (
     CONCURRENCY,
+    POST_CONCURRENCY,
     POST_TITLE,
     bbox_page,
     dense_bbox,
@@ -36,6 +38,7 @@ from run import (
     post_body,
     sample_markers,
     sustained,
+    wrk_post_rate,
 )
 
 BATCHES = 5
@@ -65,13 +68,22 @@ async def reset(db: str) -> None:
 
 
 async def post_rate(http: Http, base: str, auth: dict[str, str], seconds: float) -> float:
+    """POSTs per second: by wrk as `make bench` sends them (wrk_post_rate), by aiohttp
+    without wrk."""
+    token = auth["Authorization"].removeprefix("Bearer ")
+    by_wrk = await asyncio.to_thread(wrk_post_rate, base, token, seconds)
+    if by_wrk is not None:
+        rate, statuses = by_wrk
+        if set(statuses) != {201}:
+            raise SystemExit(f"{base}: POSTs answered {statuses}")
+        return rate
     counter = iter(range(10**9))
 
     async def post() -> bool:
         r = await http.post(f"{base}/api/v1/incidents", json=post_body(next(counter)), headers=auth)
         return r.status_code == 201
 
-    rate, _, errors = await sustained(post, 8, seconds)
+    rate, _, errors = await sustained(post, POST_CONCURRENCY, seconds)
     if errors:
         raise SystemExit(f"{base}: {errors} POSTs were not 201")
     return rate

@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -69,9 +70,16 @@ class Http:
         return await self._call("GET", url, params=params, headers=headers)
 
     async def post(
-        self, url: str, json: Any = None, headers: dict[str, str] | None = None
+        self,
+        url: str,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Answer:
-        return await self._call("POST", url, json=json, headers=headers)
+        """`json` is encoded on the way; `body` (JSON already encoded) is sent as it is."""
+        if body is not None:
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        return await self._call("POST", url, json=json, headers=headers, data=body)
 
     async def _call(
         self,
@@ -80,21 +88,32 @@ class Http:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         json: Any = None,
+        data: bytes | None = None,
     ) -> Answer:
         assert self._session is not None, "use Http() in `async with`"
         query = {k: str(v) for k, v in (params or {}).items()}
         async with self._session.request(
-            method, url, params=query, headers=headers, json=json
+            method, url, params=query, headers=headers, json=json, data=data
         ) as response:
             body = await response.read()
             return Answer(response.status, response.headers, body)
 
 
-def wrk(url: str, headers: dict[str, str], *, connections: int, seconds: float) -> str | None:
-    """What `wrk` (one thread) prints after loading one URL; None when wrk is not installed."""
+def wrk(
+    url: str,
+    headers: dict[str, str],
+    *,
+    connections: int,
+    seconds: float,
+    script: Path | None = None,
+) -> str | None:
+    """What `wrk` (one thread) prints after loading one URL, with a Lua `script` that makes
+    the requests when given; None when wrk is not installed."""
     if not shutil.which("wrk"):
         return None
     args = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    if script is not None:
+        args += ["-s", str(script)]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     return subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
