@@ -30,15 +30,14 @@ import asyncpg
 from client import Http
 from run import (
     CONCURRENCY,
-    POST_CONCURRENCY,
     POST_TITLE,
     bbox_page,
     dense_bbox,
     near_marker,
     post_body,
+    post_scenario,
     sample_markers,
     sustained,
-    wrk_post_rate,
 )
 
 BATCHES = 5
@@ -68,24 +67,11 @@ async def reset(db: str) -> None:
 
 
 async def post_rate(http: Http, base: str, auth: dict[str, str], seconds: float) -> float:
-    """POSTs per second: by wrk as `make bench` sends them (wrk_post_rate), by aiohttp
-    without wrk."""
+    """POSTs per second, sent as `make bench` sends them (run.post_scenario)."""
     token = auth["Authorization"].removeprefix("Bearer ")
-    by_wrk = await asyncio.to_thread(wrk_post_rate, base, token, seconds)
-    if by_wrk is not None:
-        rate, statuses = by_wrk
-        if set(statuses) != {201}:
-            raise SystemExit(f"{base}: POSTs answered {statuses}")
-        return rate
-    counter = iter(range(10**9))
-
-    async def post() -> bool:
-        r = await http.post(f"{base}/api/v1/incidents", json=post_body(next(counter)), headers=auth)
-        return r.status_code == 201
-
-    rate, _, errors = await sustained(post, POST_CONCURRENCY, seconds)
-    if errors:
-        raise SystemExit(f"{base}: {errors} POSTs were not 201")
+    rate, statuses, _ = await post_scenario(http, base, token, seconds)
+    if set(statuses) != {201}:
+        raise SystemExit(f"{base}: POSTs answered {statuses}")
     return rate
 
 

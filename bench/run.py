@@ -260,13 +260,6 @@ async def near_floor(conn: asyncpg.Connection, lon: float, lat: float) -> float:
     )
 
 
-def floor_pool(url: str) -> Any:
-    """The floor's connections, one per concurrent caller (awaited; closed by the caller)."""
-    return asyncpg.create_pool(
-        url, min_size=CONCURRENCY, max_size=CONCURRENCY, server_settings={"jit": "off"}
-    )
-
-
 async def floor_rate(
     pool: asyncpg.Pool, sql: str, args: list[Any], seconds: float
 ) -> tuple[float, list[float]]:
@@ -312,11 +305,14 @@ async def run_scenarios(
             )
             return rate, errors
 
-        pool = await floor_pool(url)
+        # The floor's connections, one per concurrent caller, open for all its turns.
+        pool = await asyncpg.create_pool(
+            url, min_size=CONCURRENCY, max_size=CONCURRENCY, server_settings={"jit": "off"}
+        )
+        floor_sql, floor_args = service_statement(limit=BBOX_PAGE, bbox=list(box))
 
         async def floor() -> tuple[float, int]:
-            sql, sql_args = service_statement(limit=BBOX_PAGE, bbox=list(box))
-            return (await floor_rate(pool, sql, sql_args, window))[0], 0
+            return (await floor_rate(pool, floor_sql, floor_args, window))[0], 0
 
         def peer(at: str, headers: dict[str, str]) -> Callable[[], Awaitable[tuple[float, int]]]:
             async def items() -> bool:
@@ -415,33 +411,16 @@ async def run_scenarios(
         finally:
             await conn.close()
 
-        # POST incidents with context, idempotency and audit: by wrk (bench/post.lua) when
-        # it is installed, a tenth of aiohttp's CPU a request on the cores the service and
-        # the database share; by aiohttp otherwise.
-        counter = iter(range(10**9))
-        by_wrk = await asyncio.to_thread(wrk_post_rate, base, admin, args.seconds)
-        if by_wrk is not None:
-            post_rate, statuses = by_wrk
-            post_err = sum(n for status, n in statuses.items() if status != 201)
-            client_note = "wrk, bench/post.lua"
-        else:
-            statuses = {}
-
-            async def post() -> bool:
-                r = await http.post(
-                    f"{base}/api/v1/incidents", json=post_body(next(counter)), headers=auth_w
-                )
-                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-                return r.status_code == 201
-
-            post_rate, _, post_err = await sustained(post, POST_CONCURRENCY, args.seconds)
-            client_note = "aiohttp (no wrk)"
+        # POST incidents with context, idempotency and audit.
+        post_rate, statuses, client_note = await post_scenario(http, base, admin, args.seconds)
+        post_err = sum(n for status, n in statuses.items() if status != 201)
         rows.append(Row("POST incident with context, idempotency and audit (8 concurrent)",
                         "incidents/s", post_rate, None, "", None, ">= 400/s",
                         post_rate >= 400 and post_err == 0,
                         f"{client_note}: answers {statuses}; {post_err} not 201"))  # fmt: skip
 
         # Batch sync of 500.
+        counter = iter(range(10**9))
         batch_times = []
         for _ in range(args.rounds):
             items = [post_body(next(counter)) for _ in range(500)]
@@ -553,6 +532,29 @@ def wrk_post_rate(base: str, token: str, seconds: float) -> tuple[float, dict[in
     if unanswered:
         statuses[0] = unanswered
     return rate, statuses
+
+
+async def post_scenario(
+    http: Http, base: str, token: str, seconds: float
+) -> tuple[float, dict[int, int], str]:
+    """New reports POSTed for `seconds`, POST_CONCURRENCY at a time: (POSTs per second,
+    answers per status, the client that sent them). By wrk (bench/post.lua) when it is
+    installed, a tenth of aiohttp's CPU a request on the cores the service and the database
+    share; by aiohttp otherwise."""
+    by_wrk = await asyncio.to_thread(wrk_post_rate, base, token, seconds)
+    if by_wrk is not None:
+        return (*by_wrk, "wrk, bench/post.lua")
+    counter = iter(range(10**9))
+    statuses: dict[int, int] = {}
+    auth = {"Authorization": f"Bearer {token}"}
+
+    async def post() -> bool:
+        r = await http.post(f"{base}/api/v1/incidents", json=post_body(next(counter)), headers=auth)
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        return r.status_code == 201
+
+    rate, _, _ = await sustained(post, POST_CONCURRENCY, seconds)
+    return rate, statuses, "aiohttp (no wrk)"
 
 
 def wrk_rate(url: str, headers: dict[str, str], seconds: float) -> tuple[float, int] | None:
