@@ -112,9 +112,9 @@ def collection_body(features: str | bytes | Sequence[bytes], tail: str) -> bytes
     parts = [COLLECTION_HEAD + b"["]
     for feature in features:
         parts += (feature, b",")
-    if len(parts) == 1:
-        parts.append(b"")
-    parts[-1] = b"]" + tail.encode()
+    if len(parts) > 1:
+        parts.pop()  # the comma after the last feature
+    parts.append(b"]" + tail.encode())
     return b"".join(parts)
 
 
