@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import text
 
@@ -237,3 +239,35 @@ async def test_polygon_on_the_far_side(client, tokens: Tokens) -> None:
     assert props["zone_measures"]["far_side"] == pytest.approx(
         props["zone_measures"]["total"], rel=1e-6
     )
+
+
+async def test_point_on_the_edge_of_two_districts_takes_the_first_code(
+    client, db, tokens: Tokens
+) -> None:
+    # Where Văn Lãng and Cao Lộc meet lies in both; a point has no share of either, so the
+    # first code is its district.
+    corner = (
+        await db.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_GeometryN(ST_Points("
+                "ST_Intersection(a.geom, b.geom)), 1) AS p FROM admin_units a, admin_units b "
+                "WHERE a.code = 'van-lang' AND b.code = 'cao-loc') s"
+            )
+        )
+    ).one()  # fmt: skip
+    holding = (
+        await db.execute(
+            text(
+                "SELECT code FROM admin_units WHERE level = 'district' AND valid_from <= :day "
+                "AND (valid_to IS NULL OR valid_to > :day) "
+                "AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) ORDER BY code"
+            ),
+            {"x": corner[0], "y": corner[1], "day": date(2024, 5, 10)},
+        )
+    ).scalars().all()  # fmt: skip
+    assert {"cao-loc", "van-lang"} <= set(holding)
+    props = await _submit(
+        client, tokens, feature(geometry=point(*corner), occurred_at="2024-05-10T09:30:00+07:00")
+    )
+    assert props["district"] == holding[0]
+    assert sorted(props["districts"]) == holding
