@@ -118,6 +118,20 @@ def collection_body(features: str | bytes | Sequence[bytes], tail: str) -> bytes
     return b"".join(parts)
 
 
+def envelope_sql(x1: float, y1: float, x2: float, y2: float, srid: int = 4326) -> str:
+    """ST_MakeEnvelope of a bbox, its numbers written into the statement, not bound.
+
+    Bound, they let PostgreSQL keep one generic plan for every bbox once a connection has
+    run the statement five times, and that plan cannot know how much a bbox holds: at a
+    million incidents, after a dozen OGC pages of a small bbox, a 2 x 2 degree one took
+    770-964 ms where its own plan takes 19-31 ms (2026-12-06, bench/results). Written out,
+    each bbox is planned for itself. Finite floats only (repr is a numeric literal)."""
+    corners = [float(v) for v in (x1, y1, x2, y2)]
+    if not all(math.isfinite(v) for v in corners):
+        raise ValueError(f"a bbox of finite numbers, not {corners}")
+    return f"ST_MakeEnvelope({', '.join(map(repr, corners))}, {int(srid)})"
+
+
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     """`minlon,minlat,maxlon,maxlat` in EPSG:4326."""
     if text is None or text == "":

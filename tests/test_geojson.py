@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
-from app.geojson import collection_body, page_features
+from app.geojson import collection_body, envelope_sql, page_features
 
 TAIL = ',"numberReturned":2,"links":[]}'
 
@@ -26,3 +27,11 @@ def test_a_page_reads_one_row_more_to_know_a_next_page_exists() -> None:
     assert page_features(rows, 2) == ([b"0", b"1"], True)
     assert page_features(rows, 3) == ([b"0", b"1", b"2"], False)
     assert page_features([], 3) == ([], False)
+
+
+def test_envelope_sql_writes_the_numbers_out() -> None:
+    assert envelope_sql(106.7, 21.9, 106.8, 22) == "ST_MakeEnvelope(106.7, 21.9, 106.8, 22.0, 4326)"
+    assert envelope_sql(-1e-05, 0, 1, 2, 3405).endswith("(-1e-05, 0.0, 1.0, 2.0, 3405)")
+    for bad in (math.nan, math.inf, -math.inf):
+        with pytest.raises(ValueError, match="finite"):
+            envelope_sql(bad, 0, 1, 1)

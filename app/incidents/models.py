@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -23,7 +24,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import base as postgresql_base
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from app.db import Base
 from app.timestamps import Timestamped, check_in
@@ -93,6 +96,19 @@ class BreachRule(Base):
     )
 
 
+class PgBox(UserDefinedType[Any]):
+    """PostgreSQL's own `box` (two corners), which SQLAlchemy has no type for."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "box"
+
+
+# Reflection (Alembic's comparison of the models with the database) knows it by name too.
+postgresql_base.ischema_names["box"] = PgBox
+
+
 class Incident(Timestamped, Base):
     __tablename__ = "incidents"
 
@@ -117,6 +133,10 @@ class Incident(Timestamped, Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Folded (lower case, no diacritics) title, description and tags, for `q`.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    # The geometry's bounding box, kept by PostgreSQL (migration 8a4d2c6e0b19): its SP-GiST
+    # index, which includes the id, gives a bbox page its keys without reading the table
+    # (app/ogc/router.py). Never loaded with an incident.
+    extent_box = mapped_column(PgBox(), Computed("box(geom)", persisted=True), deferred=True)
 
     # Context computed on arrival (and again when geometry, category or zones change).
     nearest_marker_code: Mapped[str | None] = mapped_column(String(20))
@@ -142,6 +162,12 @@ class Incident(Timestamped, Base):
         CheckConstraint(check_in("severity", [s.value for s in Severity]), name="severity"),
         Index("ix_incidents_geom", "geom", postgresql_using="gist"),
         Index("ix_incidents_geog", text("(geom::geography)"), postgresql_using="gist"),
+        Index(
+            "ix_incidents_extent_box",
+            "extent_box",
+            postgresql_using="spgist",
+            postgresql_include=["id"],
+        ),
         # Open incidents only (migration 6d1f3b8e2a47): a few in ten, and in a busy place
         # the similar-reports query no longer reads every settled incident near a new one.
         Index(

@@ -18,7 +18,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.db import fetch_row, fetch_rows
 from app.errors import NotFound
-from app.geojson import COORD_DECIMALS
+from app.geojson import COORD_DECIMALS, envelope_sql
 from app.incidents.models import OPEN_STATUS_LIST_SQL
 from app.paging import Page, fetch_page
 
@@ -97,8 +97,7 @@ def where_clause(f: IncidentFilter, caller: Caller, params: dict[str, Any]) -> s
         clauses.append("i.occurred_at < :until")
         params["until"] = f.occurred_until
     if f.bbox:
-        clauses.append("i.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
-        params.update(x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3])
+        clauses.append(f"i.geom && {envelope_sql(*f.bbox)}")  # numbers written out: envelope_sql
     if f.near is not None:
         clauses.append(
             "ST_DWithin(i.geom::geography, ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)"

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
 from app.geo.marker_codes import MarkerCode
-from app.geojson import COORD_DECIMALS
+from app.geojson import COORD_DECIMALS, envelope_sql
 from app.paging import Page, fetch_page
 
 MARKER_FEATURE = f"""
@@ -59,8 +59,7 @@ def _where(f: MarkerFilter, after: list[Any] | None) -> tuple[str, dict[str, Any
         clauses.append("(m.number, m.aux_index, m.bank_index) <= (:tn, :ta, :tb)")
         params.update(tn=f.to_code.number, ta=f.to_code.aux, tb=f.to_code.bank or 9)
     if f.bbox is not None:
-        clauses.append("m.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
-        params.update(x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3])
+        clauses.append(f"m.geom && {envelope_sql(*f.bbox)}")  # numbers written out: envelope_sql
     if f.conditions:
         clauses.append("m.condition = ANY(:conditions)")
         params["conditions"] = list(f.conditions)

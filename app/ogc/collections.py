@@ -3,6 +3,7 @@ SQL-built features (so the OGC view and the domain API never disagree)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -49,6 +50,9 @@ class Collection:
     # building each feature (the incidents' features, migration 6b383289a16b).
     stored: str | None = None
     stored_key: str | None = None
+    # A `box` of the geometry under an SP-GiST index that includes `key`: a bbox where few
+    # match finds its keys in that index alone (the incidents', migration 8a4d2c6e0b19).
+    extent_box: str | None = None
 
     @property
     def temporal_extent_sql(self) -> str | None:
@@ -64,6 +68,16 @@ class Collection:
         """The collection's own table with its alias (the start of `source`): the geometry,
         the key and the datetime are its columns."""
         return " ".join(self.source.split()[:2])
+
+    def source_for(self, *sql: str) -> str:
+        """`source`, or the collection's own table alone where `sql` (our own WHERE and
+        ORDER BY, values bound or written as numbers) reads none of the joined tables.
+        PostgreSQL drops an unread join, but the column it joined on stays among those the
+        scan must give, and rules out an index-only scan (PostgreSQL 15)."""
+        joined = re.findall(r"\bJOIN\s+\S+\s+(\w+)\s+ON\b", self.source, flags=re.IGNORECASE)
+        if any(re.search(rf"\b{alias}\.", part) for alias in joined for part in sql):
+            return self.source
+        return self.table
 
 
 def _incident_scope(caller: Caller, params: dict[str, Any]) -> str:
@@ -85,6 +99,7 @@ COLLECTIONS: dict[str, Collection] = {
             _incident_scope,
             stored="incident_features",
             stored_key="incident_id",
+            extent_box="i.extent_box",
         ),
         Collection(
             "markers",

@@ -32,6 +32,7 @@ from app.geojson import (
     COORD_DECIMALS,
     GEOJSON_MEDIA_TYPE,
     collection_body,
+    envelope_sql,
     page_features,
     page_rows_sql,
     raw_geojson,
@@ -314,6 +315,35 @@ def _datetime(value: str | None) -> tuple[datetime | None, datetime | None, bool
     return instant, instant, True
 
 
+def _envelope(bbox: list[float], bbox_crs: OutputCrs | None) -> str:
+    """The bbox as SQL in CRS84, its numbers written out (geojson.envelope_sql)."""
+    box_crs = bbox_crs or OutputCrs(4326, False, CRS84_URI)
+    x1, y1, x2, y2 = bbox
+    if box_crs.flip:  # given as lat/lon (northing first)
+        x1, y1, x2, y2 = y1, x1, y2, x2
+    envelope = envelope_sql(x1, y1, x2, y2, box_crs.srid)
+    return envelope if box_crs.srid == 4326 else f"ST_Transform({envelope}, 4326)"
+
+
+# A bbox's keys come from the extent box index (an index-only scan, then a sort) where
+# PostGIS expects at most this many matches; above it, from the key's own order, read
+# until the page is full. The two cost the same near sqrt(page x rows / 0.26 us a box
+# entry): about 60,000 for 1,000 a page of a million (bench/results/2026-12-06.md).
+EXTENT_BOX_AT_MOST = 50_000
+
+
+@dataclass(frozen=True)
+class KeyFilter:
+    """An items request's WHERE, and for a bbox on a collection with an extent box, the
+    same on the box and the bbox (which of the two finds the keys is PostGIS's estimate's
+    to say, in the statement)."""
+
+    where: str
+    params: dict[str, Any]
+    on_extent_box: str | None = None
+    envelope: str | None = None
+
+
 def _where(
     c: Collection,
     caller: Caller,
@@ -321,22 +351,14 @@ def _where(
     when: tuple[datetime | None, datetime | None, bool] | None,
     cql: tuple[str, dict[str, Any]] | None = None,
     bbox_crs: OutputCrs | None = None,
-) -> tuple[str, dict[str, Any]]:
+) -> KeyFilter:
+    """The WHERE of an items request and its parameters, and for a bbox on a collection
+    with an extent box, the same WHERE with the bbox tested on the box."""
     params: dict[str, Any] = {}
     clauses = [c.scope(caller, params)] if c.scope else []
     if cql is not None:  # its parameters are named cql_N: no clash with ours
         clauses.append(cql[0])
         params.update(cql[1])
-    if bbox:
-        box_crs = bbox_crs or OutputCrs(4326, False, CRS84_URI)
-        x1, y1, x2, y2 = bbox
-        if box_crs.flip:  # given as lat/lon (northing first)
-            x1, y1, x2, y2 = y1, x1, y2, x2
-        envelope = "ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)"
-        if box_crs.srid != 4326:
-            envelope = f"ST_Transform(ST_MakeEnvelope(:x1, :y1, :x2, :y2, {box_crs.srid}), 4326)"
-        clauses.append(f"{c.geom} && {envelope}")
-        params.update(x1=x1, y1=y1, x2=x2, y2=y2)
     if when and c.datetime:
         start, end, instant = when
         if instant:
@@ -349,7 +371,14 @@ def _where(
             if end:
                 clauses.append(f"{c.datetime} <= :t1")
                 params["t1"] = end
-    return " AND ".join(clauses) or "TRUE", params
+    if not bbox:
+        return KeyFilter(" AND ".join(clauses) or "TRUE", params)
+    envelope = _envelope(bbox, bbox_crs)
+    where = " AND ".join([*clauses, f"{c.geom} && {envelope}"])
+    if c.extent_box is None:
+        return KeyFilter(where, params)
+    on_box = " AND ".join([*clauses, f"{c.extent_box} && box({envelope})"])
+    return KeyFilter(where, params, on_box, envelope)
 
 
 def _order(c: Collection, sortby: str | None) -> str:
@@ -486,11 +515,38 @@ def _items_html(
     )
 
 
+def _keys_sql(c: Collection, keys: KeyFilter, order: str) -> tuple[str, str]:
+    """The page's keys in order (a subquery), and the CTE it needs before it, if any."""
+
+    def matching(where: str) -> str:
+        return (
+            f"SELECT {c.key} AS k FROM {c.source_for(where, order)} WHERE {where} "
+            f"ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset"
+        )
+
+    if keys.on_extent_box is None:
+        return matching(keys.where), ""
+    # Both ways in one statement, one of them run: the gate is decided once, before either
+    # (a one-time filter), from the statistics of the collection's own geometry column.
+    # It stands outside each way's query: inside its WHERE it would count as a condition
+    # on every table there and keep PostgreSQL from dropping a join nothing reads (the
+    # extent box's scan would then read the heap for the join's column).
+    gate = f"""gate AS MATERIALIZED (
+          SELECT bordermark_few_match('{c.table.split()[0]}', '{c.geom.partition(".")[2]}',
+                                      {keys.envelope}, {EXTENT_BOX_AT_MOST}) AS few
+        ),"""
+    both = f"""SELECT k FROM ({matching(keys.on_extent_box)}) by_box
+            WHERE (SELECT few FROM gate)
+            UNION ALL
+            SELECT k FROM ({matching(keys.where)}) by_geometry
+            WHERE NOT (SELECT few FROM gate)"""
+    return both, gate
+
+
 def _page_statement(
     c: Collection,
     out: OutputCrs,
-    where: str,
-    params: dict[str, Any],
+    keys: KeyFilter,
     order: str,
     chosen: list[str] | None,
     limit: int,
@@ -511,21 +567,21 @@ def _page_statement(
           SELECT {_geometry_sql(c, out)} AS feature, keys.rn
           FROM {c.source} JOIN keys ON keys.k = {c.key}"""
         feature = _select_properties("feature", chosen)
+    key_sql, gate = _keys_sql(c, keys, order)
     sql = f"""
-        WITH keys AS (
+        WITH {gate} keys AS (
           -- The page's keys first, then features for those rows only: a dense bbox
           -- matches many pages, and each match would otherwise be read whole. The
           -- keys' places in the page come with them (an array keeps its order), so
           -- nothing is sorted twice; one more key than the page says a next exists.
           SELECT k, rn FROM unnest(ARRAY(
-            SELECT {c.key} FROM {c.source}
-            WHERE {where} ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset
+            {key_sql}
           )) WITH ORDINALITY AS keys(k, rn)
         ), page AS ({page}
         )
         {page_rows_sql(feature)}
         """
-    bound = {**params, "limit_plus_one": limit + 1, "offset": offset}
+    bound = {**keys.params, "limit_plus_one": limit + 1, "offset": offset}
     if chosen is not None:
         bound["chosen_properties"] = chosen
     return sql, bound
@@ -543,8 +599,8 @@ def items_page_statement(
     the statement (`:name` parameters) and its values. The bench runs it directly as the
     SQL floor of the same request."""
     cql = to_sql(parse(cql_text, None), c.queryables) if cql_text else None
-    where, params = _where(c, caller, bbox, None, cql)
-    return _page_statement(c, _crs(None, "crs"), where, params, c.key, None, limit, 0)
+    keys = _where(c, caller, bbox, None, cql)
+    return _page_statement(c, _crs(None, "crs"), keys, c.key, None, limit, 0)
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
@@ -589,12 +645,10 @@ async def items(
         )
     cql = to_sql(parse(filter_, filter_lang), c.queryables) if filter_ else None
     conditions = _merge(cql, _property_filters(c, request))
-    where, params = _where(c, caller, _bbox(bbox), _datetime(datetime_), conditions, box_crs)
+    keys = _where(c, caller, _bbox(bbox), _datetime(datetime_), conditions, box_crs)
     order = _order(c, sortby)
     chosen = _properties(properties)
-    rows = await fetch_rows(
-        session, *_page_statement(c, out, where, params, order, chosen, limit, offset)
-    )
+    rows = await fetch_rows(session, *_page_statement(c, out, keys, order, chosen, limit, offset))
     features, has_next = page_features(rows, limit)
     returned = len(features)
     matched: int | None = None
@@ -602,7 +656,7 @@ async def items(
         matched = offset + returned  # the last page: the total is known without counting
     elif count:
         matched = await fetch_value(
-            session, f"SELECT count(*) FROM {c.source} WHERE {where}", params
+            session, f"SELECT count(*) FROM {c.source} WHERE {keys.where}", keys.params
         )
     page_type = "text/html" if fmt == "html" else GEOJSON_MEDIA_TYPE
     links = [
@@ -641,14 +695,14 @@ async def item(
     fmt = negotiate(request, f)
     c = _get(collection_id)
     out = _crs(crs, "crs")
-    where, params = _where(c, caller, None, None)
+    in_scope = _where(c, caller, None, None)
     found = (
         await session.execute(
             text(
                 f"SELECT ({_geometry_sql(c, out)})::jsonb FROM {c.source} "
-                f"WHERE {where} AND {c.key}::text = :fid"
+                f"WHERE {in_scope.where} AND {c.key}::text = :fid"
             ),
-            {**params, "fid": feature_id},
+            {**in_scope.params, "fid": feature_id},
         )
     ).scalar_one_or_none()
     if found is None:
