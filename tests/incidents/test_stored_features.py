@@ -196,3 +196,29 @@ async def test_ogc_pages_serve_the_stored_features(
     [built] = await _page(client, tokens, incident_id)
     assert built["properties"]["title"] == "Tiêu đề gốc"
     assert built == {**stored, "properties": {**stored["properties"], "title": "Tiêu đề gốc"}}
+
+
+async def test_one_incident_is_its_stored_feature_with_its_attachments(
+    client, tokens: Tokens, db: AsyncSession
+) -> None:
+    """GET /incidents/{id} (and every POST's answer) reads the stored text and adds the
+    attachments as the last property; a feature missing from the store is built."""
+    incident_id = await _near_1089(client, tokens, title="Tiêu đề gốc")
+    url = f"/api/v1/incidents/{incident_id}"
+    first = (await client.get(url, headers=bearer(tokens.admin))).json()
+    assert list(first["properties"])[-1] == "attachments"
+    assert first["properties"]["attachments"] == []
+    await db.execute(
+        text(
+            "UPDATE incident_features SET feature = replace(feature, 'Tiêu đề gốc', 'Đã lưu') "
+            "WHERE incident_id = :id"
+        ),
+        {"id": uuid.UUID(incident_id)},
+    )
+    stored = (await client.get(url, headers=bearer(tokens.admin))).json()
+    assert stored == {**first, "properties": {**first["properties"], "title": "Đã lưu"}}
+    await db.execute(
+        text("DELETE FROM incident_features WHERE incident_id = :id"),
+        {"id": uuid.UUID(incident_id)},
+    )
+    assert (await client.get(url, headers=bearer(tokens.admin))).json() == first
