@@ -91,7 +91,7 @@ def test_the_bbox_is_written_into_the_statement_not_bound() -> None:
     assert "ST_MakeEnvelope(106.693462, 21.977826, 106.703462, 21.987826, 4326)" in sql
     # The box way reads the incidents alone (no join to keep its column in the scan).
     ways = re.findall(r"SELECT i\.id AS k FROM (.+?) WHERE (.+?) ORDER BY", sql)
-    by_box = [source for source, where in ways if "i.extent_box &&" in where]
+    by_box = [source for source, where in ways if "i.geom &&" not in where]
     assert by_box == ["incidents i"]
 
 
@@ -99,3 +99,48 @@ def test_a_join_stays_where_the_filter_reads_it() -> None:
     assert INCIDENTS.source_for("i.status = :s", "i.id") == "incidents i"
     assert INCIDENTS.source_for("b.code = :cql_0", "i.id") == INCIDENTS.source
     assert INCIDENTS.source_for("TRUE", "b.code, i.id") == INCIDENTS.source
+
+
+async def test_a_point_just_outside_is_outside_either_way_and_in_the_count(
+    client, db: AsyncSession, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A point a few microdegrees (a third of a metre) past the bbox's east edge: PostGIS's
+    && rounds boxes to float4 and lets it in, box && box (within 1e-6) does not; the pages
+    and the count leave it out, whichever way finds the keys."""
+    await db.execute(text("ANALYZE incidents"))
+    incident_id, x, y = (
+        await db.execute(
+            text(
+                "SELECT id::text, ST_X(geom), ST_Y(geom) FROM incidents "
+                "WHERE GeometryType(geom) = 'POINT' ORDER BY id LIMIT 1"
+            )
+        )
+    ).one()
+
+    async def let_in(x2: float) -> bool:
+        found = await db.execute(
+            text(
+                "SELECT geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326) FROM incidents "
+                "WHERE id = CAST(:id AS uuid)"
+            ),
+            {"x1": x - 0.05, "y1": y - 0.05, "x2": x2, "y2": y + 0.05, "id": incident_id},
+        )
+        return bool(found.scalar_one())
+
+    # Where the point and the edge round to the same float4, PostGIS lets the point in.
+    let_in_at = [x - d for d in (3e-6, 2e-6, 4e-6, 5e-6, 6e-6) if await let_in(x - d)]
+    assert let_in_at, "one of the edges shares the point's float4"
+    x2 = let_in_at[0]
+    bbox = f"{x - 0.05!r},{y - 0.05!r},{x2!r},{y + 0.05!r}"
+    for at_most in (1e12, 0):  # the box index, then the geometry
+        monkeypatch.setattr(ogc_router, "EXTENT_BOX_AT_MOST", at_most)
+        ids, matched = await _walk(client, tokens.analyst, bbox)
+        assert incident_id not in ids
+        counted = (
+            await client.get(
+                "/ogc/collections/incidents/items",
+                params={"bbox": bbox, "limit": 1, "count": "true"},
+                headers=bearer(tokens.analyst),
+            )
+        ).json()
+        assert counted["numberMatched"] == matched == len(ids)
