@@ -32,7 +32,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Whether PostGIS expects at most `at_most` rows of `tbl` to overlap `env` on `col`. A
-# table never analyzed has no statistics, and PostGIS then raises (internal_error): the
+# table never analyzed has no statistics, and PostGIS then raises (internal_error); a
+# PostGIS without this debugging function would raise undefined_function. Either way the
 # answer is no, and the planner takes its own path as before.
 FEW_MATCH_FUNCTION = """
 CREATE OR REPLACE FUNCTION bordermark_few_match(
@@ -41,7 +42,7 @@ RETURNS boolean LANGUAGE plpgsql STABLE AS $$
 BEGIN
   RETURN _postgis_selectivity(tbl, col, env)
          * (SELECT greatest(c.reltuples, 0) FROM pg_class c WHERE c.oid = tbl) <= at_most;
-EXCEPTION WHEN internal_error THEN
+EXCEPTION WHEN internal_error OR undefined_function THEN
   RETURN false;
 END
 $$
