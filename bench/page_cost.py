@@ -23,26 +23,29 @@ import time
 from typing import Any
 
 import asyncpg
-from run import BBOX_PAGE, INCIDENTS, dense_bbox, service_statement
+from run import BBOX_PAGE, BENCH_CALLER, INCIDENTS, dense_bbox, service_statement
 
 from app.geojson import COORD_DECIMALS
 from app.incidents.queries import INCIDENT_PROPERTIES
+from app.ogc.router import _where
 
 PROPERTIES_FUNCTION = "bordermark_incident_properties"
 
-# The page's keys the two ways the statement can take (app/ogc/router.py _keys_sql): from
-# the geometry's index, or from the extent box's index alone (where few match, as here).
-KEYS = {
-    "keys by geometry": (
-        "SELECT array_agg(id) FROM (SELECT i.id FROM incidents i "
-        "WHERE i.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY i.id LIMIT $5) k"
-    ),
-    "keys by extent box": (
-        "SELECT array_agg(id) FROM (SELECT i.id FROM incidents i "
-        "WHERE i.extent_box && box(ST_MakeEnvelope($1, $2, $3, $4, 4326)) "
-        "ORDER BY i.id LIMIT $5) k"
-    ),
-}
+
+def keys_sql(box: list[float]) -> dict[str, str]:
+    """The page's keys the two ways the service's statement can take (app/ogc/router.py
+    _keys_sql), each with the WHERE the service builds for this bbox: from the geometry's
+    index, or from the extent box's index alone (where few match, as here). $1 is the
+    page's length."""
+    keys = _where(INCIDENTS, BENCH_CALLER, box, None)
+    assert not keys.params and keys.on_extent_box is not None  # an analyst's bbox, no more
+    return {
+        f"keys by {way}": f"SELECT array_agg(id) FROM (SELECT i.id FROM incidents i "
+        f"WHERE {where} ORDER BY i.id LIMIT $1) k"
+        for way, where in (("geometry", keys.where), ("extent box", keys.on_extent_box))
+    }
+
+
 BY_KEY = (
     "SELECT {agg}::text FROM incidents i LEFT JOIN borders b ON b.id = i.border_id "
     "WHERE i.id = ANY($1::uuid[])"
@@ -108,9 +111,11 @@ async def main(args: argparse.Namespace) -> None:
         page = service_statement(limit=BBOX_PAGE, bbox=box)
         print(f"{matches} incidents in the bbox; medians of {args.calls} calls")
         print(f"{'the page statement':18s} {await median_ms(conn, *page, args.calls):7.2f} ms")
-        keys = await conn.fetchval(KEYS["keys by geometry"], *box, BBOX_PAGE)
-        for name, sql in KEYS.items():
-            print(f"{name:18s} {await median_ms(conn, sql, [*box, BBOX_PAGE], args.calls):7.2f} ms")
+        ways = keys_sql(box)
+        keys = await conn.fetchval(ways["keys by geometry"], BBOX_PAGE)
+        for name, sql in ways.items():
+            assert await conn.fetchval(sql, BBOX_PAGE) == keys, "the two ways differ"
+            print(f"{name:18s} {await median_ms(conn, sql, [BBOX_PAGE], args.calls):7.2f} ms")
         for name, agg in PARTS.items():
             by_key = STORED_BY_KEY if name == "stored feature" else BY_KEY
             ms = await median_ms(conn, by_key.format(agg=agg), [keys], args.calls)

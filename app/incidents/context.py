@@ -285,7 +285,9 @@ CONTEXT_COLUMNS = {
     "breaches": "f.breaches",
 }
 
-_CONTEXT_SQL = (
+# The CTEs that place the stored incidents of `:ids` (`final` holds their context by id);
+# bench/context_cost.py times them part by part.
+CONTEXT_OF_IDS = (
     "WITH "
     + _target(
         "(SELECT * FROM incidents WHERE id = ANY(CAST(:ids AS uuid[]))) e",
@@ -294,6 +296,10 @@ _CONTEXT_SQL = (
         "e.occurred_at",
     )
     + _CONTEXT
+)
+
+_CONTEXT_SQL = (
+    CONTEXT_OF_IDS
     + "UPDATE incidents i SET "
     + ", ".join(f"{column} = {value}" for column, value in CONTEXT_COLUMNS.items())
     + " FROM final f WHERE i.id = f.id"
