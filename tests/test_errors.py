@@ -76,3 +76,18 @@ async def test_database_errors_are_503_only_when_the_database_is_out_of_reach(
     assert slow_r.status_code == 503 and slow_r.json()["type"] == "/problems/timeout"
     assert "retry-after" in slow_r.headers
     assert broken_r.status_code == 500 and "no_such_table" not in broken_r.text
+
+
+async def test_nul_in_the_query_is_a_422_problem_before_any_route(client, tokens: Tokens) -> None:
+    """PostgreSQL's text cannot hold a NUL, so no parameter accepts one; the fields that do
+    are named."""
+    r = await client.get(
+        "/api/v1/incidents?status=open&tag=ok&q=r%C3%A0o%00&tag=x%00",
+        headers=bearer(tokens.admin),
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == ["q", "tag"]
+    assert "x-request-id" in r.headers  # answered inside the request middleware
+    fine = await client.get("/api/v1/incidents?q=%2500", headers=bearer(tokens.admin))
+    assert fine.status_code == 200  # a percent sign and two zeros are text like any other

@@ -42,15 +42,21 @@ async def _export(
     await session.commit()
     sessionmaker = request.app.state.bulk_sessionmaker  # the bulk pool: see app/db.py
     stem = f"bordermark-{layer.name}-{date.today().isoformat()}"
+    # The streams run their statement before the response exists (writers.started): an
+    # error there is a problem response, not a download cut short after its headers.
     if fmt == "geojson":
         return StreamingResponse(
-            writers.geojson_stream(sessionmaker, layer.feature_sql, layer.params),
+            await writers.started(
+                writers.geojson_stream(sessionmaker, layer.feature_sql, layer.params)
+            ),
             media_type=GEOJSON_MEDIA_TYPE,
             headers={"Content-Disposition": f'attachment; filename="{stem}.geojson"'},
         )
     if fmt == "csv":
         return StreamingResponse(
-            writers.csv_stream(sessionmaker, layer.attrs_sql, layer.params, layer.columns),
+            await writers.started(
+                writers.csv_stream(sessionmaker, layer.attrs_sql, layer.params, layer.columns)
+            ),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
         )

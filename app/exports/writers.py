@@ -10,7 +10,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,13 +56,15 @@ async def _batches(
 
 async def geojson_stream(
     sessionmaker: async_sessionmaker[AsyncSession], feature_sql: str, params: dict[str, Any]
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """`feature_sql` selects one column: each row's GeoJSON Feature, built by PostgreSQL's
     JSON functions (see copy_stream.py for why that matters)."""
-    yield b'{"type":"FeatureCollection","features":['
+    # The opening goes out with the first rows, so that `started` runs the statement.
+    opening = b'{"type":"FeatureCollection","features":['
     async for chunk in json_rows(sessionmaker, feature_sql, params):
-        yield chunk
-    yield b"]}"
+        yield opening + chunk
+        opening = b""
+    yield opening + b"]}"
 
 
 async def csv_stream(
@@ -70,23 +72,45 @@ async def csv_stream(
     attrs_sql: str,
     params: dict[str, Any],
     columns: list[str],
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """CSV with a byte-order mark (Excel reads the Vietnamese text right), one row per
     feature, its attributes then `lon`, `lat` (a point on it) and `wkt`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     out.write(UTF8_BOM)
     writer.writerow([*columns, "lon", "lat", "wkt"])
-    yield out.getvalue().encode("utf-8")
     async for rows in _batches(sessionmaker, attrs_sql, params):
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        # The header goes out with the first rows, so that `started` runs the statement.
         for row in rows:
             values = row._mapping
             writer.writerow(
                 [_text(values[c]) for c in columns] + [values["lon"], values["lat"], values["wkt"]]
             )
         yield out.getvalue().encode("utf-8")
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+    if out.tell():  # no rows: the header alone
+        yield out.getvalue().encode("utf-8")
+
+
+async def started(stream: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
+    """`stream`, run up to its first bytes before any response exists.
+
+    The streams above send nothing until their statement has run and returned rows (or
+    none), so a value PostgreSQL refuses (a NUL in a filter, say) raises here and becomes a
+    problem response. Once a StreamingResponse has sent its headers, an error can only cut
+    the body short, which a client sees as a broken download."""
+    first = await anext(stream)  # every stream here yields at least once
+
+    async def from_first() -> AsyncIterator[bytes]:
+        try:
+            yield first
+            async for chunk in stream:
+                yield chunk
+        finally:
+            await stream.aclose()
+
+    return from_first()
 
 
 def _text(value: Any) -> Any:

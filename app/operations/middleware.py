@@ -1,6 +1,7 @@
 """One pure-ASGI middleware for what every request needs: a request id (taken from a sane
 `X-Request-ID` or made up, returned in the response), a body-size ceiling (413 before the
-body is read), security headers, a JSON log line and Prometheus figures per route."""
+body is read), no NUL in the query (422 before any route runs), security headers, a JSON
+log line and Prometheus figures per route."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -89,6 +91,9 @@ class RequestMiddleware:
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._too_large(send_with_headers)
                 return
+            if b"%00" in scope["query_string"]:
+                await _nul_in_query(scope["query_string"], send_with_headers)
+                return
             await self.app(scope, receive_bounded, send_with_headers)
         finally:
             seconds = time.perf_counter() - started
@@ -109,26 +114,42 @@ class RequestMiddleware:
             request_id_var.reset(reset)
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "/problems/payload-too-large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"request bodies are limited to {self.max_body_bytes} bytes",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        problem = {
+            "type": "/problems/payload-too-large",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"request bodies are limited to {self.max_body_bytes} bytes",
+        }
+        await _send_problem(send, problem, close=True)
+
+
+async def _nul_in_query(query_string: bytes, send: Send) -> None:
+    """No parameter of this API can hold a NUL: PostgreSQL's text cannot store one. Refused
+    here, before any route runs, so that no route (an export that streams, say) gets as far
+    as the database or the audit log with it."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    fields = sorted({name for name, value in pairs if "\x00" in name + value}) or ["query"]
+    problem = {
+        "type": "/problems/invalid-input",
+        "title": "Invalid input",
+        "status": 422,
+        "detail": "The query holds a NUL character, which no parameter accepts: "
+        + ", ".join(fields),
+        "errors": [{"field": name, "message": "NUL characters are not allowed"} for name in fields],
+    }
+    await _send_problem(send, problem, close=False)
+
+
+async def _send_problem(send: Send, problem: dict[str, Any], *, close: bool) -> None:
+    body = json.dumps(problem).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:  # the body that was not read is still on the connection
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": problem["status"], "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -6,12 +6,18 @@ import csv
 import io
 import json
 import tempfile
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import pyogrio
 import pytest
+from asyncpg.exceptions import DivisionByZeroError
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import create_sessionmaker
+from app.errors import exception_chain
+from app.exports import writers
 from tests.conftest import Tokens, bearer
 from tests.incidents.helpers import feature, new_tag, off_line, point
 
@@ -169,3 +175,51 @@ async def test_geojson_export_keeps_escapes_and_control_characters(client, token
     [exported] = body["features"]
     assert exported["properties"]["title"] == stored["title"] == TRICKY[:150]
     assert exported["properties"]["description"] == stored["description"] == TRICKY * 3
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+async def test_nul_in_a_filter_is_refused_before_the_export_starts(
+    client, db, tokens: Tokens, fmt: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The fuzzer found `?tag=%00`: PostgreSQL refused it once the GeoJSON stream had sent
+    its headers, and the client saw a broken download. It is a 422 problem, with no audit
+    entry of an export that never ran."""
+    last = (await db.execute(text("SELECT coalesce(max(id), 0) FROM audit_log"))).scalar_one()
+    r = await client.get(
+        "/api/v1/exports/incidents",
+        params={"tag": "a\x00b", "format": fmt},
+        headers=bearer(tokens.analyst),
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == ["tag"]
+    audited = await db.execute(
+        text("SELECT count(*) FROM audit_log WHERE id > :last AND action = 'export'"),
+        {"last": last},
+    )
+    assert audited.scalar_one() == 0
+
+
+@pytest.mark.parametrize("stream", ["geojson", "csv"])
+async def test_a_stream_runs_its_statement_before_the_response_exists(
+    engine: AsyncEngine, stream: str
+) -> None:
+    """`writers.started` returns only once the statement has run: an error in it raises
+    there (and becomes a problem response) instead of cutting a sent download short."""
+    sessionmaker = create_sessionmaker(engine)
+
+    def export_of(rows_sql: str) -> AsyncGenerator[bytes, None]:
+        if stream == "csv":
+            return writers.csv_stream(sessionmaker, rows_sql, {}, ["n"])
+        features = f"SELECT json_build_object('n', n) FROM ({rows_sql}) r"
+        return writers.geojson_stream(sessionmaker, features, {})
+
+    broken = (
+        "SELECT 1 / (2 - count(*)) AS n, 0 AS lon, 0 AS lat, '' AS wkt FROM (VALUES (1), (2)) v"
+    )
+    with pytest.raises(Exception) as raised:  # the driver's error, wrapped or not
+        await writers.started(export_of(broken))
+    assert any(isinstance(e, DivisionByZeroError) for e in exception_chain(raised.value))
+    body = export_of("SELECT 7 AS n, 0 AS lon, 0 AS lat, '' AS wkt")
+    out = b"".join([chunk async for chunk in await writers.started(body)])
+    assert (b'{"n" : 7}' in out) if stream == "geojson" else out.endswith(b"7,0,0,\r\n")
