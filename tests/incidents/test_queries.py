@@ -365,3 +365,98 @@ async def test_similar_reads_the_open_incidents_index(db: AsyncSession) -> None:
     sql = _similar_sql(SimilarSettings(), "TRUE").replace(":id", f"'{uuid.uuid4()}'")
     plan = "\n".join(r[0] for r in await db.execute(text(f"EXPLAIN {sql}")))
     assert "ix_incidents_open_geog" in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("measure_all_at_most", "scan_min"),
+    [(-1, 1), (-1, 1_000), (1_000_000, 1)],
+    ids=["nearest-first, short scans", "nearest-first, whole circle", "measured whole"],
+)
+async def test_near_pages_are_the_nearest_whichever_way_they_are_found(
+    client, db, tokens: Tokens, monkeypatch, measure_all_at_most: int, scan_min: int
+) -> None:  # type: ignore[no-untyped-def]
+    """A near page is found nearest first on the sphere, or by measuring every match on the
+    spheroid (queries.list_incidents). The test database is small, so its statistics
+    choose the second: the constants force each way. Every page, paged through with
+    filters common and rare, holds exactly the incidents that measuring all of them on the
+    spheroid gives, in that order."""
+    monkeypatch.setattr("app.incidents.queries.NEAR_MEASURE_ALL_AT_MOST", measure_all_at_most)
+    monkeypatch.setattr("app.incidents.queries.NEAR_SCAN_MIN", scan_min)
+    monkeypatch.setattr("app.incidents.queries.NEAR_SCAN_PER_ROW", 2)
+    tag = new_tag()
+    centre = await off_line(client, tokens.admin, "1089+200", 30, "VN")
+    items = []
+    for k in range(36):
+        # A spiral out to 1.4 km, every third a camera (the rare filter), two at the same place.
+        lon, lat, _ = GEOD.fwd(*centre, (k * 67) % 360, 40.0 * k if k != 7 else 40.0 * 6)
+        items.append(
+            feature(
+                geometry=point(lon, lat),
+                tags=[tag],
+                category="surveillance_equipment" if k % 3 == 0 else "fence",
+            )
+        )
+    # Three the sphere orders the other way round: 1,500 m north is nearer than 1,502 and
+    # 1,503.5 m east on the spheroid, farther than both on the sphere (whose radius is the
+    # meridian's plus 0.4 % here, the prime vertical's less 0.2 %). Nearest first on the
+    # sphere alone, or the sphere's (limit+1)-th without slack, would be wrong.
+    north = GEOD.fwd(*centre, 0, 1_500.0)[:2]
+    east = GEOD.fwd(*centre, 90, 1_503.5)[:2]
+    items += [
+        feature(geometry=point(*north), tags=[tag]),
+        feature(geometry=point(*GEOD.fwd(*centre, 90, 1_502.0)[:2]), tags=[tag]),
+        feature(geometry=point(*east), tags=[tag]),
+    ]
+    created = await client.post(
+        "/api/v1/incidents:batch", json={"features": items}, headers=bearer(tokens.admin)
+    )
+    assert created.status_code == 200, created.text
+    assert {x["result"] for x in created.json()["results"]} == {"created"}
+    inverted = await db.execute(
+        text(
+            "SELECT ST_Distance(n, c) < ST_Distance(e, c) AND n <-> c > e <-> c FROM "
+            "(SELECT ST_MakePoint(:nx, :ny)::geography n, ST_MakePoint(:ex, :ey)::geography e, "
+            "ST_MakePoint(:cx, :cy)::geography c) p"
+        ),
+        {
+            "nx": north[0],
+            "ny": north[1],
+            "ex": east[0],
+            "ey": east[1],
+            "cx": centre[0],
+            "cy": centre[1],
+        },
+    )
+    assert inverted.scalar_one()
+
+    async def truth(radius: float, category: str | None) -> list[str]:
+        rows = await db.execute(
+            text(
+                "SELECT id FROM incidents WHERE tags @> ARRAY[CAST(:tag AS varchar)] "
+                "AND (CAST(:category AS text) IS NULL OR category = :category) "
+                "AND ST_DWithin(geom::geography, ST_MakePoint(:lon, :lat)::geography, :r) "
+                "ORDER BY ST_Distance(geom::geography, ST_MakePoint(:lon, :lat)::geography), id"
+            ),
+            {"tag": tag, "category": category, "lon": centre[0], "lat": centre[1], "r": radius},
+        )
+        return [str(r[0]) for r in rows]
+
+    lon, lat = centre
+    for radius in (500.0, 5_000.0):
+        for category in (None, "surveillance_equipment"):
+            for limit in (1, 4, 50):
+                params = f"tag={tag}&near={lon},{lat}&within_m={radius}&limit={limit}"
+                if category:
+                    params += f"&category={category}"
+                url: str | None = f"/api/v1/incidents?{params}"
+                got: list[str] = []
+                while url:
+                    r = await client.get(url, headers=bearer(tokens.admin))
+                    assert r.status_code == 200, r.text
+                    body = r.json()
+                    assert len(body["features"]) <= limit
+                    got += [f["id"] for f in body["features"]]
+                    url = next((x["href"] for x in body["links"] if x["rel"] == "next"), None)
+                expected = await truth(radius, category)
+                assert got == expected, (radius, category, limit)
+                assert len(expected) >= 4  # each case has pages to turn
