@@ -61,6 +61,31 @@ def incident_feature(extra_properties: str = "") -> str:
     )
 
 
+def stored_feature() -> str:
+    """An incident's stored feature (incident_features, kept by the database as the rows
+    change: the text OGC pages serve), or the same feature built when it is missing. Needs
+    `LEFT JOIN incident_features s ON s.incident_id = i.id`."""
+    return f"coalesce(s.feature, ({incident_feature()})::text)"
+
+
+def stored_feature_of(incident_id: str) -> str:
+    """The stored feature of the incident `incident_id` (SQL) names, built when missing:
+    the incident's row is read only then. Needs `incident_features s` joined as in
+    stored_feature."""
+    built = (
+        f"(SELECT ({incident_feature()})::text FROM incidents i "
+        f"JOIN borders b ON b.id = i.border_id WHERE i.id = {incident_id})"
+    )
+    return f"coalesce(s.feature, {built})"
+
+
+def with_last_property(feature: str, name: str, value: str) -> str:
+    """`feature` (SQL for a feature's JSON text) with the property `name` = `value` (SQL of a
+    JSON value) spliced in last: the text ends with the properties' and the feature's
+    closing braces. Cheaper than building the feature or merging as jsonb."""
+    return f"""left({feature}, -2) || ',"{name}":' || ({value})::text || '}}}}'"""
+
+
 def visibility(caller: Caller, params: dict[str, Any]) -> str:
     """Officers and reporters see their province's incidents; admins and analysts all."""
     if caller.role in (Role.admin, Role.analyst):
@@ -155,12 +180,12 @@ async def list_incidents(
     if f.near is not None:
         point = "ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)::geography"
         distance = f"ST_Distance(i.geom::geography, {point})"
-        order = "d, i.id"
-        key = "json_build_array(d, i.id)"
         if after is not None:
             where += " AND (d, i.id) > (CAST(:k0 AS float8), CAST(:k1 AS uuid))"
             params.update(k0=after[0], k1=after[1])
-        feature = incident_feature("jsonb_build_object('distance_m', round(d::numeric, 1))")
+        distance_m = "round(t.d::numeric, 1)"
+        stored = stored_feature_of("t.id")
+        feature = f"({with_last_property(stored, 'distance_m', distance_m)})::json"
 
         def rows(incidents: str) -> str:
             return f"""{incidents} i CROSS JOIN LATERAL (SELECT {distance} AS d) dist
@@ -224,8 +249,9 @@ async def list_incidents(
           SELECT id, d FROM matched ORDER BY d, id LIMIT :limit_plus_one
         ),
         page AS (
-          SELECT {feature} AS feature, {key} AS sort_key, row_number() OVER (ORDER BY {order}) AS rn
-          FROM top t JOIN incidents i ON i.id = t.id JOIN borders b ON b.id = i.border_id
+          SELECT {feature} AS feature, json_build_array(t.d, t.id) AS sort_key,
+                 row_number() OVER (ORDER BY t.d, t.id) AS rn
+          FROM top t LEFT JOIN incident_features s ON s.incident_id = t.id
         )
         """
         params["near_scan"] = min(
@@ -235,14 +261,20 @@ async def list_incidents(
         if after is not None:
             where += " AND (i.occurred_at, i.id) < (CAST(:k0 AS timestamptz), CAST(:k1 AS uuid))"
             params.update(k0=after[0], k1=after[1])
+        # The page's keys first, then their stored features: a kilobyte a row through a
+        # parallel plan's queue cost more than the plan saved (42 against 26 ms for 1,000
+        # of a province on the bench million).
         sql = f"""
-        WITH page AS (
-          SELECT {incident_feature()} AS feature,
-                 json_build_array(i.occurred_at, i.id) AS sort_key,
-                 row_number() OVER (ORDER BY i.occurred_at DESC, i.id DESC) AS rn
-          FROM incidents i JOIN borders b ON b.id = i.border_id
+        WITH keys AS MATERIALIZED (
+          SELECT i.id, i.occurred_at FROM incidents i JOIN borders b ON b.id = i.border_id
           WHERE {where}
           ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit_plus_one
+        ),
+        page AS (
+          SELECT ({stored_feature_of("k.id")})::json AS feature,
+                 json_build_array(k.occurred_at, k.id) AS sort_key,
+                 row_number() OVER (ORDER BY k.occurred_at DESC, k.id DESC) AS rn
+          FROM keys k LEFT JOIN incident_features s ON s.incident_id = k.id
         )
         """
     return await fetch_page(session, sql, params, limit=limit)
@@ -274,12 +306,10 @@ async def incident_feature_json(
         "ORDER BY ia.uploaded_at) FROM incident_attachments ia "
         "JOIN attachments a ON a.sha256 = ia.sha256 WHERE ia.incident_id = i.id), '[]'::jsonb)"
     )
-    # The stored feature (the text OGC pages serve; built if missing), the attachments
-    # spliced in as its last property: it ends with the properties' and the feature's
-    # closing braces. Building the feature and merging the attachments as jsonb cost
-    # PostgreSQL 0.14 ms more, on the answer to every POST (bench/results/2026-12-06.md).
-    stored = f"coalesce(s.feature, ({incident_feature()})::text)"
-    feature = f"""left({stored}, -2) || ',"attachments":' || ({attachments})::text || '}}}}'"""
+    # The stored feature with the attachments as its last property: building the feature
+    # and merging the attachments as jsonb cost PostgreSQL 0.14 ms more, on the answer to
+    # every POST (bench/results/2026-12-06.md).
+    feature = with_last_property(stored_feature(), "attachments", attachments)
     row = await fetch_row(
         session,
         f"SELECT {feature}, i.version{listed} FROM incidents i "

@@ -222,3 +222,48 @@ async def test_one_incident_is_its_stored_feature_with_its_attachments(
         {"id": uuid.UUID(incident_id)},
     )
     assert (await client.get(url, headers=bearer(tokens.admin))).json() == first
+
+
+async def test_incident_lists_serve_the_stored_features(
+    client, tokens: Tokens, db: AsyncSession
+) -> None:
+    """The list's pages, newest first and nearest first, read the stored text: the near
+    list adds `distance_m` as the last property. A feature missing from the store is
+    built in its place, the same feature."""
+    tag = new_tag()
+    incident_id = await _near_1089(client, tokens, title="Tiêu đề gốc", tags=[tag])
+    [ogc] = await _page(client, tokens, incident_id)
+    lon, lat = ogc["geometry"]["coordinates"]
+
+    async def lists() -> tuple[dict[str, Any], dict[str, Any]]:
+        newest = await client.get(
+            "/api/v1/incidents", params={"tag": tag}, headers=bearer(tokens.admin)
+        )
+        nearest = await client.get(
+            "/api/v1/incidents",
+            params={"tag": tag, "near": f"{lon},{lat}", "within_m": 100},
+            headers=bearer(tokens.admin),
+        )
+        [by_date] = newest.json()["features"]
+        [by_distance] = nearest.json()["features"]
+        return by_date, by_distance
+
+    by_date, by_distance = await lists()
+    assert by_date == ogc
+    assert list(by_distance["properties"])[-1] == "distance_m"
+    assert by_distance["properties"]["distance_m"] == 0
+    assert by_distance == {**ogc, "properties": {**ogc["properties"], "distance_m": 0}}
+    await db.execute(
+        text(
+            "UPDATE incident_features SET feature = replace(feature, 'Tiêu đề gốc', 'Đã lưu') "
+            "WHERE incident_id = :id"
+        ),
+        {"id": uuid.UUID(incident_id)},
+    )
+    stored_date, stored_distance = await lists()
+    assert stored_date["properties"]["title"] == stored_distance["properties"]["title"] == "Đã lưu"
+    await db.execute(
+        text("DELETE FROM incident_features WHERE incident_id = :id"),
+        {"id": uuid.UUID(incident_id)},
+    )
+    assert await lists() == (by_date, by_distance)
