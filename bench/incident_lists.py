@@ -1,13 +1,14 @@
-"""Two services' near lists side by side: the same pages, and their times.
+"""Two services' incident lists side by side: the same pages, and their times.
 
-    .venv/bin/python bench/near_list.py --token T URL_A URL_B
+    .venv/bin/python bench/incident_lists.py --token T URL_A URL_B
 
 Both services on the same bench database (say, the old code at URL_A and the new at URL_B,
-as bench/alternate.py is used). For markers busy and quiet, radii, page sizes and filters
-common and rare, it pages through `GET /api/v1/incidents?near=...` (up to 4 pages) on both
-and checks that they give the same incidents in the same order with the same distances;
-then it times the first page, the two services taking turns, best of 4, and prints the
-largest differences either way and the medians.
+as bench/alternate.py is used). Near lists (`GET /api/v1/incidents?near=...`) for markers
+busy and quiet, radii, page sizes and filters common and rare, and newest-first lists of
+several page sizes: it pages through each (up to 4 pages) on both and checks that they give
+the same incidents in the same order with the same distances; then it times the first
+page, the two services taking turns, best of 4, and prints the largest differences either
+way and the medians.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def pages(client: httpx.Client, query: str) -> list[list[tuple[str, float]]]:
     got = []
     while url and len(got) < 4:
         body = client.get(url).raise_for_status().json()
-        got.append([(f["id"], f["properties"]["distance_m"]) for f in body["features"]])
+        got.append([(f["id"], f["properties"].get("distance_m")) for f in body["features"]])
         url = next((x["href"] for x in body["links"] if x["rel"] == "next"), None)
     return got
 
@@ -43,6 +44,9 @@ def main() -> None:
     a, b = (httpx.Client(base_url=u, headers=auth, timeout=120) for u in (args.url_a, args.url_b))
     queries = [f"near={m}&within_m={w}&limit={n}{f}"
                for m in MARKERS for w in (300, 1000, 2500) for n in (7, 100) for f in FILTERS]  # fmt: skip
+    queries += [
+        f"limit={n}{f}" for n in (100, 1000, 10_000) for f in (*FILTERS, "&province=lang-son")
+    ]
     differ = [q for q in queries if pages(a, q) != pages(b, q)]
     timed = []
     for q in queries:
