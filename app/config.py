@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=10_000, ge=1)
     max_vertices: int = Field(default=10_000, ge=2)
     max_batch_items: int = Field(default=500, ge=1, le=5_000)
+    # A batch of at least batch_part_min_items per part is stored in this many parts at
+    # once, a transaction each on a connection of its own (service.submit_batch); 1: the
+    # whole batch in one transaction.
+    batch_parts: int = Field(default=2, ge=1, le=8)
+    batch_part_min_items: int = Field(default=100, ge=1)
 
     # Processes serving requests (`bordermark serve`); up to the cores the database leaves.
     workers: int = Field(default=1, ge=1, le=64)

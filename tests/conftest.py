@@ -172,7 +172,12 @@ async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def settings(database: tuple[str, Tokens], tmp_path: Path) -> Settings:
-    return Settings(env=Environment.test, DATABASE_URL=database[0], data_dir=tmp_path)
+    # batch_parts=1: the apps on these settings share the test's one connection, which
+    # cannot hold a batch's parts' transactions at once. tests/incidents/test_batch_parts.py
+    # stores batches in parts on a database of its own.
+    return Settings(
+        env=Environment.test, DATABASE_URL=database[0], data_dir=tmp_path, batch_parts=1
+    )
 
 
 @contextlib.asynccontextmanager

@@ -124,6 +124,9 @@ async def submit_batch(
         features=body.features,
         crs_param=crs,
         max_vertices=settings.max_vertices,
+        sessionmaker=request.app.state.sessionmaker,
+        parts=settings.batch_parts,
+        part_min_items=settings.batch_part_min_items,
     )
     counts: dict[str, int] = {}
     for r in results:
