@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -76,15 +77,25 @@ async def test_concurrent_duplicates_make_one_row(
     await engine.dispose()
 
 
+@pytest.mark.parametrize("part_min_items", [100, 10], ids=["whole", "in parts"])
 async def test_concurrent_batches_sharing_ids_neither_deadlock_nor_double(
-    scratch_url: str, tokens: Tokens, tmp_path
+    scratch_url: str, tokens: Tokens, tmp_path, part_min_items: int
 ) -> None:
     """Two field apps syncing the same queue at once, in opposite orders: every id is
-    stored once, each batch answers every item, and no batch fails."""
+    stored once, each batch answers every item, and no batch fails. Each batch whole, or
+    in two parts at once (service.submit_batch), six transactions through four
+    connections."""
     app = create_app(
-        Settings(env=Environment.test, DATABASE_URL=scratch_url, data_dir=tmp_path, db_pool_size=4)
+        Settings(
+            env=Environment.test,
+            DATABASE_URL=scratch_url,
+            data_dir=tmp_path,
+            db_pool_size=4,
+            batch_part_min_items=part_min_items,
+        )
     )
-    shared = [feature(location=f"VN-CN:1089+{10 * n}", title=f"đồng bộ {n}") for n in range(1, 61)]
+    title = f"đồng bộ {part_min_items}"
+    shared = [feature(location=f"VN-CN:1089+{10 * n}", title=f"{title} {n}") for n in range(1, 61)]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -113,9 +124,8 @@ async def test_concurrent_batches_sharing_ids_neither_deadlock_nor_double(
     async with engine.connect() as conn:
         counts = (
             await conn.execute(
-                text(
-                    "SELECT count(*), count(DISTINCT id) FROM incidents WHERE title LIKE 'đồng bộ %'"
-                )
+                text("SELECT count(*), count(DISTINCT id) FROM incidents WHERE title LIKE :t"),
+                {"t": f"{title} %"},
             )
         ).one()
         assert counts[0] == counts[1] == 3 * 60
