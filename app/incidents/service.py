@@ -367,11 +367,10 @@ async def submit_batch(
     and writes a batch on one core, and the machine has more. On the bench million, batches
     of 500 in one transaction against two parts: 2,506 against 3,718 reports/s
     (`bench/alternate.py --scenario batch`, six rounds each, 2026-12-06). Items with the
-    same id fall in the same part, so a
-    repeat inside the batch is still a duplicate. The answer waits for every part; should a
-    part fail, the answer is an error though other parts are stored, and the client's
-    retry finds those as duplicates: nothing acknowledged is lost, nothing is stored
-    twice."""
+    same id fall in the same part, so a repeat inside the batch is still a duplicate. The
+    answer waits for every part; should a part fail, the answer is an error though other
+    parts are stored, and the client's retry finds those as duplicates: nothing
+    acknowledged is lost, nothing is stored twice."""
     require_role(caller, Role.reporter, Role.officer)
     results: dict[int, BatchItemResult] = {}
     items: list[bulk.Item] = []
@@ -383,28 +382,24 @@ async def submit_batch(
         except ValidationError as exc:
             item_id = str(raw_id) if raw_id is not None else None
             results[index] = BatchItemResult(index, item_id, "invalid", _validation_problem(exc))
-    split = parts if sessionmaker is not None else 1
-    split = max(1, min(split, len(items) // part_min_items))
-    if split == 1:
-        await _store_part(session, caller, items, crs_param, max_vertices, results)
-    else:
-        assert sessionmaker is not None
-        by_part: list[list[bulk.Item]] = [[] for _ in range(split)]
-        for item in items:
-            by_part[item.submission.id.int % split].append(item)
+    split = max(1, min(parts, len(items) // part_min_items)) if sessionmaker else 1
+    by_part: list[list[bulk.Item]] = [[] for _ in range(split)]
+    for item in items:
+        by_part[item.submission.id.int % split].append(item)
 
-        async def own_session(part: list[bulk.Item]) -> None:
-            async with sessionmaker() as part_session:
-                await _store_part(part_session, caller, part, crs_param, max_vertices, results)
+    async def own_session(part: list[bulk.Item]) -> None:
+        assert sessionmaker is not None  # split > 1 only with one
+        async with sessionmaker() as part_session:
+            await _store_part(part_session, caller, part, crs_param, max_vertices, results)
 
-        done = await asyncio.gather(
-            _store_part(session, caller, by_part[0], crs_param, max_vertices, results),
-            *[own_session(part) for part in by_part[1:]],
-            return_exceptions=True,  # every part ends before the answer: none left midway
-        )
-        for outcome in done:
-            if isinstance(outcome, BaseException):
-                raise outcome
+    done = await asyncio.gather(
+        _store_part(session, caller, by_part[0], crs_param, max_vertices, results),
+        *[own_session(part) for part in by_part[1:]],
+        return_exceptions=True,  # every part ends before the answer: none left midway
+    )
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
     return [results[i] for i in sorted(results)]
 
 
