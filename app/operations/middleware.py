@@ -5,7 +5,6 @@ log line and Prometheus figures per route."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -15,9 +14,10 @@ from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_MEDIA_TYPE
+from app.errors import FieldError, problem_response
 from app.operations.logging import request_id_var
 from app.operations.metrics import Metrics
 
@@ -89,10 +89,10 @@ class RequestMiddleware:
         try:
             declared = _header(scope, b"content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await self._too_large(send_with_headers)
+                await self._too_large()(scope, receive, send_with_headers)
                 return
             if b"%00" in scope["query_string"]:
-                await _nul_in_query(scope["query_string"], send_with_headers)
+                await _nul_in_query(scope["query_string"])(scope, receive, send_with_headers)
                 return
             await self.app(scope, receive_bounded, send_with_headers)
         finally:
@@ -113,43 +113,34 @@ class RequestMiddleware:
             )
             request_id_var.reset(reset)
 
-    async def _too_large(self, send: Send) -> None:
-        problem = {
-            "type": "/problems/payload-too-large",
-            "title": "Payload too large",
-            "status": 413,
-            "detail": f"request bodies are limited to {self.max_body_bytes} bytes",
-        }
-        await _send_problem(send, problem, close=True)
+    def _too_large(self) -> Response:
+        # The body that was not read is still on the connection: close it.
+        return problem_response(
+            413,
+            slug="payload-too-large",
+            title="Payload too large",
+            detail=f"request bodies are limited to {self.max_body_bytes} bytes",
+            headers={"connection": "close"},
+        )
 
 
-async def _nul_in_query(query_string: bytes, send: Send) -> None:
+def _nul_in_query(query_string: bytes) -> Response:
     """No parameter of this API can hold a NUL: PostgreSQL's text cannot store one. Refused
     here, before any route runs, so that no route (an export that streams, say) gets as far
     as the database or the audit log with it."""
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     fields = sorted({name for name, value in pairs if "\x00" in name + value}) or ["query"]
-    problem = {
-        "type": "/problems/invalid-input",
-        "title": "Invalid input",
-        "status": 422,
-        "detail": "The query holds a NUL character, which no parameter accepts: "
-        + ", ".join(fields),
-        "errors": [{"field": name, "message": "NUL characters are not allowed"} for name in fields],
-    }
-    await _send_problem(send, problem, close=False)
-
-
-async def _send_problem(send: Send, problem: dict[str, Any], *, close: bool) -> None:
-    body = json.dumps(problem).encode()
-    headers = [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if close:  # the body that was not read is still on the connection
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": problem["status"], "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    return problem_response(
+        422,
+        slug="invalid-input",
+        title="Invalid input",
+        detail="The query holds a NUL character, which no parameter accepts: " + ", ".join(fields),
+        extra={
+            "errors": [
+                FieldError(name, "NUL characters are not allowed").as_dict() for name in fields
+            ]
+        },
+    )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
