@@ -171,6 +171,7 @@ async def _answer(
     *,
     cut_first: bool,
     deadline: float,
+    path: str = "/api/v1/incidents",
 ) -> httpx.Response | None:
     """Post until the service gives a definitive answer, retrying through timeouts, cut
     connections and 503s with a growing pause, as the apps do."""
@@ -179,7 +180,7 @@ async def _answer(
         attempt += 1
         timeout = 0.003 if (cut_first and attempt == 1) else 15.0
         try:
-            r = await http.post("/api/v1/incidents", json=body, headers=headers, timeout=timeout)
+            r = await http.post(path, json=body, headers=headers, timeout=timeout)
         except (httpx.TimeoutException, httpx.TransportError):
             ledger.cut += 1
         else:
@@ -191,7 +192,7 @@ async def _answer(
             ):
                 ledger.unexpected.append(f"503 without Retry-After/problem: {r.text[:200]}")
         await asyncio.sleep(min(0.05 * attempt, 1.0))
-    ledger.unexpected.append(f"gave up on {body['id']}")
+    ledger.unexpected.append(f"gave up on {body.get('id', 'a batch')}")
     return None
 
 
@@ -243,6 +244,40 @@ async def storm(
 
     async with httpx.AsyncClient(base_url=base, limits=limits) as http:
         await asyncio.gather(*(app_worker(http) for _ in range(clients)))
+
+
+BATCH = "/api/v1/incidents:batch"
+
+
+async def sync_until_acknowledged(
+    http: httpx.AsyncClient, batch: list[dict[str, Any]], token: str, ledger: Ledger
+) -> None:
+    """What an app coming back online does: send its queued reports as one batch until the
+    service answers 200, retrying as a single report would. Each item of that answer must
+    be `created` or `duplicate` (the app then drops it from its queue); a batch answered is
+    sent once more at times, as an app that missed the answer would, and must then be all
+    `duplicate`."""
+    headers = {"Authorization": f"Bearer {token}"}
+    deadline = time.monotonic() + 120
+    body = {"features": batch}
+    for attempt in range(random.choice([1, 1, 2])):
+        r = await _answer(
+            http, body, headers, ledger, cut_first=False, deadline=deadline, path=BATCH
+        )
+        if r is None:
+            return
+        if r.status_code != 200:
+            ledger.unexpected.append(f"batch answered {r.status_code}: {r.text[:200]}")
+            return
+        outcomes = [item["result"] for item in r.json()["results"]]
+        allowed = {"created", "duplicate"} if attempt == 0 else {"duplicate"}
+        if len(outcomes) != len(batch) or not set(outcomes) <= allowed:
+            ledger.unexpected.append(f"batch outcomes {sorted(set(outcomes))} on attempt {attempt}")
+            return
+        now = time.monotonic()
+        for item in batch:
+            ledger.acked.setdefault(item["id"], now)
+        ledger.replays += attempt
 
 
 async def stored(url: str, run: str) -> tuple[dict[str, int], int]:

@@ -8,11 +8,15 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from pathlib import Path
 
+import asyncpg
 import httpx
+import pytest
 
 from tests.conftest import Tokens
 from tests.faults.conftest import (
+    BATCH,
     SCALE,
     FaultDatabase,
     Ledger,
@@ -20,7 +24,12 @@ from tests.faults.conftest import (
     incident,
     stored,
     storm,
+    sync_until_acknowledged,
 )
+
+# Batches of 250 are stored in two parts at once (service.submit_batch), whatever the
+# defaults become: the tests below are about a batch whose parts commit apart.
+IN_PARTS = {"BORDERMARK_BATCH_PARTS": "2", "BORDERMARK_BATCH_PART_MIN_ITEMS": "100"}
 
 
 def check_exactly_once(
@@ -71,6 +80,129 @@ async def test_kill_9_during_load(
         f"kill -9: {len(acknowledged_before_crash)} acknowledged before the crash, all stored; "
         f"{len(bodies)} in all, {ledger.cut} cut requests, {ledger.replays} replays"
     )
+
+
+async def test_kill_9_during_batch_syncs_in_parts(
+    fault_db: FaultDatabase, tokens: Tokens, tmp_path: Path
+) -> None:
+    """Apps coming back online sync batches of 250 while the service is killed: a batch in
+    flight may have had one part committed and not the other, and no answer. Its resend
+    must find the stored part as duplicates and store the rest; every item answered is
+    stored once."""
+    svc = Service(fault_db.url, tmp_path / "service.log", extra_env=IN_PARTS)
+    await asyncio.to_thread(svc.start)
+    try:
+        run = f"sync-{uuid.uuid4().hex[:8]}"
+        batches = [[incident(b * 250 + i, run) for i in range(250)] for b in range(10 * SCALE)]
+        waiting = list(batches)
+        ledger = Ledger()
+
+        async def field_app(http: httpx.AsyncClient) -> None:
+            while waiting:
+                await sync_until_acknowledged(http, waiting.pop(), tokens.admin, ledger)
+
+        async def apps() -> None:
+            async with httpx.AsyncClient(base_url=svc.base) as http:
+                await asyncio.gather(*(field_app(http) for _ in range(4)))
+
+        load = asyncio.create_task(apps())
+        while len(ledger.acked) < 500:  # noqa: ASYNC110 - polling what the clients count
+            await asyncio.sleep(0.01)
+        svc.kill9()
+        killed_at = time.monotonic()
+        acknowledged_before_crash = {i for i, at in ledger.acked.items() if at <= killed_at}
+        rows_at_crash, _ = await stored(fault_db.url, run)
+        in_part = sum(0 < sum(b["id"] in rows_at_crash for b in batch) < 250 for batch in batches)
+        assert not load.done()  # the apps keep retrying while the service is gone
+        await asyncio.to_thread(svc.start)
+        await asyncio.wait_for(load, timeout=300)
+        rows, created = await stored(fault_db.url, run)
+        assert acknowledged_before_crash <= set(rows)  # nothing acknowledged was lost
+        check_exactly_once(ledger, rows, created, [b for batch in batches for b in batch])
+        print(
+            f"kill -9 during batch syncs: {len(acknowledged_before_crash)} items acknowledged "
+            f"before the crash, {in_part} batch(es) stored in part at the crash, "
+            f"{len(rows)} stored once each"
+        )
+    finally:
+        await asyncio.to_thread(svc.stop)
+
+
+@pytest.mark.parametrize("lost", ["its connection cut", "the service killed"])
+async def test_a_batch_with_one_part_committed_and_one_lost_is_resent_to_exactly_once(
+    fault_db: FaultDatabase, tokens: Tokens, tmp_path: Path, lost: str
+) -> None:
+    """One part of a batch commits while the other is lost midway: a trigger holds one
+    report of the second part in its insert, then the test ends that part's backend, or
+    kills the service with -9 once the first part is stored (and then ends the orphaned
+    backend, as PostgreSQL would on its next write). Cut off, the answer is a 503 to retry;
+    killed, no answer comes. Either way the first part stays stored whole and the second
+    not at all, and the resent batch answers the first as duplicates and stores the
+    second: each report once, audited once."""
+    svc = Service(fault_db.url, tmp_path / "service.log", extra_env=IN_PARTS)
+    await asyncio.to_thread(svc.start)
+    run = f"part-{uuid.uuid4().hex[:8]}"
+    bodies = [incident(i, run) for i in range(250)]
+    second_part = {b["id"] for b in bodies if uuid.UUID(b["id"]).int % 2 == 1}
+    first_part = {b["id"] for b in bodies} - second_part
+    held = next(b for b in bodies if b["id"] in second_part)
+    held["properties"]["title"] = f"{run} giữ lại"
+    auth = {"Authorization": f"Bearer {tokens.admin}"}
+    conn = await asyncpg.connect(fault_db.url)
+    trigger = f"hold_{run.replace('-', '_')}"
+    try:
+        await conn.execute(f"""
+            CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS
+              $$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$;
+            CREATE TRIGGER {trigger} BEFORE INSERT ON incidents FOR EACH ROW
+              WHEN (NEW.title = '{held["properties"]["title"]}') EXECUTE FUNCTION {trigger}();
+        """)  # fmt: skip
+        async with httpx.AsyncClient(base_url=svc.base, timeout=90) as http:
+            sending = asyncio.create_task(http.post(BATCH, json={"features": bodies}, headers=auth))
+            deadline = time.monotonic() + 30
+            while (pid := await conn.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
+                "AND application_name = 'bordermark'"
+            )) is None or (lost == "the service killed" and len(
+                (await stored(fault_db.url, run))[0]) < len(first_part)
+            ):  # fmt: skip
+                assert time.monotonic() < deadline, "the parts never reached that point"
+                await asyncio.sleep(0.02)
+            if lost == "the service killed":
+                svc.kill9()
+            assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+            if lost == "the service killed":
+                with pytest.raises(httpx.TransportError):
+                    await sending
+                await asyncio.to_thread(svc.start)
+            else:
+                cut = await sending
+                assert cut.status_code == 503, cut.text
+                assert cut.headers["content-type"].startswith("application/problem+json")
+                assert "retry-after" in cut.headers
+            rows, created = await stored(fault_db.url, run)
+            assert set(rows) == first_part and created == len(first_part)
+
+            await conn.execute(f"DROP TRIGGER {trigger} ON incidents")
+            resent = await http.post(BATCH, json={"features": bodies}, headers=auth)
+            assert resent.status_code == 200, resent.text
+            outcomes = {x["id"]: x["result"] for x in resent.json()["results"]}
+            assert outcomes == {
+                b["id"]: "created" if b["id"] in second_part else "duplicate" for b in bodies
+            }
+        rows, created = await stored(fault_db.url, run)
+        assert rows == {b["id"]: 1 for b in bodies} and created == len(bodies)
+        audited = await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE action = 'incident.create' "
+            "AND entity_id = ANY($1::text[])",
+            [b["id"] for b in bodies],
+        )
+        assert audited == len(bodies)  # the lost part left no audit entry behind
+    finally:
+        await conn.execute(f"DROP TRIGGER IF EXISTS {trigger} ON incidents")
+        await conn.execute(f"DROP FUNCTION IF EXISTS {trigger}()")
+        await conn.close()
+        await asyncio.to_thread(svc.stop)
 
 
 async def test_database_outage_is_503_then_recovers_without_restart(
