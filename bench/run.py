@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import growth_states  # noqa: E402
 from client import Http, wrk  # noqa: E402
 from scale_reports_exports import export_run, free_port, prepare, rss_kb, summary_rounds  # noqa: E402
 
@@ -637,51 +638,39 @@ async def near_marker(
     return seconds, int(r.json()["numberReturned"])
 
 
+@dataclass
+class GrowthPoint:
+    size: int  # incidents in the table
+    p50: float  # seconds, the service's 500 m query through OGC items
+    hits: float  # median incidents found per query
+    floor: float  # seconds, the same statement from asyncpg
+
+
 async def near_growth(
     url: str, base: str, analyst: str, rounds: int, total: int
-) -> list[tuple[int, float, float, float]]:
-    """The 500 m query's p50 over the sampled markers at the full size, then after thinning
-    the incidents at random to 100,000 and 10,000 (the same distribution, fewer points):
-    (size, p50 s, median hits, the SQL floor's p50 s)."""
+) -> tuple[list[GrowthPoint], list[GrowthPoint]]:
+    """The 500 m query's p50 over the sampled markers at the full size, then at 100,000 and
+    10,000 incidents in two ways (bench/growth_states.py): the incidents thinned at random
+    (the answers shrink with the table), and everything thinned but the incidents within
+    500 m of the sampled markers (the same answers from a smaller table). Each way's
+    points, from the full size down."""
     sample = await sample_markers(url)
+    points = [(lon, lat) for _, lon, lat in sample]
     auth = {"Authorization": f"Bearer {analyst}"}
-    out = []
+    conn = await asyncpg.connect(url)
+    try:
+        near = await growth_states.set_near_aside(conn, points, NEAR_M)
+    finally:
+        await conn.close()
     async with Http(timeout_s=120) as http:
-        for size in (total, *[n for n in GROWTH_SIZES if n < total]):
-            conn = await asyncpg.connect(url)
-            try:
-                current = int(await conn.fetchval("SELECT count(*) FROM incidents"))
-                if size < current:
-                    # A throwaway database: the history's append-only trigger and the
-                    # foreign keys are switched off for this session (replica role), and the
-                    # rows that pointed at deleted incidents go too. Keeping every incident
-                    # with history instead kept all the scenarios' posts, which cluster at
-                    # marker 1089, and skewed the small sizes.
-                    await conn.execute("SET session_replication_role = replica")
-                    await conn.execute("DELETE FROM incidents WHERE random() > $1", size / current)
-                    for table in (
-                        "incident_history",
-                        "incident_attachments",
-                        "clearing_work_incidents",
-                        "incident_features",  # its DELETE trigger was off too
-                    ):
-                        await conn.execute(
-                            f"DELETE FROM {table} t WHERE NOT EXISTS "
-                            "(SELECT 1 FROM incidents i WHERE i.id = t.incident_id)"
-                        )  # fmt: skip
-                    await conn.execute("SET session_replication_role = DEFAULT")
-                    # The tallies' triggers were off too: recount (the summary reads them).
-                    await conn.execute("SELECT bordermark_rebuild_tallies()")
-                    await conn.execute("VACUUM ANALYZE incidents")
-                size = int(await conn.fetchval("SELECT count(*) FROM incidents"))
-            finally:
-                await conn.close()
+
+        async def measured(size: int) -> GrowthPoint:
             latencies, hits, floors = [], [], []
             conn = await asyncpg.connect(url, server_settings={"jit": "off"})
             try:
                 turn = 0
-                for _ in range(max(1, rounds * 20 // len(sample))):
-                    for _, lon, lat in sample:
+                for _ in range(max(1, rounds * 20 // len(points))):
+                    for lon, lat in points:
                         (seconds, n), floor_s = await in_turns([
                             partial(near_marker, http, base, auth, lon, lat),
                             partial(near_floor, conn, lon, lat),
@@ -692,18 +681,45 @@ async def near_growth(
                         floors.append(floor_s)
             finally:
                 await conn.close()
-            out.append((size, statistics.median(latencies), statistics.median(hits),
-                        statistics.median(floors)))  # fmt: skip
-    return out
+            return GrowthPoint(size, statistics.median(latencies), statistics.median(hits),
+                               statistics.median(floors))  # fmt: skip
+
+        full = await measured(total)
+        thinned, kept = [full], [full]
+        for size in [n for n in GROWTH_SIZES if n < total]:
+            conn = await asyncpg.connect(url)
+            try:
+                left = await growth_states.thin(conn, near=round(near * size / total), total=size)
+                thinned.append(await measured(left))
+                if near <= size:  # the near ones alone must fit in the smaller table
+                    await growth_states.restore_near(conn)
+                    kept.append(
+                        await measured(await growth_states.thin(conn, near=near, total=size))
+                    )
+            finally:
+                await conn.close()
+    return thinned, kept
 
 
-def growth_row(points: list[tuple[int, float, float, float]]) -> Row:
-    (big, big_p50, _, big_floor), (small, small_p50, _, small_floor) = points[0], points[-1]
-    detail = "; ".join(f"{n:,}: p50 {p * 1000:.1f} ms (floor {f * 1000:.1f}), median {h:.0f} hits"
-                       for n, p, h, f in points)  # fmt: skip
-    return Row(f"500 m query at the sampled markers, p50 growth from {small:,} to {big:,} incidents", "x",
-               big_p50 / small_p50, big_floor / small_floor, "the SQL floor's own growth", None,
-               "< 1.5 x", big_p50 / small_p50 < 1.5, detail)  # fmt: skip
+def growth_row(points: list[GrowthPoint], *, same_answers: bool) -> Row:
+    big, small = points[0], points[-1]
+    if small is big:  # no smaller size could hold every incident within 500 m
+        return Row(f"500 m query at the sampled markers, p50 growth to {big.size:,} incidents: "
+                   "the same answers", "x", None, None, "", None, "< 1.5 x", None,
+                   "no smaller size holds every incident within 500 m of the sampled markers")  # fmt: skip
+    detail = "; ".join(f"{p.size:,}: p50 {p.p50 * 1000:.1f} ms (floor {p.floor * 1000:.1f}), "
+                       f"median {p.hits:.0f} hits" for p in points)  # fmt: skip
+    how = ("the incidents within 500 m kept, the rest thinned (the same answers)" if same_answers
+           else "all thinned at random (the answers shrink with the table)")  # fmt: skip
+    return Row(f"500 m query at the sampled markers, p50 growth from {small.size:,} to "
+               f"{big.size:,} incidents: {how}", "x", big.p50 / small.p50,
+               big.floor / small.floor, "the SQL floor's own growth", None,
+               "< 1.5 x", big.p50 / small.p50 < 1.5, detail)  # fmt: skip
+
+
+def growth_rows(ways: tuple[list[GrowthPoint], list[GrowthPoint]]) -> list[Row]:
+    thinned, kept = ways
+    return [growth_row(thinned, same_answers=False), growth_row(kept, same_answers=True)]
 
 
 def main() -> None:
@@ -759,8 +775,8 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         if args.growth_only:
             total = int(asyncio.run(_count(url)))
-            points = asyncio.run(near_growth(url, base, analyst, args.rounds, total))
-            write_results(args, prep, [growth_row(points)])
+            ways = asyncio.run(near_growth(url, base, analyst, args.rounds, total))
+            write_results(args, prep, growth_rows(ways))
             return
         tipg = tipg_fair = None
         if tipg_python:
@@ -805,9 +821,9 @@ def main() -> None:
                         export["wall_s"] <= 3 * copy_s, ""))  # fmt: skip
         rows.append(Row("export: the service's peak RSS", "MB", peak_mb, None, "", None, "< 150 MB",
                         peak_mb < 150, f"RSS before the export {export['rss_before_kb'] / 1024:.0f} MB"))  # fmt: skip
-        # Last: it thins the incidents to 100,000 and 10,000.
+        # Last: it thins the incidents to 100,000 and 10,000 (bench/growth_states.py).
         procs.append(start_process(serve, env, f"http://127.0.0.1:{port}/healthz"))
-        rows.append(growth_row(asyncio.run(near_growth(url, base, analyst, args.rounds, total))))
+        rows += growth_rows(asyncio.run(near_growth(url, base, analyst, args.rounds, total)))
     finally:
         for proc in procs:
             proc.kill()
