@@ -64,7 +64,8 @@ async def test_kill_9_during_load(
     bodies = [incident(i, run) for i in range(300 * SCALE)]
     ledger = Ledger()
     load = asyncio.create_task(storm(service.base, tokens.admin, bodies, ledger, clients=12))
-    while len(ledger.acked) < 80 * SCALE:  # noqa: ASYNC110 - polling what the clients count
+    while len(ledger.acked) < 80 * SCALE:  # polling what the clients count
+        assert not load.done(), ledger.unexpected  # the clients stopped short: no hang
         await asyncio.sleep(0.01)
     service.kill9()
     killed_at = time.monotonic()
@@ -106,7 +107,8 @@ async def test_kill_9_during_batch_syncs_in_parts(
                 await asyncio.gather(*(field_app(http) for _ in range(4)))
 
         load = asyncio.create_task(apps())
-        while len(ledger.acked) < 500:  # noqa: ASYNC110 - polling what the clients count
+        while len(ledger.acked) < 500:  # polling what the clients count
+            assert not load.done(), ledger.unexpected  # the clients stopped short: no hang
             await asyncio.sleep(0.01)
         svc.kill9()
         killed_at = time.monotonic()
@@ -213,7 +215,8 @@ async def test_database_outage_is_503_then_recovers_without_restart(
     ledger = Ledger()
     pid = service.process.pid if service.process else None
     load = asyncio.create_task(storm(service.base, tokens.admin, bodies, ledger, clients=8))
-    while len(ledger.acked) < 40 * SCALE:  # noqa: ASYNC110 - polling what the clients count
+    while len(ledger.acked) < 40 * SCALE:  # polling what the clients count
+        assert not load.done(), ledger.unexpected  # the clients stopped short: no hang
         await asyncio.sleep(0.01)
     await asyncio.to_thread(fault_db.cluster.stop, "fast")
     try:
