@@ -80,9 +80,9 @@ async def thin(conn: asyncpg.Connection, *, near: int, total: int) -> int:
     return await _settle(conn)
 
 
-async def restore_near(conn: asyncpg.Connection) -> int:
+async def restore_near(conn: asyncpg.Connection) -> None:
     """Put back the near incidents that thinning took, and their stored features, from
-    the copy; the number of incidents in the table."""
+    the copy. Not settled: a `thin` follows, which settles the table once for both."""
     columns = ", ".join(
         await conn.fetchval(
             "SELECT array_agg(quote_ident(column_name::text) ORDER BY ordinal_position) "
@@ -103,7 +103,6 @@ async def restore_near(conn: asyncpg.Connection) -> int:
         )
     finally:
         await conn.execute("SET session_replication_role = DEFAULT")
-    return await _settle(conn)
 
 
 async def _settle(conn: asyncpg.Connection) -> int:
