@@ -231,6 +231,23 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def app_on(database_url: str, data_dir: Path, **settings: Any) -> Any:
+    """An app of its own (its own pools, workers and caches, no webhook deliveries) on
+    `database_url`, for tests that serve it (serving) or need real transactions: the
+    fixtures' app shares the test's one rolled-back connection. `settings` override."""
+    return create_app(
+        Settings(
+            **{
+                "env": Environment.test,
+                "DATABASE_URL": database_url,
+                "data_dir": data_dir,
+                "webhook_worker": False,
+                **settings,
+            }
+        )
+    )
+
+
 @contextlib.asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[str]:
     """Run an app under a real uvicorn on a free loopback port (with its lifespan)."""
@@ -250,10 +267,5 @@ async def serving(app: Any) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def live_server(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    app = create_app(
-        Settings(
-            env=Environment.test, DATABASE_URL=database[0], data_dir=tmp_path, webhook_worker=False
-        )
-    )
-    async with serving(app) as base:
+    async with serving(app_on(database[0], tmp_path)) as base:
         yield f"{base}/ogc"

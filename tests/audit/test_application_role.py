@@ -12,9 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import Environment, Settings
-from app.main import create_app
-from tests.conftest import Tokens, bearer, serving
+from tests.conftest import Tokens, app_on, bearer, serving
 from tests.incidents.helpers import feature
 
 LOGIN = "bordermark_web_test"
@@ -33,9 +31,7 @@ async def test_the_application_role_can_work_but_not_rewrite_history(
     assert as_app != scratch_url
 
     # The whole write path works with the role's privileges: submit, then export (audited).
-    app = create_app(
-        Settings(env=Environment.test, DATABASE_URL=as_app, data_dir=tmp_path, webhook_worker=False)
-    )
+    app = app_on(as_app, tmp_path)
     incident_id = uuid.uuid4()
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
         created = await http.post(

@@ -17,10 +17,8 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.token_cache import TokenCache, TokenGrant
 from app.auth.tokens import create_token, revoke_token
-from app.config import Environment, Settings
 from app.db import create_sessionmaker
-from app.main import create_app
-from tests.conftest import bearer, serving
+from tests.conftest import app_on, bearer, serving
 
 
 def _grant(expires_at: datetime | None = None) -> TokenGrant:
@@ -76,14 +74,7 @@ async def test_committed_changes_stop_a_cached_token(scratch_url: str, tmp_path:
         async with create_sessionmaker(engine)() as session:
             revoked = await create_token(session, name=f"cache {uuid.uuid4()}", role=Role.analyst)
             expiring = await create_token(session, name=f"cache {uuid.uuid4()}", role=Role.analyst)
-        app = create_app(
-            Settings(
-                env=Environment.test,
-                DATABASE_URL=scratch_url,
-                data_dir=tmp_path,
-                webhook_worker=False,
-            )
-        )
+        app = app_on(scratch_url, tmp_path)
         cache: TokenCache = app.state.token_cache
         async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
             await _until_status(http, bearer(revoked.plaintext), 200)

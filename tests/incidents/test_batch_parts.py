@@ -10,25 +10,14 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import Environment, Settings
-from app.main import create_app
-from tests.conftest import Tokens, bearer, serving
+from tests.conftest import Tokens, app_on, bearer, serving
 from tests.incidents.helpers import feature, new_tag
 
 
 async def test_a_batch_in_parts_answers_and_stores_as_one_would(
     scratch_url: str, tokens: Tokens, tmp_path: Path
 ) -> None:
-    app = create_app(
-        Settings(
-            env=Environment.test,
-            DATABASE_URL=scratch_url,
-            data_dir=tmp_path,
-            webhook_worker=False,
-            batch_parts=2,
-            batch_part_min_items=2,
-        )
-    )
+    app = app_on(scratch_url, tmp_path, batch_parts=2, batch_part_min_items=2)
     tag = new_tag()
     items = [
         feature(location=f"VN-CN:1089+{10 * n}", tags=[tag], title=f"phần {n}") for n in range(12)

@@ -20,14 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.auth.caller import Caller
 from app.auth.tokens import resolve_token
-from app.config import Environment, Settings
 from app.db import create_sessionmaker
 from app.errors import Conflict, Forbidden, InvalidInput, invalid_data
 from app.incidents.coalesce import SubmissionCoalescer
 from app.incidents.schemas import IncidentSubmission
 from app.incidents.service import SubmitOutcome
-from app.main import create_app
-from tests.conftest import Tokens, bearer, serving
+from tests.conftest import Tokens, app_on, bearer, serving
 from tests.incidents.helpers import feature
 
 
@@ -236,16 +234,7 @@ async def test_concurrent_posts_are_grouped_and_each_answered(
 ) -> None:
     # A small pool: requests waiting for their group must not hold the connections the
     # group's transaction needs.
-    app = create_app(
-        Settings(
-            env=Environment.test,
-            DATABASE_URL=scratch_url,
-            data_dir=tmp_path,
-            webhook_worker=False,
-            db_pool_size=2,
-            db_pool_timeout_s=5,
-        )
-    )
+    app = app_on(scratch_url, tmp_path, db_pool_size=2, db_pool_timeout_s=5)
     bodies = [feature(location=f"VN-CN:1089+{200 + n}", title=f"cùng lúc {n}") for n in range(24)]
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
         coalescer: SubmissionCoalescer = app.state.coalescer

@@ -14,9 +14,7 @@ import mapbox_vector_tile
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import Environment, Settings
-from app.main import create_app
-from tests.conftest import Tokens, bearer, serving
+from tests.conftest import Tokens, app_on, bearer, serving
 from tests.incidents.helpers import feature
 
 
@@ -43,11 +41,7 @@ async def _until(check: Any, what: str) -> None:
 async def test_cached_tiles_are_dropped_by_committed_writes(
     scratch_url: str, tokens: Tokens, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(
-        Settings(
-            env=Environment.test, DATABASE_URL=scratch_url, data_dir=tmp_path, webhook_worker=False
-        )
-    )
+    app = app_on(scratch_url, tmp_path)
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
         cache = app.state.tile_cache
 

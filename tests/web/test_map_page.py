@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from app.config import Environment, Settings
-from app.main import create_app
-from tests.conftest import Tokens, serving
+from tests.conftest import Tokens, app_on, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As root, in a container, without a GPU: WebGL runs in software (SwiftShader).
@@ -197,14 +195,7 @@ async def test_map_refuses_a_bad_token_and_scopes_what_it_draws(
 @pytest.fixture
 async def grouping_server(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     """A server whose tiles group incidents past one per tile, so the demo's tiles do."""
-    settings = Settings(
-        env=Environment.test,
-        DATABASE_URL=database[0],
-        data_dir=tmp_path,
-        webhook_worker=False,
-        tile_max_features=1,
-    )
-    async with serving(create_app(settings)) as base:
+    async with serving(app_on(database[0], tmp_path, tile_max_features=1)) as base:
         yield base
 
 
