@@ -290,6 +290,7 @@ async def run_scenarios(
     base: str,
     tipg: str | None,
     tipg_fair: str | None,
+    bare: str,
     analyst: str,
     admin: str,
 ) -> list[Row]:
@@ -378,22 +379,25 @@ async def run_scenarios(
                 (f"{len(sample)} sampled markers", [(lon, lat) for _, lon, lat in sample]),
                 ("marker 1089 (busiest gate)", [(mlon, mlat)]),
             ):
-                ours_lat, floor_lat, lean_lat, hits = [], [], [], []
+                ours_lat, floor_lat, lean_lat, bare_lat, hits = [], [], [], [], []
                 turn = 0
                 for _ in range(max(1, args.rounds * 20 // len(points))):
                     for lon, lat in points:
-                        (seconds, n), floor_s, lean_s = await in_turns([
+                        (seconds, n), floor_s, lean_s, (bare_s, bare_n) = await in_turns([
                             partial(near_marker, http, base, auth_a, lon, lat),
                             partial(near_floor, conn, lon, lat),
                             partial(timed_fetch, conn, LEAN_NEAR, [lon, lat]),
+                            partial(bare_near, http, bare, lon, lat),
                         ], turn)  # fmt: skip
+                        assert bare_n == n, (bare_n, n)  # the same answers, or no reference
                         turn += 1
                         ours_lat.append(seconds)
                         hits.append(n)
                         floor_lat.append(floor_s)
                         lean_lat.append(lean_s)
+                        bare_lat.append(bare_s)
                 p50, fp50 = statistics.median(ours_lat), statistics.median(floor_lat)
-                lp50 = statistics.median(lean_lat)
+                lp50, bp50 = statistics.median(lean_lat), statistics.median(bare_lat)
                 target = len(points) > 1
                 scenario = f"incidents within 500 m of a marker: {label}"
                 rows.append(Row(scenario, "p50 ms", p50 * 1000, fp50 * 1000,
@@ -404,6 +408,15 @@ async def run_scenarios(
                                 f"{pct(floor_lat, 0.99) * 1000:.1f} ms; hits per query: median "
                                 f"{statistics.median(hits):.0f}, max {max(hits)}"))  # fmt: skip
                 if target:
+                    rows.append(Row(scenario, "p50 ms", p50 * 1000, bp50 * 1000,
+                                    "bare ASGI server: uvicorn and asyncpg, the same statement, "
+                                    "nothing else (bench/bare_server.py)", p50 / bp50,
+                                    "(a reference)", None,
+                                    f"the bare server is {bp50 / fp50:.1f} x the SQL floor: "
+                                    f"1.5 x would leave it {(1.5 * fp50 - bp50) * 1000:.1f} ms "
+                                    f"for the service's own work; the service takes "
+                                    f"{(p50 - bp50) * 1000:.1f} ms more than the bare server; "
+                                    f"p99 bare {pct(bare_lat, 0.99) * 1000:.1f} ms"))  # fmt: skip
                     rows.append(Row(scenario, "p50 ms", p50 * 1000, lp50 * 1000,
                                     "lean SQL: the same features, unordered, unpaged (asyncpg)",
                                     p50 / lp50, "(a reference)", None,
@@ -624,6 +637,16 @@ async def copy_floor(url: str, columns: list[str]) -> float:
 GROWTH_SIZES = (100_000, 10_000)
 
 
+async def bare_near(http: Http, bare: str, lon: float, lat: float) -> tuple[float, int]:
+    """The same 500 m page from the bare ASGI server (bench/bare_server.py): (seconds, how
+    many)."""
+    started = time.perf_counter()
+    r = await http.get(f"{bare}/near", params={"lon": lon, "lat": lat})
+    seconds = time.perf_counter() - started
+    assert r.status_code == 200, r.text
+    return seconds, int(r.json()["numberReturned"])
+
+
 async def near_marker(
     http: Http, base: str, auth: dict[str, str], lon: float, lat: float
 ) -> tuple[float, int]:
@@ -795,7 +818,14 @@ def main() -> None:
             # Fair settings: every feature in a tile (tipg stops at 10,000 by default, so
             # a dense z8 tile holds a thirtieth of the data), asked for without compression.
             tipg_fair = start_tipg({**tenv, "TIPG_MAX_FEATURES_PER_TILE": "100000000"})
-        rows = asyncio.run(run_scenarios(args, url, base, tipg, tipg_fair, analyst, admin))
+        # The least any server on this stack could do for the 500 m request (a reference).
+        bport = free_port()
+        procs.append(start_process(
+            [sys.executable, "-m", "uvicorn", "bare_server:app", "--app-dir", "bench",
+             "--port", str(bport), "--log-level", "warning"],
+            env, f"http://127.0.0.1:{bport}/healthz"))  # fmt: skip
+        bare = f"http://127.0.0.1:{bport}"
+        rows = asyncio.run(run_scenarios(args, url, base, tipg, tipg_fair, bare, analyst, admin))
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=30)
