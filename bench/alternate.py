@@ -9,7 +9,7 @@ database: the two services (say a git worktree of the old revision, served on an
 port with the same environment) take turns, and before each run the bench's posts of the
 run before are deleted (the history's append-only trigger and the foreign keys are off for
 that session, the tallies recounted) and the tables vacuumed, so every run starts from the
-same data. POST: 8 concurrent for --seconds, the bench's bodies (run.py; by wrk as `make
+same data. POST: 8 concurrent for --seconds, the bench's bodies (writes.py; by wrk as `make
 bench` sends them, or aiohttp without wrk); batch: five
 batches of 500, the median; bbox: `make bench`'s dense bbox page of 1,000 features, 4
 concurrent for --seconds (read only: no reset); near: the 500 m query at `make bench`'s
@@ -28,17 +28,10 @@ import time
 
 import asyncpg
 from client import Http
-from run import (
-    CONCURRENCY,
-    POST_TITLE,
-    bbox_page,
-    dense_bbox,
-    near_marker,
-    post_body,
-    post_scenario,
-    sample_markers,
-    sustained,
-)
+from floors import dense_bbox, sample_markers
+from measure import CONCURRENCY, sustained
+from reads import bbox_page, near_marker
+from writes import POST_TITLE, post_body, post_scenario
 
 BATCHES = 5
 
@@ -67,7 +60,7 @@ async def reset(db: str) -> None:
 
 
 async def post_rate(http: Http, base: str, auth: dict[str, str], seconds: float) -> float:
-    """POSTs per second, sent as `make bench` sends them (run.post_scenario)."""
+    """POSTs per second, sent as `make bench` sends them (writes.post_scenario)."""
     token = auth["Authorization"].removeprefix("Bearer ")
     rate, statuses, _ = await post_scenario(http, base, token, seconds)
     if set(statuses) != {201}:

@@ -4,7 +4,7 @@ server on this stack pays and how much is the service's own.
 
 A bare ASGI application under uvicorn (uvloop and httptools, as the service runs), with a
 pool of asyncpg connections. `GET /near?lon=..&lat=..` runs the very statement the service
-sends for the bench's request (run.service_statement, built once per point, so no CQL2 is
+sends for the bench's request (floors.service_statement, built once per point, so no CQL2 is
 parsed here) and answers its rows as a FeatureCollection joined the service's way
 (app.geojson.collection_body). No routing, parameter validation, authentication, session,
 middleware, logging or metrics: everything bordermark does besides is what the service
@@ -22,7 +22,7 @@ import urllib.parse
 from typing import Any
 
 import asyncpg
-from run import NEAR_LIMIT, near_filter, service_statement
+from floors import NEAR_LIMIT, near_filter, service_statement
 from starlette.types import Receive, Scope, Send
 
 from app.geojson import collection_body, page_features

@@ -1,4 +1,4 @@
-"""The growth phase's table states (bench/run.py near_growth): the bench database's
+"""The growth phase's table states (bench/growth.py near_growth): the bench database's
 incidents thinned from the full size to smaller ones, in two ways.
 
 - Answers grow with the table: every incident kept at the same random rate, so the 500 m

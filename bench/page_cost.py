@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 import asyncpg
-from run import BBOX_PAGE, BENCH_CALLER, INCIDENTS, dense_bbox, service_statement
+from floors import BBOX_PAGE, BENCH_CALLER, INCIDENTS, dense_bbox, service_statement
 
 from app.geojson import COORD_DECIMALS
 from app.incidents.queries import INCIDENT_PROPERTIES

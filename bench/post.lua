@@ -1,5 +1,5 @@
--- wrk's POST scenario (bench/run.py wrk_post_rate): a new report per request, as
--- run.post_body makes them (a fence at a chainage between markers 1000 and 1200 of VN-CN,
+-- wrk's POST scenario (bench/writes.py wrk_post_rate): a new report per request, as
+-- writes.post_body makes them (a fence at a chainage between markers 1000 and 1200 of VN-CN,
 -- titled "bench post N", a new random UUID each), and a count of the answers' statuses,
 -- printed by done() as "statuses 201=N ...".
 

@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from run import post_body  # the bench's POST body
 from starlette.types import Message, Scope
+from writes import post_body  # the bench's POST body
 
 from app.main import create_app
 

@@ -66,8 +66,8 @@ async def _marker_1089(client, tokens: Tokens) -> list[float]:  # type: ignore[n
 async def test_the_page_statement_the_bench_runs_is_the_one_items_serves(
     client, tokens: Tokens, db: AsyncSession, radius_m: int | None, half_box: float | None
 ) -> None:
-    """bench/run.py times items_page_statement from asyncpg as the SQL floor of the OGC
-    items requests: it must be what the service runs for them, the same features."""
+    """The bench times items_page_statement from asyncpg (bench/floors.py) as the SQL floor
+    of the OGC items requests: it must be what the service runs for them, the same features."""
     lon, lat = await _marker_1089(client, tokens)
     query: dict[str, str | int] = {"limit": 5}
     cql_text = bbox = None
