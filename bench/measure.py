@@ -18,6 +18,9 @@ CONCURRENCY = 4
 
 @dataclass
 class Row:
+    """One line of the results table: bordermark's figure, what it is compared with, the
+    target and whether it was met (None where the row is a reference, not a target)."""
+
     scenario: str
     measure: str
     bordermark: float | None
