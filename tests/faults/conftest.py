@@ -162,6 +162,17 @@ class Ledger:
     unexpected: list[str] = field(default_factory=list)
     replays: int = 0
 
+    def acknowledged_by(self, moment: float) -> set[str]:
+        """The ids acknowledged at `moment` (time.monotonic()) or before."""
+        return {i for i, at in self.acked.items() if at <= moment}
+
+    async def wait_for_acknowledgements(self, count: int, load: asyncio.Task[Any]) -> None:
+        """Wait until the clients have `count` acknowledgements; fail with their unexpected
+        answers if their `load` ends short of that, instead of waiting forever."""
+        while len(self.acked) < count:
+            assert not load.done(), self.unexpected
+            await asyncio.sleep(0.01)
+
 
 async def _answer(
     http: httpx.AsyncClient,

@@ -64,12 +64,10 @@ async def test_kill_9_during_load(
     bodies = [incident(i, run) for i in range(300 * SCALE)]
     ledger = Ledger()
     load = asyncio.create_task(storm(service.base, tokens.admin, bodies, ledger, clients=12))
-    while len(ledger.acked) < 80 * SCALE:  # polling what the clients count
-        assert not load.done(), ledger.unexpected  # the clients stopped short: no hang
-        await asyncio.sleep(0.01)
+    await ledger.wait_for_acknowledgements(80 * SCALE, load)
     service.kill9()
     killed_at = time.monotonic()
-    acknowledged_before_crash = {i for i, at in ledger.acked.items() if at <= killed_at}
+    acknowledged_before_crash = ledger.acknowledged_by(killed_at)
     await asyncio.sleep(1.0)
     assert not load.done()  # clients keep retrying while the service is gone
     await asyncio.to_thread(service.start)
@@ -107,12 +105,10 @@ async def test_kill_9_during_batch_syncs_in_parts(
                 await asyncio.gather(*(field_app(http) for _ in range(4)))
 
         load = asyncio.create_task(apps())
-        while len(ledger.acked) < 500:  # polling what the clients count
-            assert not load.done(), ledger.unexpected  # the clients stopped short: no hang
-            await asyncio.sleep(0.01)
+        await ledger.wait_for_acknowledgements(500, load)
         svc.kill9()
         killed_at = time.monotonic()
-        acknowledged_before_crash = {i for i, at in ledger.acked.items() if at <= killed_at}
+        acknowledged_before_crash = ledger.acknowledged_by(killed_at)
         rows_at_crash, _ = await stored(fault_db.url, run)
         in_part = sum(0 < sum(b["id"] in rows_at_crash for b in batch) < 250 for batch in batches)
         assert not load.done()  # the apps keep retrying while the service is gone
@@ -215,9 +211,7 @@ async def test_database_outage_is_503_then_recovers_without_restart(
     ledger = Ledger()
     pid = service.process.pid if service.process else None
     load = asyncio.create_task(storm(service.base, tokens.admin, bodies, ledger, clients=8))
-    while len(ledger.acked) < 40 * SCALE:  # polling what the clients count
-        assert not load.done(), ledger.unexpected  # the clients stopped short: no hang
-        await asyncio.sleep(0.01)
+    await ledger.wait_for_acknowledgements(40 * SCALE, load)
     await asyncio.to_thread(fault_db.cluster.stop, "fast")
     try:
         async with httpx.AsyncClient(base_url=service.base, timeout=30) as http:
