@@ -4,7 +4,7 @@ server on this stack pays and how much is the service's own.
 
 A bare ASGI application under uvicorn (uvloop and httptools, as the service runs), with a
 pool of asyncpg connections. `GET /near?lon=..&lat=..` runs the very statement the service
-sends for the bench's request (floors.service_statement, built once per point, so no CQL2 is
+sends for the bench's request (floors.near_statement, built once per point, so no CQL2 is
 parsed here) and answers its rows as a FeatureCollection joined the service's way
 (app.geojson.collection_body). No routing, parameter validation, authentication, session,
 middleware, logging or metrics: everything bordermark does besides is what the service
@@ -16,13 +16,11 @@ and the rows' trip through a server process.
 
 from __future__ import annotations
 
-import functools
 import os
 import urllib.parse
-from typing import Any
 
 import asyncpg
-from floors import NEAR_LIMIT, near_filter, service_statement
+from floors import NEAR_LIMIT, near_statement
 from starlette.types import Receive, Scope, Send
 
 from app.geojson import collection_body, page_features
@@ -30,16 +28,10 @@ from app.geojson import collection_body, page_features
 _pool: asyncpg.Pool | None = None
 
 
-@functools.lru_cache(maxsize=256)
-def _statement(lon: float, lat: float) -> tuple[str, tuple[Any, ...]]:
-    sql, args = service_statement(limit=NEAR_LIMIT, cql_text=near_filter(lon, lat))
-    return sql, tuple(args)
-
-
 async def _near(query: bytes) -> bytes:
     assert _pool is not None
     given = urllib.parse.parse_qs(query.decode())
-    sql, args = _statement(float(given["lon"][0]), float(given["lat"][0]))
+    sql, args = near_statement(float(given["lon"][0]), float(given["lat"][0]))
     async with _pool.acquire() as conn:
         rows = await conn.fetch(sql, *args)
     features, more = page_features(rows, NEAR_LIMIT)

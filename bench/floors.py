@@ -4,6 +4,7 @@ sends for them (built by the service's own code) to run from asyncpg."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,11 @@ WHERE ST_DWithin(i.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geog
 
 def near_filter(lon: float, lat: float) -> str:
     return f"S_DWITHIN(geometry, POINT({lon} {lat}), {NEAR_M}, meters)"
+
+
+@functools.lru_cache(maxsize=256)
+def near_statement(lon: float, lat: float) -> tuple[str, tuple[Any, ...]]:
+    """The service's 500 m statement at a point, built (its CQL2 parsed) once a point: the
+    floor and the bare server run it at the same sampled points over and over."""
+    sql, args = service_statement(limit=NEAR_LIMIT, cql_text=near_filter(lon, lat))
+    return sql, tuple(args)

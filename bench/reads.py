@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import statistics
 import time
@@ -13,7 +14,15 @@ from typing import Any
 
 import asyncpg
 from client import Http, wrk
-from floors import BBOX_PAGE, LEAN_NEAR, NEAR_LIMIT, near_filter, sample_markers, service_statement
+from floors import (
+    BBOX_PAGE,
+    LEAN_NEAR,
+    NEAR_LIMIT,
+    near_filter,
+    near_statement,
+    sample_markers,
+    service_statement,
+)
 from measure import CONCURRENCY, Row, Setup, in_turns, pct, sustained, timed_fetch
 
 
@@ -28,9 +37,8 @@ async def bbox_page(http: Http, base: str, auth: dict[str, str], bbox: str) -> b
 
 async def near_floor(conn: asyncpg.Connection, lon: float, lat: float) -> float:
     """Seconds for the service's own 500 m statement, from asyncpg."""
-    return await timed_fetch(
-        conn, *service_statement(limit=NEAR_LIMIT, cql_text=near_filter(lon, lat))
-    )
+    sql, args = near_statement(lon, lat)
+    return await timed_fetch(conn, sql, list(args))
 
 
 async def floor_rate(
@@ -48,8 +56,6 @@ async def floor_rate(
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    import math
-
     n = 2**z
     return int((lon + 180) / 360 * n), int(
         (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
@@ -71,21 +77,25 @@ async def near_marker(
     http: Http, base: str, auth: dict[str, str], lon: float, lat: float
 ) -> tuple[float, int]:
     """The incidents within 500 m of a point through OGC items: (seconds, how many)."""
-    started = time.perf_counter()
-    r = await http.get(
-        f"{base}/ogc/collections/incidents/items",
-        params={"filter": near_filter(lon, lat), "limit": NEAR_LIMIT}, headers=auth,
+    return await _timed_page(
+        http, f"{base}/ogc/collections/incidents/items",
+        {"filter": near_filter(lon, lat), "limit": NEAR_LIMIT}, auth,
     )  # fmt: skip
-    seconds = time.perf_counter() - started
-    assert r.status_code == 200, r.text
-    return seconds, int(r.json()["numberReturned"])
 
 
 async def bare_near(http: Http, bare: str, lon: float, lat: float) -> tuple[float, int]:
     """The same 500 m page from the bare ASGI server (bench/bare_server.py): (seconds, how
     many)."""
+    return await _timed_page(http, f"{bare}/near", {"lon": lon, "lat": lat}, {})
+
+
+async def _timed_page(
+    http: Http, url: str, params: dict[str, Any], headers: dict[str, str]
+) -> tuple[float, int]:
+    """Seconds for one GET of a FeatureCollection, read whole, and its numberReturned
+    (decoded after the timing)."""
     started = time.perf_counter()
-    r = await http.get(f"{bare}/near", params={"lon": lon, "lat": lat})
+    r = await http.get(url, params=params, headers=headers)
     seconds = time.perf_counter() - started
     assert r.status_code == 200, r.text
     return seconds, int(r.json()["numberReturned"])
