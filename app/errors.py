@@ -141,6 +141,15 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+# OGC API Features answers an invalid parameter value with 400 (Part 1,
+# /req/core/query-param-invalid; Part 3 for filters), where the domain API says 422.
+OGC_PREFIX = "/ogc"
+
+
+def invalid_input_status(request: Request) -> int:
+    return 400 if request.url.path.startswith(OGC_PREFIX) else 422
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
     # FastAPI prefixes the source ("query", "path", "body"); keep the field path after it.
     parts = [str(p) for p in loc]
@@ -152,6 +161,8 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = status_of(exc)
+    if status == 422:
+        status = invalid_input_status(request)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": exc.retry_after}
@@ -168,7 +179,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     fields = ", ".join(e["field"] for e in errors)
     return problem_response(
-        422,
+        invalid_input_status(request),
         slug="invalid-input",
         title="Invalid input",
         detail=f"The request has invalid fields: {fields}",
@@ -273,7 +284,7 @@ def install_database_error_handlers(app: FastAPI, *, retry_after_s: int) -> None
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         if invalid_data(exc):
             return problem_response(
-                422,
+                invalid_input_status(request),
                 slug="invalid-input",
                 title="Invalid input",
                 detail=INVALID_DATA_DETAIL,

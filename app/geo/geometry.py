@@ -80,7 +80,13 @@ def parse_geometry(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:])
         raise InvalidGeometry(f"{field}.{where}" if where else field, first["msg"]) from exc
-    geom = shape(parsed.model_dump(exclude_none=True))
+    try:
+        geom = shape(parsed.model_dump(exclude_none=True))
+    except ValueError as exc:  # numpy's "inhomogeneous shape": 2-D and 3-D positions mixed
+        raise InvalidGeometry(
+            f"{field}.coordinates",
+            "every position of a geometry must have the same number of coordinates (2 or 3)",
+        ) from exc
     if geom.is_empty:
         raise InvalidGeometry(f"{field}.coordinates", "geometry is empty")
     if shapely.get_coordinate_dimension(geom) != 2:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
@@ -23,10 +24,12 @@ from app.errors import BadRequest, InvalidInput, NotFound
 from app.geo.crs import (
     CRS84_URI,
     SUPPORTED_EPSG,
+    OutsideAreaOfUse,
     UnsupportedCrs,
     is_geographic,
     latitude_first,
     parse_crs,
+    to_wgs84,
 )
 from app.geojson import (
     COORD_DECIMALS,
@@ -287,6 +290,7 @@ def _bbox(value: str | None) -> list[float] | None:
     if (
         len(parts) != 4
         or not all(math.isfinite(p) for p in parts)
+        or any(abs(p) > 1e9 for p in parts)  # past any CRS's coordinates, metres included
         or parts[0] > parts[2]
         or parts[1] > parts[3]
     ):
@@ -321,6 +325,11 @@ def _envelope(bbox: list[float], bbox_crs: OutputCrs | None) -> str:
     x1, y1, x2, y2 = bbox
     if box_crs.flip:  # given as lat/lon (northing first)
         x1, y1, x2, y2 = y1, x1, y2, x2
+    if box_crs.srid != 4326:  # PostGIS fails on corners outside a projection's domain
+        try:
+            to_wgs84(np.array([[x1, y1], [x2, y2], [x1, y2], [x2, y1]]), box_crs.srid)
+        except OutsideAreaOfUse as exc:
+            raise BadRequest(f"bbox: {exc}", extra={"field": "bbox"}) from exc
     envelope = envelope_sql(x1, y1, x2, y2, box_crs.srid)
     return envelope if box_crs.srid == 4326 else f"ST_Transform({envelope}, 4326)"
 

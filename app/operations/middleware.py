@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import FieldError, problem_response
+from app.errors import OGC_PREFIX, FieldError, problem_response
 from app.operations.logging import request_id_var
 from app.operations.metrics import Metrics
 
@@ -92,7 +92,9 @@ class RequestMiddleware:
                 await self._too_large()(scope, receive, send_with_headers)
                 return
             if b"%00" in scope["query_string"]:
-                await _nul_in_query(scope["query_string"])(scope, receive, send_with_headers)
+                await _nul_in_query(scope["query_string"], scope["path"])(
+                    scope, receive, send_with_headers
+                )
                 return
             await self.app(scope, receive_bounded, send_with_headers)
         finally:
@@ -124,14 +126,14 @@ class RequestMiddleware:
         )
 
 
-def _nul_in_query(query_string: bytes) -> Response:
+def _nul_in_query(query_string: bytes, path: str) -> Response:
     """No parameter of this API can hold a NUL: PostgreSQL's text cannot store one. Refused
     here, before any route runs, so that no route (an export that streams, say) gets as far
     as the database or the audit log with it."""
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     fields = sorted({name for name, value in pairs if "\x00" in name + value}) or ["query"]
     return problem_response(
-        422,
+        400 if path.startswith(OGC_PREFIX) else 422,
         slug="invalid-input",
         title="Invalid input",
         detail="The query holds a NUL character, which no parameter accepts: " + ", ".join(fields),
