@@ -4,10 +4,23 @@ NFC, and fold to lower-case ASCII for search that works with and without diacrit
 from __future__ import annotations
 
 import unicodedata
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 
 def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
+
+
+def clean(value: object) -> object:
+    """NFC and trimmed, before a field's own checks: a title of three spaces is empty (and
+    refused by min_length), not stored as the empty string."""
+    return nfc(value).strip() if isinstance(value, str) else value
+
+
+# Free text a person typed: normalised before its length is checked.
+CleanText = Annotated[str, BeforeValidator(clean)]
 
 
 def ascii_fold(value: str) -> str:

@@ -14,7 +14,12 @@ from app.errors import Forbidden
 AREA_REACH_M = 5_000.0
 
 
-async def geometries_near_unit(
+# A geometry is checked at its vertices and at points along its edges at most this far
+# apart, so a line that leaves the area between two vertices is seen leaving it.
+EDGE_STEP_M = 1_000.0
+
+
+async def geometries_within_unit(
     session: AsyncSession,
     *,
     code: str,
@@ -22,24 +27,37 @@ async def geometries_near_unit(
     wkb_hexes: Sequence[str],
     reach_m: float = AREA_REACH_M,
 ) -> list[bool]:
-    """Whether each geometry lies within reach of the unit's latest polygon (districts keep
-    their last shape after the 2025 reform, so a district-scoped unit keeps its area); one
-    statement for them all."""
+    """Whether each geometry lies wholly within reach of the unit's latest polygon
+    (districts keep their last shape after the 2025 reform, so a district-scoped unit keeps
+    its area); one statement for them all. Whole, not in part: a line from one's own
+    district into the next province belongs to neither's reporter alone."""
     if not wkb_hexes:
         return []
     rows = await fetch_rows(
         session,
         """
-            SELECT g.n, coalesce(ST_DWithin(u.geom::geography,
-                                            ST_GeomFromWKB(decode(g.wkb, 'hex'), 4326)::geography,
-                                            :reach), false)
-            FROM unnest(CAST(:wkbs AS text[])) WITH ORDINALITY AS g(wkb, n)
-            LEFT JOIN LATERAL (
+            WITH given AS (
+              SELECT g.n, ST_GeomFromWKB(decode(g.wkb, 'hex'), 4326) AS g
+              FROM unnest(CAST(:wkbs AS text[])) WITH ORDINALITY AS g(wkb, n)
+            ), unit AS (
               SELECT geom FROM admin_units WHERE code = :code AND level = :level
-              ORDER BY valid_from DESC LIMIT 1) u ON true
-            ORDER BY g.n
+              ORDER BY valid_from DESC LIMIT 1
+            )
+            SELECT given.n, coalesce((
+              SELECT ST_Covers(unit.geom, given.g) OR NOT EXISTS (
+                SELECT 1 FROM ST_DumpPoints(
+                  ST_Segmentize(given.g::geography, :step)::geometry) p
+                WHERE NOT ST_DWithin(unit.geom::geography, p.geom::geography, :reach))
+              FROM unit), false)
+            FROM given ORDER BY given.n
             """,
-        {"wkbs": list(wkb_hexes), "reach": reach_m, "code": code, "level": level},
+        {
+            "wkbs": list(wkb_hexes),
+            "reach": reach_m,
+            "step": EDGE_STEP_M,
+            "code": code,
+            "level": level,
+        },
     )
     return [bool(r[1]) for r in rows]
 
@@ -67,5 +85,6 @@ async def require_area(session: AsyncSession, caller: Caller, *, wkb_hex: str, w
     if area is None:
         return
     code, level = area
-    if not (await geometries_near_unit(session, code=code, level=level, wkb_hexes=[wkb_hex]))[0]:
+    inside = await geometries_within_unit(session, code=code, level=level, wkb_hexes=[wkb_hex])
+    if not inside[0]:
         raise outside_area(what, area)

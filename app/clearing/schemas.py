@@ -3,25 +3,22 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.clearing.models import Party, WorkStatus
-from app.text import nfc
+from app.text import CleanText
 
 
 class Approval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str | None = Field(default=None, max_length=200, examples=["Ủy ban liên hợp biên giới"])
-    ref: str | None = Field(
+    body: CleanText | None = Field(
+        default=None, max_length=200, examples=["Ủy ban liên hợp biên giới"]
+    )
+    ref: CleanText | None = Field(
         default=None, max_length=200, examples=["Biên bản phiên họp lần thứ 12"]
     )
     year: int | None = Field(default=None, ge=1990, le=2100)
-
-    @field_validator("body", "ref")
-    @classmethod
-    def _nfc(cls, value: str | None) -> str | None:
-        return None if value is None else nfc(value).strip()
 
 
 class WorkCreate(BaseModel):
@@ -37,13 +34,8 @@ class WorkCreate(BaseModel):
     actual_start: date | None = None
     actual_end: date | None = None
     status: WorkStatus = WorkStatus.planned
-    notes: str | None = Field(default=None, max_length=10_000)
+    notes: CleanText | None = Field(default=None, max_length=10_000)
     incident_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
-
-    @field_validator("notes")
-    @classmethod
-    def _nfc(cls, value: str | None) -> str | None:
-        return None if value is None else nfc(value).strip()
 
 
 class WorkPatch(BaseModel):
@@ -54,7 +46,7 @@ class WorkPatch(BaseModel):
     planned_end: date | None = None
     actual_start: date | None = None
     actual_end: date | None = None
-    notes: str | None = Field(default=None, max_length=10_000)
+    notes: CleanText | None = Field(default=None, max_length=10_000)
     approval: Approval | None = None
     incident_ids: list[uuid.UUID] | None = Field(default=None, max_length=200)
 

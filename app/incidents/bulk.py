@@ -28,7 +28,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.areas.service import caller_area, geometries_near_unit, outside_area
+from app.areas.service import caller_area, geometries_within_unit, outside_area
 from app.auth.caller import Caller
 from app.borders.service import unknown_border
 from app.chainage.service import END_TOLERANCE_M, no_marker_to_count_from, past_the_end
@@ -40,6 +40,7 @@ from app.incidents.context import CONTEXT_COLUMNS, UNIT_REACH_M, with_context
 from app.incidents.location import (
     Place,
     check_reach,
+    check_whole_reach,
     client_geometry,
     from_location,
     location_border,
@@ -234,6 +235,9 @@ async def _resolve_drawn(session: AsyncSession, borders: _Borders, items: list[I
         border = item.border or borders.code_of(int(row[1]))
         try:
             check_reach(float(row[2]), border)
+            await check_whole_reach(
+                session, item.geom, border_id=int(row[1]), border=border, nearest_m=float(row[2])
+            )
         except DomainError as exc:
             item.refused = exc
             continue
@@ -254,7 +258,7 @@ async def check_area(session: AsyncSession, items: Sequence[Item]) -> None:
         if area is not None:
             by_area.setdefault(area, []).append(item)
     for (code, level), placed in by_area.items():
-        inside = await geometries_near_unit(
+        inside = await geometries_within_unit(
             session, code=code, level=level, wkb_hexes=[i.place.wkb_hex for i in placed if i.place]
         )
         for item, ok in zip(placed, inside, strict=True):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
+from pyproj import Geod
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
@@ -28,6 +29,9 @@ from app.markers.queries import marker_point
 # The widest zone of the agreement is the 25 km flight-notice zone: farther than this from
 # every border line, a report is not a border event.
 MAX_DISTANCE_FROM_LINE_M = 30_000.0
+# A geometry is checked at points along it at most this far apart (see reaches_whole).
+REACH_STEP_M = 1_000.0
+_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,51 @@ def check_reach(distance_m: float, border: str) -> None:
         )
 
 
+def could_stray(geom: BaseGeometry, nearest_m: float) -> bool:
+    """Whether a part of `geom` may lie past the border's reach while its nearest part lies
+    within: only when it spans more than the reach left (a point never does)."""
+    if geom.geom_type == "Point":
+        return False
+    minx, miny, maxx, maxy = geom.bounds
+    span = float(_GEOD.line_length([minx, maxx], [miny, maxy]))
+    return nearest_m + span > MAX_DISTANCE_FROM_LINE_M
+
+
+async def check_whole_reach(
+    session: AsyncSession, geom: BaseGeometry, *, border_id: int, border: str, nearest_m: float
+) -> None:
+    """Every part of the geometry within the border's reach, not only its nearest: a
+    MultiPoint with one point 500 km inland is not a border event."""
+    if not could_stray(geom, nearest_m):
+        return
+    strays = (
+        await session.execute(
+            text(
+                """
+                SELECT EXISTS (
+                  SELECT 1 FROM ST_DumpPoints(ST_Segmentize(
+                      ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)::geography, :step)::geometry) p
+                  WHERE NOT EXISTS (
+                    SELECT 1 FROM border_parts bp WHERE bp.border_id = :b
+                    AND ST_DWithin(bp.geom::geography, p.geom::geography, :reach)))
+                """
+            ),
+            {
+                "wkb": shapely.to_wkb(geom, hex=True),
+                "step": REACH_STEP_M,
+                "b": border_id,
+                "reach": MAX_DISTANCE_FROM_LINE_M,
+            },
+        )
+    ).scalar_one()
+    if strays:
+        raise InvalidInput(
+            f"part of the geometry lies farther than {MAX_DISTANCE_FROM_LINE_M / 1000:.0f} km "
+            f"from the {border} line, outside the border's reach",
+            field="geometry",
+        )
+
+
 def client_geometry(
     geometry: dict[str, Any] | None, *, epsg: int, max_vertices: int
 ) -> BaseGeometry:
@@ -169,4 +218,5 @@ async def resolve_place(
         border, distance = await nearest_border(session, geom)
         border_id = await border_id_of(session, border)
     check_reach(distance, border)
+    await check_whole_reach(session, geom, border_id=border_id, border=border, nearest_m=distance)
     return Place(geom, border, border_id, None)

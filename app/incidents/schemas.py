@@ -1,15 +1,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.incidents.models import Severity, Status
-from app.text import nfc
+from app.text import CleanText, nfc
 
 MAX_TAGS = 20
+# A border event is dated between the first land-border treaties' era and the next day
+# (a device's clock a little ahead): year 1 or 2999 is a wrong clock or a typo, and an
+# event dated so would fall in no province's or district's time (nobody's scope).
+EARLIEST_OCCURRENCE = datetime(1950, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+
+def plausible_occurrence(value: datetime) -> datetime:
+    if value < EARLIEST_OCCURRENCE:
+        raise ValueError(f"an event before {EARLIEST_OCCURRENCE:%Y} is not plausible")
+    if value > datetime.now(UTC) + FUTURE_SLACK:
+        raise ValueError("an event cannot be dated more than a day ahead")
+    return value
 
 
 def _clean_tags(tags: list[str]) -> list[str]:
@@ -25,23 +38,23 @@ class IncidentProperties(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category: str = Field(max_length=40, examples=["fence"])
-    title: str = Field(min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=20_000)
+    title: CleanText = Field(min_length=1, max_length=300)
+    description: CleanText | None = Field(default=None, max_length=20_000)
     occurred_at: AwareDatetime = Field(description="When it happened, with a time zone.")
     severity: Severity = Severity.medium
-    reported_by: str | None = Field(default=None, max_length=200)
+    reported_by: CleanText | None = Field(default=None, max_length=200)
     tags: list[str] = Field(default_factory=list)
     border: str | None = Field(default=None, max_length=5, description="Default: nearest.")
-
-    @field_validator("title", "description", "reported_by")
-    @classmethod
-    def _nfc(cls, value: str | None) -> str | None:
-        return None if value is None else nfc(value).strip()
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
         return _clean_tags(value)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        return plausible_occurrence(value)
 
 
 class IncidentSubmission(BaseModel):
@@ -64,8 +77,8 @@ class IncidentPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category: str | None = Field(default=None, max_length=40)
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=20_000)
+    title: CleanText | None = Field(default=None, min_length=1, max_length=300)
+    description: CleanText | None = Field(default=None, max_length=20_000)
     occurred_at: AwareDatetime | None = None
     severity: Severity | None = None
     tags: list[str] | None = None
@@ -73,15 +86,15 @@ class IncidentPatch(BaseModel):
     location: str | None = Field(default=None, max_length=120)
     crs: dict[str, Any] | None = None
 
-    @field_validator("title", "description")
-    @classmethod
-    def _nfc(cls, value: str | None) -> str | None:
-        return None if value is None else nfc(value).strip()
-
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _clean_tags(value)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else plausible_occurrence(value)
 
 
 DismissalReason = Literal["duplicate_of", "not_a_violation", "resolved_elsewhere", "other"]
@@ -91,17 +104,12 @@ class TransitionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: Status
-    note: str | None = Field(default=None, max_length=5_000)
-    document_ref: str | None = Field(
+    note: CleanText | None = Field(default=None, max_length=5_000)
+    document_ref: CleanText | None = Field(
         default=None, max_length=200, examples=["Công văn số 1232/UBND-THNC"]
     )
     reason: DismissalReason | None = None
     duplicate_of: uuid.UUID | None = None
-
-    @field_validator("note", "document_ref")
-    @classmethod
-    def _nfc(cls, value: str | None) -> str | None:
-        return None if value is None else nfc(value).strip()
 
     @model_validator(mode="after")
     def _reason(self) -> TransitionRequest:

@@ -44,6 +44,7 @@ from app.incidents.context import compute_context
 from app.incidents.lifecycle import TRANSITIONS, allowed_next
 from app.incidents.location import Place, resolve_place
 from app.incidents.models import Status
+from app.incidents.queries import visibility
 from app.incidents.schemas import IncidentPatch, IncidentSubmission, TransitionRequest
 from app.incidents.submission import content_hash, require_category, search_text
 from app.params import input_epsg
@@ -602,9 +603,12 @@ async def transition(
     if request.duplicate_of is not None:
         if request.duplicate_of == incident_id:
             raise InvalidInput("an incident cannot duplicate itself", field="duplicate_of")
+        # Only one the officer may see: another province's id is as unknown as a random one.
+        params: dict[str, Any] = {"d": request.duplicate_of}
         exists = (
             await session.execute(
-                text("SELECT 1 FROM incidents WHERE id = :d"), {"d": request.duplicate_of}
+                text(f"SELECT 1 FROM incidents i WHERE i.id = :d AND {visibility(caller, params)}"),
+                params,
             )
         ).first()
         if exists is None:

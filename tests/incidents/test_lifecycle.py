@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from app.incidents.lifecycle import TRANSITIONS
@@ -150,3 +152,22 @@ async def test_transition_with_a_stale_etag(client, tokens: Tokens) -> None:
         headers={**bearer(tokens.officer), "If-Match": '"7"'},
     )
     assert r.status_code == 412
+
+
+async def test_duplicate_of_another_provinces_incident_looks_unknown(
+    client, tokens: Tokens
+) -> None:
+    """An officer learns nothing of Cao Bằng's incidents through duplicate_of: naming one is
+    refused exactly as naming a random id is, apart from the id itself."""
+    repeat = await _incident_in(client, tokens, Status.reported)
+    elsewhere = await _incident_in(client, tokens, Status.reported, where="cao-bang")
+    answers = []
+    for target in (elsewhere, str(uuid.uuid4())):
+        r = await client.post(
+            f"/api/v1/incidents/{repeat}/transitions",
+            json={"to": "dismissed", "reason": "duplicate_of", "duplicate_of": target},
+            headers=bearer(tokens.officer),
+        )
+        problem = r.json()
+        answers.append((r.status_code, problem["title"], problem["detail"].replace(target, "ID")))
+    assert answers[0] == answers[1] and answers[0][0] == 422, answers

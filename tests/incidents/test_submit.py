@@ -192,6 +192,38 @@ def _bad_cases() -> list[tuple[str, dict[str, object], str]]:
         ("unknown property", feature(geometry=good_point, colour="red"), "properties.colour"),
         ("not a uuid", {**feature(geometry=good_point), "id": "abc"}, "id"),
         ("empty title", feature(geometry=good_point, title=""), "properties.title"),
+        ("blank title", feature(geometry=good_point, title="   "), "properties.title"),
+        (
+            "2-D and 3-D positions mixed",
+            feature(
+                geometry={"type": "LineString", "coordinates": [[106.7, 22.0, 5.0], [106.71, 22.0]]}
+            ),
+            "geometry.coordinates",
+        ),
+        (
+            "one point of a MultiPoint 500 km inland",
+            feature(
+                geometry={"type": "MultiPoint", "coordinates": [[106.70, 21.99], [105.0, 18.5]]}
+            ),
+            "geometry",
+        ),
+        (
+            "a line running 500 km inland",
+            feature(
+                geometry={"type": "LineString", "coordinates": [[106.70, 21.99], [104.0, 17.0]]}
+            ),
+            "geometry",
+        ),
+        (
+            "year 1",
+            feature(geometry=good_point, occurred_at="0001-01-01T00:00:00-12:00"),
+            "properties.occurred_at",
+        ),
+        (
+            "next year",
+            feature(geometry=good_point, occurred_at="2999-01-01T00:00:00+07:00"),
+            "properties.occurred_at",
+        ),
         (
             "geometry collection",
             feature(geometry={"type": "GeometryCollection", "geometries": []}),
@@ -236,6 +268,45 @@ async def test_scope_of_submission(client, db, tokens: Tokens) -> None:
     assert (
         await client.post("/api/v1/incidents", json=feature(geometry=point(*in_district)))
     ).status_code == 401
+
+
+async def test_a_report_reaching_past_the_callers_area_is_403_and_stores_nothing(
+    client, db, tokens: Tokens
+) -> None:
+    """Whole, not in part: a Văn Lãng reporter's line from Văn Lãng to marker 821 (Cao
+    Bằng) was stored in Cao Bằng and answered 404; the whole border as a location too."""
+    in_district = await off_line(client, tokens.admin, "1089+200", 15, "VN")  # Văn Lãng
+    marker_821 = await line_point(client, tokens.admin, "821")  # Cao Bằng
+    reaching_out = [
+        feature(
+            geometry={"type": "LineString", "coordinates": [list(in_district), list(marker_821)]}
+        ),
+        feature(
+            geometry={"type": "MultiPoint", "coordinates": [list(in_district), list(marker_821)]}
+        ),
+        feature(location="VN-CN:0-1378"),
+    ]
+    before = await _count(db)
+    for who in ("reporter", "officer"):
+        for body in reaching_out:
+            body = {**body, "id": str(uuid.uuid4())}
+            single = await client.post(
+                "/api/v1/incidents", json=body, headers=bearer(tokens.of(who))
+            )
+            assert single.status_code == 403, (who, body, single.text)
+            assert single.headers["content-type"] == "application/problem+json"
+            batch = await client.post(
+                "/api/v1/incidents:batch", json={"features": [body]}, headers=bearer(tokens.of(who))
+            )
+            assert batch.status_code == 200, batch.text
+            assert batch.json()["results"][0]["result"] == "forbidden", batch.text
+            assert batch.json()["results"][0]["problem"]["status"] == 403, batch.text
+    assert await _count(db) == before
+    # The admin (anywhere) may still file the line across both provinces.
+    line = {**reaching_out[0], "id": str(uuid.uuid4())}
+    assert (
+        await client.post("/api/v1/incidents", json=line, headers=bearer(tokens.admin))
+    ).status_code == 201
 
 
 async def test_unicode_round_trips_in_nfc(client, tokens: Tokens) -> None:
