@@ -32,3 +32,14 @@ def ascii_fold(value: str) -> str:
 def fold(value: str) -> str:
     """`Hàng rào Đồng Đăng` -> `hang rao dong dang`."""
     return " ".join(ascii_fold(value).lower().split())
+
+
+# What a spreadsheet (Excel, LibreOffice) reads as the start of a formula in a cell opened
+# from CSV: OWASP's CSV injection rule. A leading apostrophe makes the cell text, and the
+# spreadsheet shows the text without it.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str) -> str:
+    """`=HYPERLINK(...)` -> `'=HYPERLINK(...)`: text a spreadsheet will not evaluate."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.exports.copy_stream import json_rows
+from app.text import spreadsheet_text
 
 # Rows per fetch. CSV goes out in small batches (a batch of 2,000 one-kilobyte GeoJSON
 # features was 14 MB of peak RSS more than 500, at the same speed, before GeoJSON moved to
@@ -114,13 +115,14 @@ async def started(stream: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
 
 
 def _text(value: Any) -> Any:
+    """A CSV cell: text a spreadsheet opens as text (spreadsheet_text), never a formula."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return spreadsheet_text(";".join(str(v) for v in value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _column(values: list[Any]) -> np.ndarray:

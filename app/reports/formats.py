@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from app.reports.service import Table
+from app.text import spreadsheet_text
 
 UTF8_BOM = "\ufeff"
 NUMBER_FORMATS = {
@@ -30,7 +31,7 @@ def table_csv(table: Table) -> bytes:
     )
     writer.writeheader()
     for row in table.rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
     return out.getvalue().encode("utf-8")
 
 
@@ -49,6 +50,9 @@ def tables_xlsx(tables: list[Table], *, title: str) -> bytes:
             cell.font = Font(bold=True)
         for row in table.rows:
             sheet.append([_cell(row.get(c)) for c in table.columns])
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # openpyxl reads a str starting with = as a formula
+                    cell.data_type = "s"
         for index, column in enumerate(table.columns, start=1):
             letter = get_column_letter(index)
             fmt = NUMBER_FORMATS.get(column)
@@ -62,6 +66,12 @@ def tables_xlsx(tables: list[Table], *, title: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _cell(value: Any) -> Any:

@@ -223,3 +223,63 @@ async def test_a_stream_runs_its_statement_before_the_response_exists(
     body = export_of("SELECT 7 AS n, 0 AS lon, 0 AS lat, '' AS wkt")
     out = b"".join([chunk async for chunk in await writers.started(body)])
     assert (b'{"n" : 7}' in out) if stream == "geojson" else out.endswith(b"7,0,0,\r\n")
+
+
+# OWASP's CSV injection cases: what Excel or LibreOffice would run as a formula.
+HOSTILE_TITLES = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3",
+                  "\tTab=1", "\r=1"]  # fmt: skip
+
+
+async def test_csv_cells_a_spreadsheet_would_evaluate_are_text(client, tokens: Tokens) -> None:
+    """Titles, tags and a marker's notes that start like a formula come out of CSV with a
+    leading apostrophe (the spreadsheet shows the text, runs nothing); JSON says what was
+    written, unchanged."""
+    tag = new_tag()
+    here = await off_line(client, tokens.admin, "1089+300", 20, "VN")
+    for title in HOSTILE_TITLES[:4]:  # (the others' tab and return are trimmed on the way in)
+        body = feature(geometry=point(*here), tags=[tag, "=1+1"], title=title)
+        r = await client.post("/api/v1/incidents", json=body, headers=bearer(tokens.admin))
+        assert r.status_code == 201, r.text
+    stored = set(HOSTILE_TITLES[:4])
+    as_csv = await _get(client, tokens, "/api/v1/exports/incidents", tag=tag, format="csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert {row["title"] for row in rows} == {"'" + t for t in stored}
+    assert {row["tags"] for row in rows} == {"'" + ";".join(sorted([tag, "=1+1"]))}
+    assert all(float(row["lon"]) > 0 for row in rows)  # numbers stay numbers
+    as_json = json.loads((await _get(client, tokens, "/api/v1/exports/incidents", tag=tag)).content)
+    assert {f["properties"]["title"] for f in as_json["features"]} == stored
+
+    marker = "/api/v1/borders/VN-LA/markers/7"
+    r = await client.patch(marker, json={"notes": "=cmd()"}, headers=bearer(tokens.admin))
+    assert r.status_code == 200, r.text
+    markers = await _get(client, tokens, "/api/v1/exports/markers", border="VN-LA", format="csv")
+    notes = {
+        row["code"]: row["notes"]
+        for row in csv.DictReader(io.StringIO(markers.content.decode("utf-8-sig")))
+    }
+    assert notes["7"] == "'=cmd()"
+
+
+def test_xlsx_cells_starting_like_a_formula_are_strings(tmp_path: Path) -> None:
+    """openpyxl stores a str starting with = as a formula unless told otherwise."""
+    from openpyxl import load_workbook
+
+    from app.reports.formats import tables_xlsx
+    from app.reports.service import Table
+
+    table = Table("t", ["district", "count"], [{"district": t, "count": 1} for t in HOSTILE_TITLES])
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(tables_xlsx([table], title="t"))
+    sheet = load_workbook(path)["t"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == HOSTILE_TITLES
+    assert {c.data_type for c in cells} == {"s"}
+    assert {row[1].data_type for row in sheet.iter_rows(min_row=2)} == {"n"}
+
+
+def test_a_leading_tab_or_return_is_neutralised_too() -> None:
+    from app.text import spreadsheet_text
+
+    assert spreadsheet_text("\tTab=1") == "'\tTab=1"
+    assert spreadsheet_text("\r=1") == "'\r=1"
+    assert spreadsheet_text("Hàng rào -2") == "Hàng rào -2"  # only a leading trigger counts
