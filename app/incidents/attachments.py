@@ -9,7 +9,7 @@ import os
 import tempfile
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import BinaryIO
 
 from sqlalchemy import text
@@ -39,6 +39,33 @@ SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"II*\x00", 0, "image/tiff"),
     (b"MM\x00*", 0, "image/tiff"),
 ]
+
+
+# The extensions a downloaded file may carry for each accepted type (the first is given
+# when the user's name has none of them).
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "application/pdf": (".pdf",),
+    "image/webp": (".webp",),
+    "image/heic": (".heic",),
+    "image/heif": (".heif",),
+    "image/gif": (".gif",),
+    "image/tiff": (".tif", ".tiff"),
+}
+
+
+def served_filename(display_name: str, media_type: str) -> str:
+    """The name a download is saved under: the user's name, its extension made to match
+    the detected type (`evil.html` holding a PNG is served as `evil.png`), so that no
+    browser or desktop opens it as something else. The user's name stays for display."""
+    allowed = EXTENSIONS.get(media_type, (".bin",))
+    stem, dot, extension = PurePath(display_name).name.rpartition(".")
+    if not dot:
+        stem, extension = extension, ""
+    if "." + extension.lower() in allowed:
+        return f"{stem}.{extension}"
+    return (stem or "attachment") + allowed[0]
 
 
 def sniff_media_type(head: bytes) -> str | None:

@@ -384,4 +384,9 @@ async def download_attachment(
     await queries.incident_feature_json(session, incident_id, caller=caller)
     media_type, filename = await attachments.attachment_of(session, incident_id, sha256)
     path = attachments.content_path(app_settings(request).attachments_dir, sha256)
-    return FileResponse(path, media_type=media_type, filename=filename)
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=attachments.served_filename(filename, media_type),
+        headers={"X-Content-Type-Options": "nosniff"},
+    )

@@ -121,3 +121,37 @@ async def test_attachment_scope(client, tokens: Tokens, settings: Settings) -> N
         )
         assert r.status_code == status
     assert _stored_files(settings) == []  # refused before anything was written
+
+
+@pytest.mark.parametrize(
+    ("given", "served"),
+    [
+        ("evil.html", "evil.png"),
+        ("ảnh hàng rào.PNG", "ảnh hàng rào.PNG"),
+        ("no-extension", "no-extension.png"),
+        ("../../etc/passwd", "passwd.png"),
+        (".htaccess", "attachment.png"),
+    ],
+)
+async def test_downloads_carry_an_extension_of_the_detected_type(
+    client, tokens: Tokens, given: str, served: str
+) -> None:
+    """The user's name is kept for display; the download is saved under one whose
+    extension matches what the bytes are, and the browser is told not to sniff."""
+    from email.message import Message
+
+    incident_id = await _incident(client, tokens)
+    up = await client.post(
+        f"/api/v1/incidents/{incident_id}/attachments",
+        files={"file": (given, tiny_png(7), "text/html")},
+        headers=bearer(tokens.reporter),
+    )
+    assert up.status_code in (200, 201), up.text
+    assert up.json()["filename"] == given
+    down = await client.get(up.json()["href"], headers=bearer(tokens.reporter))
+    assert down.headers["content-type"] == "image/png"
+    assert down.headers["x-content-type-options"] == "nosniff"
+    disposition = Message()
+    disposition["content-disposition"] = down.headers["content-disposition"]
+    assert disposition.get_content_disposition() == "attachment"
+    assert disposition.get_filename() == served
