@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=200, ge=1)
     # Per client address, for requests with a missing, unknown or revoked token.
     auth_failures_per_minute: float = Field(default=30.0, ge=0)
+    # The address clients reach the service at (https://bordermark.example.vn): links and
+    # redirects are built on it, whatever Host a request names (operations/hosts.py).
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/?#@\s]+/?$")
+    # Or the host names it answers for (another Host is a 400). With neither, production
+    # answers for localhost only; development and tests take the request's Host.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed: the client's address (rate limits, logs) is then the one they forward for.
+    # Empty: the peer's address, and those headers are ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Origins allowed to call from a browser (CORS); empty means none (closed by default).
     cors_origins: list[str] = Field(default_factory=list)
     # Seconds uvicorn waits for in-flight requests on SIGTERM.

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.auth.dependencies import CallerDep
 from app.auth.models import Role
@@ -20,7 +21,7 @@ from app.borders.router import router as borders_router
 from app.borders.service import on_zone_change
 from app.chainage.router import router as chainage_router
 from app.clearing.router import router as clearing_router
-from app.config import Settings, get_settings
+from app.config import Environment, Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import (
     Forbidden,
@@ -38,6 +39,7 @@ from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
 from app.ogc.router import router as ogc_router
 from app.openapi_doc import install as install_openapi
+from app.operations.hosts import HostPolicy
 from app.operations.metrics import Metrics
 from app.operations.middleware import RequestMiddleware
 from app.operations.notices import listening as change_notices
@@ -129,8 +131,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(
-        RequestMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
+        RequestMiddleware,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+        hosts=HostPolicy.of(
+            public_base_url=settings.public_base_url,
+            allowed_hosts=settings.allowed_hosts,
+            development=settings.env is not Environment.production,
+        ),
     )
+    if settings.trusted_proxies:  # outermost: every layer below sees the forwarded client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
 
     install_database_error_handlers(app, retry_after_s=DB_RETRY_AFTER_S)

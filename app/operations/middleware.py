@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import OGC_PREFIX, FieldError, problem_response
+from app.operations.hosts import HostPolicy
 from app.operations.logging import request_id_var
 from app.operations.metrics import Metrics
 
@@ -46,10 +47,18 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        hosts: HostPolicy | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.hosts = hosts or HostPolicy()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,6 +96,10 @@ class RequestMiddleware:
             return message
 
         try:
+            refused = self.hosts.admit(scope)
+            if refused is not None:
+                await refused(scope, receive, send_with_headers)
+                return
             declared = _header(scope, b"content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._too_large()(scope, receive, send_with_headers)

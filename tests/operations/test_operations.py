@@ -133,14 +133,46 @@ async def test_rate_limits_per_token_and_on_failed_authentication(
         # Another token is not held back by the first one's rate.
         assert (await c.get("/api/v1/borders", headers=bearer(tokens.admin))).status_code == 200
 
-        # Guessing tokens: four failures, then the address is refused, even with a good token.
+        # Failing: four failures, then the address's requests without a valid token are
+        # refused; a valid token from the same address (behind the same NAT) still works.
         guesses = [
             (await c.get("/api/v1/borders", headers=bearer(f"bm_guess{i}"))).status_code
             for i in range(4)
         ]
         assert guesses == [401, 401, 401, 401]
-        blocked = await c.get("/api/v1/borders", headers=bearer(tokens.officer))
+        blocked = await c.get("/api/v1/borders", headers=bearer("bm_guess5"))
         assert blocked.status_code == 429 and "retry-after" in blocked.headers
+        no_token = await c.get("/api/v1/borders")
+        assert no_token.status_code == 429
+        valid = [
+            (await c.get("/api/v1/borders", headers=bearer(tokens.officer))).status_code
+            for _ in range(3)
+        ]
+        assert valid == [200, 200, 200]
+
+
+async def test_forwarded_addresses_count_only_from_trusted_proxies(
+    client_with: ClientWith, tokens: Tokens
+) -> None:
+    """Behind a trusted proxy each forwarded client has its own failure budget; from an
+    untrusted peer X-Forwarded-For is ignored (it cannot buy a fresh budget per request)."""
+
+    async def failures(c, forwarded_for: str) -> list[int]:  # type: ignore[no-untyped-def]
+        return [
+            (
+                await c.get(
+                    "/api/v1/borders",
+                    headers={**bearer(f"bm_bad{i}"), "X-Forwarded-For": f"{forwarded_for}{i}"},
+                )
+            ).status_code
+            for i in range(3)
+        ]
+
+    # httpx's in-process transport calls from 127.0.0.1.
+    async with client_with(auth_failures_per_minute=2, trusted_proxies=["127.0.0.1"]) as c:
+        assert await failures(c, "203.0.113.") == [401, 401, 401]  # three clients, one each
+    async with client_with(auth_failures_per_minute=2) as c:
+        assert await failures(c, "203.0.113.") == [401, 401, 429]  # one peer, one budget
 
 
 async def test_start_up_leaves_what_it_built_out_of_full_collections(settings: Settings) -> None:
