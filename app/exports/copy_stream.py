@@ -1,4 +1,5 @@
-"""GeoJSON features streamed straight out of PostgreSQL's COPY, with no per-row Python.
+"""GeoJSON features (and KML placemarks) streamed straight out of PostgreSQL's COPY, with no
+per-row Python.
 
 A one-million-incident export spent as long in the service (rows through SQLAlchemy, a
 string join per batch) as PostgreSQL spent building the features: 19 s against 10.5 s for
@@ -9,8 +10,10 @@ Why that is exact: the features are built by PostgreSQL's own JSON functions
 (json_build_object over columns, jsonb values and ST_AsGeoJSON), whose output never holds
 a raw newline, tab or other control character (they are written as JSON escapes). COPY's
 text format therefore only doubles each backslash and ends each row with a newline; both
-are undone here. A chunk may end between the two halves of a doubled backslash: an odd
-run of trailing backslashes leaves its last byte for the next chunk.
+are undone here. (The KML placemarks hold no raw control character either: writers.py
+writes them as character references.) A chunk may end between the two halves of a
+doubled backslash: an odd run of trailing backslashes leaves its last byte for the next
+chunk.
 
 asyncpg's COPY runs as a task writing into a small bounded queue: a slow client slows
 PostgreSQL down instead of filling the service's memory."""
@@ -29,9 +32,12 @@ QUEUE_CHUNKS = 16  # COPY arrives in chunks of up to 64 kB: about a megabyte in 
 
 
 class CopyRowsToJsonList:
-    """Turns COPY text-format output of one JSON column into `row,row,row` bytes."""
+    """Turns COPY text-format output of one JSON column into `row,row,row` bytes (or rows
+    joined by another one-byte separator)."""
 
-    def __init__(self) -> None:
+    def __init__(self, separator: bytes = b",") -> None:
+        assert len(separator) == 1
+        self._separator = separator
         self._carry = b""
         self._comma_due = False
 
@@ -40,13 +46,13 @@ class CopyRowsToJsonList:
         trailing = len(data) - len(data.rstrip(b"\\"))
         cut = len(data) - (trailing % 2)
         data, self._carry = data[:cut], data[cut:]
-        out = data.replace(b"\\\\", b"\\").replace(b"\n", b",")
+        out = data.replace(b"\\\\", b"\\").replace(b"\n", self._separator)
         if not out:
             return b""
         if self._comma_due:
-            out = b"," + out
+            out = self._separator + out
         # The last row's separator waits: it is only due if another row follows.
-        self._comma_due = out.endswith(b",")
+        self._comma_due = out.endswith(self._separator)
         return out[:-1] if self._comma_due else out
 
     def close(self) -> None:
@@ -55,9 +61,13 @@ class CopyRowsToJsonList:
 
 
 async def json_rows(
-    sessionmaker: async_sessionmaker[AsyncSession], sql: str, params: dict[str, Any]
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sql: str,
+    params: dict[str, Any],
+    separator: bytes = b",",
 ) -> AsyncIterator[bytes]:
-    """The rows of `sql` (one JSON column, `:name` parameters) joined by commas."""
+    """The rows of `sql` (one JSON column, `:name` parameters) joined by commas (or by
+    `separator`)."""
     queue: asyncio.Queue[bytes | Exception | None] = asyncio.Queue(QUEUE_CHUNKS)
 
     async def copy() -> None:
@@ -84,7 +94,7 @@ async def json_rows(
             await queue.put(error)
 
     task = asyncio.create_task(copy())
-    decoder = CopyRowsToJsonList()
+    decoder = CopyRowsToJsonList(separator)
     try:
         while True:
             item = await queue.get()

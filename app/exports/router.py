@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncGenerator
 from datetime import date
 from typing import Annotated, Literal
 
@@ -15,6 +17,7 @@ from app.auth.dependencies import CallerDep
 from app.clearing.models import WorkStatus
 from app.db import SessionDep
 from app.exports import layers, writers
+from app.exports.slots import releasing
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.incidents.router import IncidentFilterDep
 
@@ -30,6 +33,24 @@ async def _export(
     layer: layers.LayerQuery,
     fmt: ExportFormat,
 ) -> Response:
+    # A slot first (slots.py): refused exports run nothing and are not audited.
+    slot = contextlib.ExitStack()
+    slot.enter_context(request.app.state.export_slots.taken(str(caller.token_id)))
+    try:
+        return await _run_export(request, session, caller, layer, fmt, slot)
+    except BaseException:
+        slot.close()
+        raise
+
+
+async def _run_export(
+    request: Request,
+    session: SessionDep,
+    caller: Caller,
+    layer: layers.LayerQuery,
+    fmt: ExportFormat,
+    slot: contextlib.ExitStack,
+) -> Response:
     # Every export is audited (who took which data, with which filters) before it starts.
     record(
         session,
@@ -43,33 +64,44 @@ async def _export(
     sessionmaker = request.app.state.bulk_sessionmaker  # the bulk pool: see app/db.py
     stem = f"bordermark-{layer.name}-{date.today().isoformat()}"
     # The streams run their statement before the response exists (writers.started): an
-    # error there is a problem response, not a download cut short after its headers.
-    if fmt == "geojson":
+    # error there is a problem response, not a download cut short after its headers. They
+    # hold their slot until they end or their client goes away.
+    if fmt != "gpkg":
+        stream, media_type = _stream(request, layer, fmt)
         return StreamingResponse(
-            await writers.started(
-                writers.geojson_stream(sessionmaker, layer.feature_sql, layer.params)
-            ),
-            media_type=GEOJSON_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{stem}.geojson"'},
-        )
-    if fmt == "csv":
-        return StreamingResponse(
-            await writers.started(
-                writers.csv_stream(sessionmaker, layer.attrs_sql, layer.params, layer.columns)
-            ),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+            releasing(await writers.started(stream), slot),
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
         )
     driver = writers.OGR_DRIVERS[fmt]
     path = await writers.ogr_file(
         sessionmaker, layer.attrs_sql, layer.params, layer.columns, layer=layer.name, driver=driver
     )
+    slot.close()  # the file is written: its connection is back in the pool
     return FileResponse(
         path,
         media_type=driver.media_type,
         filename=f"{stem}.{driver.suffix}",
         background=BackgroundTask(os.unlink, path),
     )
+
+
+def _stream(
+    request: Request, layer: layers.LayerQuery, fmt: ExportFormat
+) -> tuple[AsyncGenerator[bytes, None], str]:
+    """A streamed format's rows (not yet started) and media type."""
+    sessionmaker = request.app.state.bulk_sessionmaker
+    if fmt == "geojson":
+        return writers.geojson_stream(
+            sessionmaker, layer.feature_sql, layer.params
+        ), GEOJSON_MEDIA_TYPE
+    if fmt == "csv":
+        stream = writers.csv_stream(sessionmaker, layer.attrs_sql, layer.params, layer.columns)
+        return stream, "text/csv; charset=utf-8"
+    stream = writers.kml_stream(
+        sessionmaker, layer.attrs_sql, layer.params, layer.columns, layer=layer.name
+    )
+    return stream, writers.KML_MEDIA_TYPE
 
 
 @router.get("/incidents", summary="Incidents (same filters as the list) as GeoJSON, CSV, GPKG, KML")

@@ -1,6 +1,6 @@
 """Writers that keep memory flat however many rows: rows come from a server-side cursor in
-batches; GeoJSON and CSV are streamed as they come, GeoPackage and KML are appended to a
-temporary file by GDAL one batch at a time."""
+batches (or COPY); GeoJSON, KML and CSV are streamed as they come, GeoPackage is appended
+to a temporary file by GDAL one batch at a time."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ class Driver:
 
 OGR_DRIVERS = {
     "gpkg": Driver("GPKG", "gpkg", "application/geopackage+sqlite3"),
-    "kml": Driver("LIBKML", "kml", "application/vnd.google-earth.kml+xml"),
 }
+KML_MEDIA_TYPE = "application/vnd.google-earth.kml+xml"
 
 
 async def _batches(
@@ -66,6 +66,73 @@ async def geojson_stream(
         yield opening + chunk
         opening = b""
     yield opening + b"]}"
+
+
+KML_DECIMALS = 7  # about 1 cm on the ground, as the GeoJSON
+KML_OWN_FIELDS = ("id", "description")  # a Placemark's own attribute and element
+
+
+# KML is streamed as PostgreSQL writes it (XML functions escape the text, ST_AsKML the
+# geometry), rows joined by COPY like GeoJSON's. GDAL's LIBKML driver had re-read and
+# rewritten the whole document on every appended batch: 3,408 features took 21.6 s and
+# 20,000 took 677 s, in a thread that held the event loop's interpreter lock.
+def _kml_value(column: str) -> str:
+    """A column's text as KML carries it: arrays joined by `;` (as in CSV), times in
+    ISO 8601, numbers and booleans as JSON writes them."""
+    value = f'to_jsonb(a."{column}")'
+    return (
+        f"CASE jsonb_typeof({value}) WHEN 'array' THEN "
+        f"array_to_string(ARRAY(SELECT jsonb_array_elements_text({value})), ';') "
+        f"ELSE {value} #>> '{{}}' END"
+    )
+
+
+def kml_placemarks_sql(attrs_sql: str, columns: list[str], layer: str) -> str:
+    """One row per feature: its KML Placemark, with no raw control character (XML 1.0
+    forbids most; newline, return and tab become character references, which COPY's text
+    format would otherwise escape)."""
+    data = ", ".join(
+        f"""CASE WHEN a."{c}" IS NULL THEN NULL ELSE xmlelement(name "SimpleData",
+              xmlattributes('{c}' AS name), {_kml_value(c)}) END"""
+        for c in columns
+        if c not in KML_OWN_FIELDS
+    )
+    # The id and a description are the Placemark's own, where GDAL (and so QGIS) reads the
+    # fields of those names and Google Earth shows the description.
+    own = ', xmlelement(name "description", a.description)' if "description" in columns else ""
+    placemark = f"""xmlelement(name "Placemark", xmlattributes(a.id::text AS id){own},
+        xmlelement(name "ExtendedData", xmlelement(name "SchemaData",
+          xmlattributes('#{layer}' AS "schemaUrl"), {data})),
+        ST_AsKML(ST_GeomFromWKB(a.wkb, 4326), {KML_DECIMALS})::xml)::text"""
+    cleaned = f"regexp_replace({placemark}, " + r"'[\x01-\x08\x0b\x0c\x0e-\x1f]', '', 'g')"
+    escaped = (
+        f"replace(replace(replace({cleaned}, E'\\n', '&#10;'), E'\\r', '&#13;'), E'\\t', '&#9;')"
+    )
+    return f"SELECT {escaped} FROM ({attrs_sql}) a"
+
+
+async def kml_stream(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    attrs_sql: str,
+    params: dict[str, Any],
+    columns: list[str],
+    *,
+    layer: str,
+) -> AsyncGenerator[bytes, None]:
+    """A KML document: a Schema naming the columns, a Folder of Placemarks."""
+    fields = "".join(
+        f'<SimpleField name="{c}" type="string"/>' for c in columns if c not in KML_OWN_FIELDS
+    )
+    opening = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">'
+        f'<Document id="root_doc"><Schema name="{layer}" id="{layer}">{fields}</Schema>'
+        f"<Folder><name>{layer}</name>\n"
+    ).encode()
+    sql = kml_placemarks_sql(attrs_sql, columns, layer)
+    async for chunk in json_rows(sessionmaker, sql, params, separator=b"\n"):
+        yield opening + chunk
+        opening = b""
+    yield opening + b"\n</Folder></Document></kml>\n"
 
 
 async def csv_stream(
@@ -114,19 +181,24 @@ async def started(stream: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
     return from_first()
 
 
-def _text(value: Any) -> Any:
-    """A CSV cell: text a spreadsheet opens as text (spreadsheet_text), never a formula."""
+def _plain(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list):
-        return spreadsheet_text(";".join(str(v) for v in value))
+        return ";".join(str(v) for v in value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return spreadsheet_text(value) if isinstance(value, str) else value
+    return value
+
+
+def _text(value: Any) -> Any:
+    """A CSV cell: text a spreadsheet opens as text (spreadsheet_text), never a formula."""
+    plain = _plain(value)
+    return spreadsheet_text(plain) if isinstance(plain, str) else plain
 
 
 def _column(values: list[Any]) -> np.ndarray:
-    converted = [None if v is None else _text(v) for v in values]
+    converted = [None if v is None else _plain(v) for v in values]
     if all(isinstance(v, bool) or v is None for v in converted) and any(
         v is not None for v in converted
     ):

@@ -133,6 +133,47 @@ async def test_other_layers(client, tokens: Tokens, tmp_path: Path, layer: str) 
     assert pyogrio.read_info(path)["features"] == len(rows)
     if layer == "markers":
         assert len(rows) == 792
+    kml = await _get(client, tokens, f"/api/v1/exports/{layer}", border="VN-LA", format="kml")
+    assert kml.headers["content-type"] == "application/vnd.google-earth.kml+xml"
+    path = tmp_path / "layer.kml"
+    path.write_bytes(kml.content)
+    info = pyogrio.read_info(path)
+    assert info["driver"] == "LIBKML" and info["features"] == len(rows)
+    _, _, _, fields = pyogrio.raw.read(path)
+    assert sorted(str(v) for v in fields[list(info["fields"]).index("id")]) == sorted(
+        str(f["id"]) for f in geo["features"]
+    )
+
+
+async def test_kml_is_streamed_and_carries_any_text_gdal_reads_back(
+    client, tokens: Tokens, tmp_path: Path
+) -> None:
+    """Written by PostgreSQL, not GDAL: markup, newlines, tabs and a control character in
+    the text come back as written (the control character, which XML cannot hold, dropped);
+    the geometry as the GeoJSON gives it."""
+    tag = new_tag()
+    here = await off_line(client, tokens.admin, "1089+300", 20, "VN")
+    description = 'Dòng 1 <b>&amp; "x"</b>\nDòng 2\tcột\r\x07hết'
+    body = feature(
+        geometry=point(*here), tags=[tag, "b<c"], title="A & B <C>", description=description
+    )
+    assert (
+        await client.post("/api/v1/incidents", json=body, headers=bearer(tokens.admin))
+    ).status_code == 201
+    r = await _get(client, tokens, "/api/v1/exports/incidents", tag=tag, format="kml")
+    assert r.content.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    path = tmp_path / "one.kml"
+    path.write_bytes(r.content)
+    info = pyogrio.read_info(path)
+    _, _, geometry, fields = pyogrio.raw.read(path)
+    values = {name: fields[i][0] for i, name in enumerate(info["fields"])}
+    assert values["id"] == body["id"]
+    assert values["title"] == "A & B <C>"
+    assert values["description"] == description.replace("\x07", "")
+    assert values["tags"] == ";".join(sorted([tag, "b<c"]))
+    from shapely import wkb
+
+    assert wkb.loads(bytes(geometry[0])).coords[0] == pytest.approx(here, abs=1e-7)
 
 
 async def test_exports_are_audited_and_scoped(client, db, tokens: Tokens, tagged) -> None:  # type: ignore[no-untyped-def]

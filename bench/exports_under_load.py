@@ -1,0 +1,176 @@
+"""The GDAL-class exports (KML, GeoPackage) of every incident while others use the service
+(issue 24): the exports' wall time and the service's peak RSS, and the p99 of `/healthz`
+and of the 500 m query around marker 1089 before and during each export.
+
+Method: a private cluster with N synthetic incidents (scale_reports_exports.prepare), one
+`bordermark serve` process (its defaults: one worker). A probe client sends `/healthz` and
+the 500 m OGC query in turn, one request at a time, for `--before` seconds with nothing
+else running; then the export is read to its end by a second client while the probe goes
+on. Peak RSS is the server's VmHWM after each export (the kernel's high-water mark).
+Targets: peak RSS under 200 MB; p99 during the export within 3 x the p99 before.
+
+Run: .venv/bin/python bench/exports_under_load.py [--rows 1000000] [--before 20]
+Writes bench/results/<date>-exports-under-load.md. Not a test: figures vary with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from floors import near_filter  # noqa: E402
+from measure import pct  # noqa: E402
+from scale_reports_exports import free_port, prepare, rss_kb  # noqa: E402
+
+from app.embedded_pg import EmbeddedCluster, ensure_postgis_installed  # noqa: E402
+
+MARKER_1089 = (106.7145, 21.9882)  # replaced by the register's position at start
+
+
+async def probe(base: str, auth: dict[str, str], stop: asyncio.Event) -> dict[str, list[float]]:
+    """One request at a time, /healthz and the 500 m query in turn, until `stop`."""
+    times: dict[str, list[float]] = {"healthz": [], "500 m": []}
+    near = {"filter": near_filter(*MARKER_1089), "limit": "1000"}
+    async with httpx.AsyncClient(base_url=base, timeout=600) as http:
+        while not stop.is_set():
+            for name, path, params in (
+                ("healthz", "/healthz", None),
+                ("500 m", "/ogc/collections/incidents/items", near),
+            ):
+                started = time.perf_counter()
+                r = await http.get(path, params=params, headers=auth)
+                r.raise_for_status()
+                times[name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def baseline(base: str, auth: dict[str, str], seconds: float) -> dict[str, list[float]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(probe(base, auth, stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    return await task
+
+
+async def during_export(
+    base: str, auth: dict[str, str], fmt: str
+) -> tuple[float, int, dict[str, list[float]]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(probe(base, auth, stop))
+    started = time.perf_counter()
+    size = 0
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=3600) as http,
+        http.stream("GET", "/api/v1/exports/incidents", params={"format": fmt}, headers=auth) as r,
+    ):
+        r.raise_for_status()
+        async for chunk in r.aiter_bytes():
+            size += len(chunk)
+    wall = time.perf_counter() - started
+    stop.set()
+    return wall, size, await task
+
+
+def token(env: dict[str, str]) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "token", "create", "--role", "analyst", "--name", "bench"],
+        env=env, capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    return out.stdout.strip().splitlines()[-1]
+
+
+def marker_position(base: str, auth: dict[str, str]) -> tuple[float, float]:
+    r = httpx.get(f"{base}/api/v1/borders/VN-CN/markers/1089", headers=auth, timeout=30)
+    r.raise_for_status()
+    lon, lat = r.json()["geometry"]["coordinates"]
+    return float(lon), float(lat)
+
+
+def main() -> None:
+    global MARKER_1089
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--before", type=float, default=20.0, help="seconds of the baseline")
+    args = parser.parse_args()
+    bin_dir = ensure_postgis_installed()
+    root = Path(tempfile.mkdtemp(prefix="bordermark-bench-"))
+    root.chmod(0o755)
+    cluster = EmbeddedCluster(root=root / "pg", port=free_port(), bin_dir=bin_dir)
+    cluster.start()
+    lines = [
+        f"# Exports under load, {date.today().isoformat()}",
+        "",
+        f"Command: `.venv/bin/python bench/exports_under_load.py --rows {args.rows} --before {args.before:g}`",
+        f"Machine: {os.cpu_count()} cores; PostgreSQL and the service on the same machine.",
+        "",
+        "| export | wall s | MB | peak RSS MB (target < 200) | healthz p99 before / during (ms) | 500 m p99 before / during (ms) | within 3 x |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    try:
+        url = cluster.url("bench").replace("postgresql://", "postgresql+asyncpg://")
+        asyncio.run(prepare(url, args.rows))
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "BORDERMARK_ENV": "test",
+            "BORDERMARK_WEBHOOK_WORKER": "false",
+            "BORDERMARK_RATE_LIMIT_PER_S": "0",
+            "BORDERMARK_DATA_DIR": str(root / "data"),
+        }
+        auth = {"Authorization": f"Bearer {token(env)}"}
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            for _ in range(150):
+                try:
+                    httpx.get(f"{base}/healthz", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            MARKER_1089 = marker_position(base, auth)
+            before = asyncio.run(baseline(base, auth, args.before))
+            for fmt in ("kml", "gpkg"):
+                wall, size, during = asyncio.run(during_export(base, auth, fmt))
+                peak = rss_kb(server.pid)["VmHWM"] / 1024
+                cells = []
+                within = True
+                for name in ("healthz", "500 m"):
+                    b, d = pct(before[name], 99), pct(during[name], 99)
+                    within = within and d <= 3 * b
+                    cells.append(f"{b:.1f} / {d:.1f} (n={len(during[name])})")
+                lines.append(
+                    f"| {fmt} of {args.rows:,} | {wall:.1f} | {size / 1e6:,.0f} | {peak:.0f}"
+                    f" {'met' if peak < 200 else 'not met'} | {cells[0]} | {cells[1]} | {'met' if within else 'not met'} |"
+                )
+                print(lines[-1], flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        cluster.stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
+    out = ROOT / "bench" / "results" / f"{date.today().isoformat()}-exports-under-load.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Exports read slowly hold connections of the bulk pool, but never all of them, nor more
+than one per token (exports/slots.py), against a real `bordermark serve` process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import httpx
+
+from tests.conftest import Tokens, bearer
+from tests.faults.conftest import FaultDatabase, Service
+
+LONG_TEXT = "repeat('x', 4000)"
+COPIES = 5_000  # of a 4 kB incident: 20 MB of GeoJSON, far past the sockets' buffers
+
+
+async def _bulk_up(url: str) -> None:
+    """Copies of one incident with a long description, so that an export outlasts what the
+    kernel buffers for a client that does not read (this module's database is its own)."""
+    conn = await asyncpg.connect(url)
+    try:
+        columns = await conn.fetchval(
+            "SELECT string_agg(quote_ident(column_name), ', ') FROM information_schema.columns "
+            "WHERE table_name = 'incidents' AND is_generated = 'NEVER' AND column_name <> 'id'"
+        )
+        await conn.execute(
+            f"INSERT INTO incidents (id, {columns}) "
+            f"SELECT gen_random_uuid(), {columns.replace('description', LONG_TEXT)} "
+            f"FROM (SELECT * FROM incidents LIMIT 1) i, generate_series(1, {COPIES})"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_slow_export_readers_leave_the_summaries_a_connection(
+    fault_db: FaultDatabase, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Exports that their clients read slowly hold bulk connections: at most one fewer
+    than the pool's (here two of three) and one per token. A third reader is told the
+    service is busy (503, Retry-After), a second export of the same token 429, and the
+    district summary and its XLSX still answer. A reader that leaves frees its slot."""
+    await _bulk_up(fault_db.url)
+    svc = Service(fault_db.url, tmp_path / "service.log")
+    await asyncio.to_thread(svc.start)
+    try:
+        async with httpx.AsyncClient(base_url=svc.base, timeout=60) as http:
+
+            async def export(token: str) -> httpx.Response:
+                return await http.send(
+                    http.build_request(
+                        "GET",
+                        "/api/v1/exports/incidents",
+                        params={"format": "geojson"},
+                        headers=bearer(token),
+                    ),
+                    stream=True,
+                )
+
+            slow = [await export(tokens.admin), await export(tokens.analyst)]
+            assert [r.status_code for r in slow] == [200, 200]
+            busy = await export(tokens.officer)
+            await busy.aread()
+            assert busy.status_code == 503 and busy.json()["type"] == "/problems/busy"
+            assert int(busy.headers["retry-after"]) > 0
+            again = await export(tokens.admin)
+            await again.aread()
+            assert again.status_code == 429
+            period = {"from": "2024-01-01", "to": "2024-12-31"}
+            for fmt in ("json", "xlsx"):
+                summary = await http.get(
+                    "/api/v1/reports/districts",
+                    params={**period, "format": fmt},
+                    headers=bearer(tokens.analyst),
+                )
+                assert summary.status_code == 200, summary.text
+            await slow[0].aclose()  # the admin's reader leaves
+            deadline = time.monotonic() + 30  # ends a stuck wait only
+            while True:
+                retry = await export(tokens.officer)
+                await retry.aread()
+                if retry.status_code == 200 or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            assert retry.status_code == 200, retry.text
+            assert b'"features"' in retry.content
+            await slow[1].aclose()
+    finally:
+        await asyncio.to_thread(svc.stop)
