@@ -166,6 +166,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": exc.retry_after}
+    if isinstance(exc, ServiceUnavailable) and "retry_after_s" in exc.extra:
+        headers = {"Retry-After": str(exc.extra["retry_after_s"])}
     return problem_response(
         status, slug=exc.slug, title=exc.title, detail=exc.detail, extra=exc.extra, headers=headers
     )
@@ -294,15 +296,21 @@ def install_database_error_handlers(app: FastAPI, *, retry_after_s: int) -> None
         timed_out = any(
             isinstance(e, asyncpg.exceptions.QueryCanceledError) for e in exception_chain(exc)
         )
+        # No pooled connection in time: the database is fine, the service's connections
+        # are all in use (say so: "cannot be reached" sent operators to the database).
+        busy = isinstance(exc, sa_exc.TimeoutError)
+        slug, detail = "unavailable", "The database cannot be reached right now; retry shortly."
+        if timed_out:
+            slug = "timeout"
+            detail = "The request ran past its database time limit; narrow it or retry later."
+        elif busy:
+            slug = "busy"
+            detail = "All of the service's database connections are in use; retry shortly."
         return problem_response(
             503,
-            slug="timeout" if timed_out else "unavailable",
+            slug=slug,
             title="Service unavailable",
-            detail=(
-                "The request ran past its database time limit; narrow it or retry later."
-                if timed_out
-                else "The database cannot be reached right now; retry shortly."
-            ),
+            detail=detail,
             headers={"Retry-After": str(retry_after_s)},
         )
 
