@@ -32,6 +32,7 @@ from app.errors import (
 from app.events.delivery import worker as webhook_worker
 from app.events.router import router as events_router
 from app.exports.router import router as exports_router
+from app.exports.slots import ExportSlots
 from app.imports.router import router as imports_router
 from app.incidents.coalesce import SubmissionCoalescer, coalescing
 from app.incidents.context import recompute_border
@@ -91,7 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
                 await stack.enter_async_context(coalescing(app.state.coalescer))
             if settings.webhook_worker:
-                await stack.enter_async_context(webhook_worker(app.state.sessionmaker))
+                await stack.enter_async_context(
+                    webhook_worker(
+                        app.state.sessionmaker,
+                        allow_private=settings.allows_private_webhook_targets,
+                    )
+                )
             if settings.tally_compaction_s > 0:
                 await stack.enter_async_context(
                     tally_compactor(app.state.sessionmaker, settings.tally_compaction_s)
@@ -117,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_cache = TokenCache(enabled_by_settings=settings.token_cache)
     app.state.coalescer = None  # started with the application (lifespan)
     app.state.metrics = Metrics()
+    # Exports leave one bulk connection to the summaries (exports/slots.py).
+    app.state.export_slots = ExportSlots(total=settings.db_bulk_pool_size - 1)
     app.state.token_limits = TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.auth_failure_limits = TokenBuckets(
         settings.auth_failures_per_minute / 60, max(1.0, settings.auth_failures_per_minute)
