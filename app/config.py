@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     coalesce_gather_rounds: int = Field(default=10, ge=0, le=1000)
     # Deliver webhooks from this process (one worker per process; they share the queue).
     webhook_worker: bool = True
+    # Webhook targets on loopback, private or link-local addresses (events/targets.py);
+    # unset: allowed in development and tests, refused in production.
+    webhook_private_targets: bool | None = None
+    webhook_max_subscriptions: int = Field(default=50, ge=1)
     # Seconds between foldings of the incident tallies' deltas (reports/tallies.py; 0: off,
     # the summary stays right but reads more delta rows).
     tally_compaction_s: float = Field(default=5.0, ge=0)
@@ -99,6 +103,10 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     # Origins allowed to call from a browser (CORS); empty means none (closed by default).
     cors_origins: list[str] = Field(default_factory=list)
+    # A request's headers must arrive within this many seconds, and its body may pause at
+    # most body_idle_timeout_s between chunks (408 and closed past either; 0: no limit).
+    header_timeout_s: float = Field(default=10.0, ge=0)
+    body_idle_timeout_s: float = Field(default=30.0, ge=0)
     # Seconds uvicorn waits for in-flight requests on SIGTERM.
     shutdown_grace_s: int = Field(default=30, ge=0)
 
@@ -113,6 +121,12 @@ class Settings(BaseSettings):
                 "DATABASE_URL is required in production; the embedded cluster is for development"
             )
         return self
+
+    @property
+    def allows_private_webhook_targets(self) -> bool:
+        if self.webhook_private_targets is not None:
+            return self.webhook_private_targets
+        return self.env is not Environment.production
 
     @property
     def attachments_dir(self) -> Path:

@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.events.targets import ForbiddenTarget, check_target
 from app.operations.background import background
 
 logger = logging.getLogger("bordermark.webhooks")
@@ -59,9 +60,14 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def deliver_due(
-    sessionmaker: async_sessionmaker[AsyncSession], client: httpx.AsyncClient, *, batch: int = 20
+    sessionmaker: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+    *,
+    batch: int = 20,
+    allow_private: bool = True,
 ) -> int:
-    """Send the deliveries that are due; returns how many were attempted."""
+    """Send the deliveries that are due; returns how many were attempted. A target that
+    now resolves to a non-public address (targets.py) fails its attempt, unsent."""
     async with sessionmaker() as session:
         rows = (
             await session.execute(
@@ -94,6 +100,7 @@ async def deliver_due(
             status: int | None = None
             error: str | None = None
             try:
+                await check_target(row.url, allow_private=allow_private)
                 response = await client.post(
                     row.url,
                     content=body,
@@ -108,6 +115,8 @@ async def deliver_due(
                 status = response.status_code
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500]
+            except ForbiddenTarget as exc:
+                error = str(exc)[:500]
             if status is not None and 200 <= status < 300:
                 await session.execute(
                     text(
@@ -161,13 +170,16 @@ async def deliver_due(
 
 
 async def run_worker(
-    sessionmaker: async_sessionmaker[AsyncSession], *, idle_s: float = 1.0
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    idle_s: float = 1.0,
+    allow_private: bool = True,
 ) -> None:
     """Deliver until cancelled. Errors (the database away, say) are logged and retried."""
     async with httpx.AsyncClient(follow_redirects=False) as client:
         while True:
             try:
-                sent = await deliver_due(sessionmaker, client)
+                sent = await deliver_due(sessionmaker, client, allow_private=allow_private)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the loop must outlive a failed round
@@ -178,6 +190,6 @@ async def run_worker(
 
 
 def worker(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], *, allow_private: bool
 ) -> AbstractAsyncContextManager[asyncio.Task[None]]:
-    return background(run_worker(sessionmaker))
+    return background(run_worker(sessionmaker, allow_private=allow_private))

@@ -18,8 +18,10 @@ from app.auth.dependencies import CallerDep
 from app.auth.models import Role
 from app.auth.scopes import require_role
 from app.db import SessionDep
-from app.errors import InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.events.models import EVENT_TYPES
+from app.events.targets import ForbiddenTarget, check_target
+from app.params import app_settings
 
 router = APIRouter(prefix="/api/v1", tags=["events and webhooks"])
 POLL_S = 1.0
@@ -52,13 +54,26 @@ _SUBSCRIPTION_JSON = """json_build_object('id', id, 'url', url, 'event_types', e
 
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to events (admin)")
 async def create_subscription(
-    body: SubscriptionCreate, session: SessionDep, caller: CallerDep
+    request: Request, body: SubscriptionCreate, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
     require_role(caller, Role.admin)
     unknown = sorted(set(body.event_types) - set(EVENT_TYPES))
     if unknown:
         raise InvalidInput(
             f"unknown event types {unknown}; known: {EVENT_TYPES}", field="event_types"
+        )
+    settings = app_settings(request)
+    try:
+        await check_target(str(body.url), allow_private=settings.allows_private_webhook_targets)
+    except ForbiddenTarget as exc:
+        raise InvalidInput(str(exc), field="url") from exc
+    active = (
+        await session.execute(text("SELECT count(*) FROM webhook_subscriptions WHERE active"))
+    ).scalar_one()
+    if active >= settings.webhook_max_subscriptions:
+        raise Conflict(
+            f"{active} subscriptions are active, the most this service keeps "
+            "(BORDERMARK_WEBHOOK_MAX_SUBSCRIPTIONS); disable one first"
         )
     secret = body.secret or secrets.token_urlsafe(32)
     sub_id = uuid.uuid4()

@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 
+from app.config import Environment
 from app.events import delivery
 from tests.conftest import Tokens, bearer
 from tests.incidents.helpers import feature, off_line, point
@@ -200,6 +201,79 @@ async def test_webhooks_are_admin_only(client, tokens: Tokens) -> None:
         headers=bearer(tokens.admin),
     )
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x",
+        "http://localhost:8000/x",
+        "http://10.1.2.3/x",
+        "http://192.168.1.1/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://0.0.0.0/x",
+    ],
+)
+async def test_webhooks_to_non_public_addresses_are_refused_in_production(
+    client_with, tokens: Tokens, url: str
+) -> None:  # type: ignore[no-untyped-def]
+    async with client_with(env=Environment.production) as c:
+        r = await c.post(
+            "/api/v1/webhooks",
+            json={"url": url, "event_types": ["incident.created"]},
+            headers={**bearer(tokens.admin), "Host": "localhost"},
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "url"
+        listed = await c.get(
+            "/api/v1/webhooks", headers={**bearer(tokens.admin), "Host": "localhost"}
+        )
+        assert url not in [s["url"] for s in listed.json()["webhooks"]]
+
+
+async def test_active_subscriptions_are_capped(client_with, tokens: Tokens) -> None:  # type: ignore[no-untyped-def]
+    async with client_with(webhook_max_subscriptions=3) as c:
+        listed = await c.get("/api/v1/webhooks", headers=bearer(tokens.admin))
+        active = sum(1 for s in listed.json()["webhooks"] if s["active"])
+        codes = []
+        for i in range(max(0, 3 - active) + 2):
+            r = await c.post(
+                "/api/v1/webhooks",
+                json={"url": f"http://127.0.0.1:9/{i}", "event_types": ["incident.created"]},
+                headers=bearer(tokens.admin),
+            )
+            codes.append(r.status_code)
+        assert codes == [201] * max(0, 3 - active) + [409, 409]
+
+
+async def test_a_target_that_turns_private_fails_its_delivery_unsent(
+    client, tokens: Tokens
+) -> None:
+    """Checked again at delivery: a subscription made while allowed (or a name re-pointed
+    since) is not posted to once private targets are refused."""
+    seen: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content)
+        return httpx.Response(200)
+
+    r = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "event_types": ["incident.created"]},
+        headers=bearer(tokens.admin),
+    )
+    assert r.status_code == 201
+    await _incident(client, tokens)
+    sessionmaker = client._transport.app.state.sessionmaker
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        assert await delivery.deliver_due(sessionmaker, http, allow_private=False) >= 1
+    assert seen == []
+    log = await client.get(
+        f"/api/v1/webhooks/{r.json()['id']}/deliveries", headers=bearer(tokens.admin)
+    )
+    assert "non-public" in log.json()["deliveries"][0]["last_error"]
 
 
 def _events(body: str) -> list[dict[str, Any]]:
