@@ -46,6 +46,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     start_database(settings)
     configure_json_logging()
+    configure_protocol(settings)
     host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers
     common: dict[str, Any] = {
@@ -68,11 +69,22 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 def worker_app() -> Any:
     """The app of one worker process of `serve --workers N`: JSON logs, settings from the
     environment (the parent started the embedded cluster when there is one)."""
+    from app.config import get_settings
     from app.main import create_app
     from app.operations.logging import configure_json_logging
 
     configure_json_logging()
-    return create_app()
+    settings = get_settings()
+    configure_protocol(settings)
+    return create_app(settings)
+
+
+def configure_protocol(settings: Settings) -> None:
+    """The HTTP protocol's read timeouts, in this process (each worker sets its own)."""
+    from app.operations.http_protocol import ProblemHttpToolsProtocol
+
+    ProblemHttpToolsProtocol.header_timeout_s = settings.header_timeout_s
+    ProblemHttpToolsProtocol.body_idle_timeout_s = settings.body_idle_timeout_s
 
 
 def cmd_bootstrap(settings: Settings, args: argparse.Namespace) -> None:
