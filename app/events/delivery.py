@@ -1,7 +1,10 @@
 """Webhook delivery: a worker claims due deliveries (FOR UPDATE SKIP LOCKED, so several
 workers never send one twice), posts each signed event, and on failure backs off
-exponentially; a delivery is dead after MAX_ATTEMPTS, a subscription disabled after
-DISABLE_AFTER consecutive failures. The queue is the database: a restart loses nothing.
+exponentially; a delivery is dead after MAX_ATTEMPTS, and a subscription is disabled once
+DISABLE_AFTER of its deliveries in a row have died (about 43 minutes of retries each, so a
+receiver down for a burst is not dropped: 20 failures in one round had disabled one within
+5 s). While disabled, events still get their deliveries, held until it is enabled again.
+The queue is the database: a restart loses nothing.
 
 Signature: `X-Bordermark-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
 "<t>.<body>")>`; a receiver recomputes it and refuses stale timestamps (replay)."""
@@ -27,7 +30,7 @@ from app.operations.background import background
 logger = logging.getLogger("bordermark.webhooks")
 
 MAX_ATTEMPTS = 10
-DISABLE_AFTER = 20
+DISABLE_AFTER = 3  # deliveries dead in a row (each failed MAX_ATTEMPTS times)
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 3600.0
 TIMEOUT_S = 10.0
@@ -151,18 +154,21 @@ async def deliver_due(
                     "max": MAX_ATTEMPTS,
                 },
             )
+            if attempts < MAX_ATTEMPTS:
+                continue  # retried later: only a delivery that dies counts against the target
             await session.execute(
                 text(
                     "UPDATE webhook_subscriptions "
                     "SET consecutive_failures = consecutive_failures + 1, "
-                    "active = consecutive_failures + 1 < :limit, "
+                    "active = active AND consecutive_failures + 1 < :limit, "
                     "disabled_reason = CASE WHEN consecutive_failures + 1 >= :limit "
                     "THEN :reason ELSE disabled_reason END WHERE id = :id"
                 ),
                 {
                     "id": row.subscription_id,
                     "limit": DISABLE_AFTER,
-                    "reason": f"disabled after {DISABLE_AFTER} consecutive failed deliveries",
+                    "reason": f"disabled after {DISABLE_AFTER} consecutive dead deliveries "
+                    f"({MAX_ATTEMPTS} failed attempts each); deliveries are held until enabled",
                 },
             )
         await session.commit()

@@ -141,6 +141,14 @@ async def patch_subscription(
     ).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no webhook {sub_id}")
+    if body.active:  # what waited while it was disabled goes out now, oldest first
+        await session.execute(
+            text(
+                "UPDATE webhook_deliveries SET next_attempt_at = now() "
+                "WHERE subscription_id = :id AND state = 'pending' AND next_attempt_at > now()"
+            ),
+            {"id": sub_id},
+        )
     record(
         session,
         caller=caller,

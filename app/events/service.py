@@ -1,5 +1,6 @@
 """Emit events in the writer's transaction, with a delivery row for every matching
-subscription: committed together, so nothing acknowledged is lost by a restart."""
+subscription, active or not (a disabled one's wait until it is enabled again): committed
+together, so nothing acknowledged is lost by a restart."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ WITH given AS (
 ), deliveries AS (
   INSERT INTO webhook_deliveries (subscription_id, event_id)
   SELECT s.id, e.id FROM inserted e JOIN webhook_subscriptions s
-    ON s.active AND e.type = ANY(s.event_types)
+    ON e.type = ANY(s.event_types)
    AND (s.border IS NULL OR s.border = e.border)
    AND (s.province_code IS NULL OR s.province_code = e.province_code)
    AND (s.category IS NULL OR s.category = e.category)

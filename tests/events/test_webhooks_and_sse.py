@@ -159,24 +159,53 @@ async def test_retry_with_backoff_after_the_receiver_fails(
     assert len(app.received) == 2
 
 
-async def test_disabled_after_repeated_failure(
-    client, db, tokens: Tokens, receiver, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+async def test_a_burst_of_failures_does_not_disable(client, tokens: Tokens, receiver) -> None:  # type: ignore[no-untyped-def]
+    """Twenty deliveries failing in one round are one bad moment, not a dead receiver: only
+    deliveries that die (all their attempts spent) count against the subscription."""
     app, url = receiver
-    monkeypatch.setattr(delivery, "DISABLE_AFTER", 3)
     sub = await _subscribe(client, tokens, url)
-    for _ in range(3):
+    for _ in range(20):
         await _incident(client, tokens)
     app.status = 500
     async with httpx.AsyncClient() as http:
         await delivery.deliver_due(client._transport.app.state.sessionmaker, http)
     listed = await client.get("/api/v1/webhooks", headers=bearer(tokens.admin))
     mine = next(w for w in listed.json()["webhooks"] if w["id"] == sub["id"])
-    assert mine["active"] is False and "3 consecutive" in mine["disabled_reason"]
+    assert mine["active"] is True and mine["consecutive_failures"] == 0
+    assert len(app.received) == 20  # each was tried, and each waits for its retry
+
+
+async def test_disabled_after_dead_deliveries_then_what_waited_is_sent(
+    client, db, tokens: Tokens, receiver, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    app, url = receiver
+    monkeypatch.setattr(delivery, "DISABLE_AFTER", 3)
+    monkeypatch.setattr(delivery, "MAX_ATTEMPTS", 1)  # each failure kills its delivery
+    sub = await _subscribe(client, tokens, url)
+    for _ in range(3):
+        await _incident(client, tokens)
+    app.status = 500
+    sessionmaker = client._transport.app.state.sessionmaker
+    async with httpx.AsyncClient() as http:
+        await delivery.deliver_due(sessionmaker, http)
+    listed = await client.get("/api/v1/webhooks", headers=bearer(tokens.admin))
+    mine = next(w for w in listed.json()["webhooks"] if w["id"] == sub["id"])
+    assert mine["active"] is False and "3 consecutive dead" in mine["disabled_reason"]
+    # Events while it is disabled are kept for it, not dropped, and not sent.
+    while_disabled = [(await _incident(client, tokens)) for _ in range(2)]
+    app.received.clear()
+    app.status = 200
+    async with httpx.AsyncClient() as http:
+        assert await delivery.deliver_due(sessionmaker, http) == 0
+    assert app.received == []
     again = await client.patch(
         f"/api/v1/webhooks/{sub['id']}", json={"active": True}, headers=bearer(tokens.admin)
     )
     assert again.json()["active"] is True and again.json()["consecutive_failures"] == 0
+    async with httpx.AsyncClient() as http:
+        assert await delivery.deliver_due(sessionmaker, http) == 2
+    sent = {json.loads(body)["data"]["id"] for _, body in app.received}
+    assert sent == set(while_disabled)
 
 
 async def test_a_hanging_receiver_does_not_slow_writes(client, tokens: Tokens, receiver) -> None:  # type: ignore[no-untyped-def]
