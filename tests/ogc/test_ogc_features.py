@@ -659,3 +659,22 @@ async def test_owslib_reads_collections_and_items(live_server: str, tokens: Toke
     assert crossing["features"] and all(
         f["properties"]["side"] == "VN" for f in crossing["features"]
     )
+
+
+async def test_an_html_page_holds_at_most_500_features(client, tokens: Tokens) -> None:
+    """Rendered in the event loop: limit=10000 as HTML is a page of 500 with a next link
+    that goes on from there (JSON pages keep the limit asked)."""
+    import re
+
+    r = await client.get(
+        "/ogc/collections/markers/items",
+        params={"limit": "10000", "f": "html"},
+        headers=bearer(tokens.analyst),
+    )
+    assert r.status_code == 200
+    assert re.search(r"\b500 features\b", r.text), r.text[:500]
+    assert "offset=500" in r.text and "limit=500" in r.text
+    as_json = await client.get(
+        "/ogc/collections/markers/items", params={"limit": "10000"}, headers=bearer(tokens.analyst)
+    )
+    assert as_json.json()["numberReturned"] > 500
