@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=10_000, ge=1)
     max_vertices: int = Field(default=10_000, ge=2)
     max_batch_items: int = Field(default=500, ge=1, le=5_000)
+    # The vertices of a batch's geometries together (413 past it: send smaller batches).
+    max_batch_vertices: int = Field(default=100_000, ge=2)
     # A batch of at least batch_part_min_items per part is stored in this many parts at
     # once, a transaction each on a connection of its own (service.submit_batch); 1: the
     # whole batch in one transaction.

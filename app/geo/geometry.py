@@ -48,6 +48,17 @@ def _count_positions(coords: Any, budget: int, depth: int = 0) -> int:
     return total
 
 
+def count_positions(geometry: Any, budget: int) -> int:
+    """A client geometry's positions, counted up to a little past `budget`; 0 for anything
+    that is not a GeoJSON geometry (validation says why later)."""
+    if not isinstance(geometry, dict):
+        return 0
+    try:
+        return _count_positions(geometry.get("coordinates"), budget)
+    except ValueError:
+        return 0
+
+
 def parse_geometry(
     obj: Any,
     *,

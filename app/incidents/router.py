@@ -16,6 +16,7 @@ from app.config import Settings
 from app.db import SessionDep
 from app.errors import InvalidInput, PayloadTooLarge
 from app.geo.chainage import is_range, split_border_prefix
+from app.geo.geometry import count_positions
 from app.geojson import (
     decode_cursor,
     parse_bbox,
@@ -118,6 +119,17 @@ async def submit_batch(
         raise InvalidInput(
             f"a batch holds at most {settings.max_batch_items} features", field="features"
         )
+    # Validating geometries runs in the event loop: a batch of 50 lines of 10,000 vertices
+    # held /healthz for 1.7 s. The batch's vertices together are bounded, before any of it.
+    vertices = 0
+    for raw in body.features:
+        if isinstance(raw, dict):
+            vertices += count_positions(raw.get("geometry"), settings.max_batch_vertices)
+        if vertices > settings.max_batch_vertices:
+            raise PayloadTooLarge(
+                f"a batch holds at most {settings.max_batch_vertices} vertices in all; "
+                "send its reports in smaller batches"
+            )
     results = await service.submit_batch(
         session,
         caller=caller,

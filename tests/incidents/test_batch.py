@@ -81,6 +81,28 @@ async def test_batch_size_is_bounded(client, tokens: Tokens) -> None:
     assert empty.status_code == 422
 
 
+async def test_a_batch_of_long_lines_is_bounded_in_vertices_before_any_is_read(
+    client_with, db, tokens: Tokens
+) -> None:  # type: ignore[no-untyped-def]
+    """Fifty lines of 10,000 vertices (each within its own limit) are 500,000 vertices to
+    validate in the event loop: a 413 that says to send smaller batches, nothing stored."""
+    tag = new_tag()
+    line = {
+        "type": "LineString",
+        "coordinates": [[106.70 + i * 1e-6, 21.99] for i in range(10_000)],
+    }
+    body = {"features": [feature(geometry=line, tags=[tag]) for _ in range(50)]}
+    async with client_with(max_batch_vertices=100_000) as c:
+        r = await c.post("/api/v1/incidents:batch", json=body, headers=bearer(tokens.reporter))
+    assert r.status_code == 413, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "smaller batches" in r.json()["detail"]
+    stored = await db.execute(
+        text("SELECT count(*) FROM incidents WHERE :t = ANY(tags)"), {"t": tag}
+    )
+    assert stored.scalar_one() == 0
+
+
 async def test_batch_needs_a_writing_role(client, tokens: Tokens) -> None:
     r = await client.post(
         "/api/v1/incidents:batch",
