@@ -5,8 +5,8 @@ and of the 500 m query around marker 1089 before and during each export.
 Method: a private cluster with N synthetic incidents (scale_reports_exports.prepare), one
 `bordermark serve` process (its defaults: one worker). A probe client sends `/healthz` and
 the 500 m OGC query in turn, one request at a time, for `--before` seconds with nothing
-else running; then the export is read to its end by a second client while the probe goes
-on. Peak RSS is the server's VmHWM after each export (the kernel's high-water mark).
+else running; then the export is read to its end by curl (a process of its own) while
+the probe goes on. Peak RSS is the server's VmHWM after each export (the kernel's high-water mark).
 Targets: peak RSS under 200 MB; p99 during the export within 3 x the p99 before.
 
 Run: .venv/bin/python bench/exports_under_load.py [--rows 1000000] [--before 20]
@@ -69,20 +69,23 @@ async def baseline(base: str, auth: dict[str, str], seconds: float) -> dict[str,
 async def during_export(
     base: str, auth: dict[str, str], fmt: str
 ) -> tuple[float, int, dict[str, list[float]]]:
+    """The export read to its end by curl, a process of its own: read by this process, its
+    gigabyte kept the probe's event loop busy and the probe measured itself."""
     stop = asyncio.Event()
     task = asyncio.create_task(probe(base, auth, stop))
-    started = time.perf_counter()
-    size = 0
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=3600) as http,
-        http.stream("GET", "/api/v1/exports/incidents", params={"format": fmt}, headers=auth) as r,
-    ):
-        r.raise_for_status()
-        async for chunk in r.aiter_bytes():
-            size += len(chunk)
-    wall = time.perf_counter() - started
+    reader = await asyncio.create_subprocess_exec(
+        "curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{time_total} %{size_download}",
+        "-H", f"Authorization: {auth['Authorization']}",
+        f"{base}/api/v1/exports/incidents?format={fmt}",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await reader.communicate()
     stop.set()
-    return wall, size, await task
+    times = await task
+    if reader.returncode != 0:
+        raise RuntimeError(f"the {fmt} export failed (curl exit {reader.returncode})")
+    wall, size = out.decode().split()
+    return float(wall), int(float(size)), times
 
 
 def token(env: dict[str, str]) -> str:
