@@ -5,6 +5,7 @@ to a temporary file by GDAL one batch at a time."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import csv
@@ -227,6 +228,9 @@ def _gdal_pool() -> concurrent.futures.ProcessPoolExecutor:
         _GDAL_POOL = concurrent.futures.ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn")
         )
+        # Shut down before the interpreter tears its modules down (the pool's own
+        # clean-up then fails noisily).
+        atexit.register(_GDAL_POOL.shutdown, wait=True, cancel_futures=True)
     return _GDAL_POOL
 
 
