@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from floors import near_filter  # noqa: E402
 from measure import pct  # noqa: E402
-from scale_reports_exports import free_port, prepare, rss_kb  # noqa: E402
+from scale_reports_exports import free_port, prepare, rss_kb, serve  # noqa: E402
 
 from app.embedded_pg import EmbeddedCluster, ensure_postgis_installed  # noqa: E402
 
@@ -137,17 +137,8 @@ def main() -> None:
         auth = {"Authorization": f"Bearer {token(env)}"}
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        server = serve(env, port)
         try:
-            for _ in range(150):
-                try:
-                    httpx.get(f"{base}/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
             MARKER_1089 = marker_position(base, auth)
             before = asyncio.run(baseline(base, auth, args.before))
             for fmt in ("kml", "gpkg"):

@@ -109,6 +109,24 @@ async def summary_rounds(url: str, rounds: int) -> list[float]:
     return seconds
 
 
+def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """`bordermark serve` in a process of its own, once it answers /healthz."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(150):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return server
+
+
 def export_run(url: str, data_dir: Path) -> dict[str, float]:
     env = {
         **os.environ,
@@ -141,20 +159,8 @@ def export_run(url: str, data_dir: Path) -> dict[str, float]:
         .splitlines()[-1]
     )
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = serve(env, port)
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         before = rss_kb(server.pid)
         started = time.perf_counter()
         size = 0

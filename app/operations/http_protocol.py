@@ -95,27 +95,21 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         ):
             self.transport.close()  # an answer is under way: nothing else can be sent
             return
-        head = (
-            b"HTTP/1.1 408 Request Timeout\r\ncontent-type: "
-            + PROBLEM_MEDIA_TYPE.encode("ascii")
-            + b"\r\ncontent-length: "
-            + str(len(_TIMEOUT_BODY)).encode("ascii")
-            + b"\r\nconnection: close\r\n\r\n"
-        )
-        self.transport.write(head + _TIMEOUT_BODY)
-        self.transport.close()
+        self._answer_and_close(b"408 Request Timeout", _TIMEOUT_BODY)
 
     def send_400_response(self, msg: str) -> None:
+        self._answer_and_close(b"400 Bad Request", _BODY)
+
+    def _answer_and_close(self, status: bytes, body: bytes) -> None:
+        """A problem written straight to the socket (no application runs), then closed."""
         head = (
-            b"HTTP/1.1 400 Bad Request\r\n"
+            b"HTTP/1.1 " + status + b"\r\n"
             + b"".join(name + b": " + value + b"\r\n" for name, value in self._default_headers())
-            + b"content-type: "
-            + PROBLEM_MEDIA_TYPE.encode("ascii")
-            + b"\r\ncontent-length: "
-            + str(len(_BODY)).encode("ascii")
+            + b"content-type: " + PROBLEM_MEDIA_TYPE.encode("ascii")
+            + b"\r\ncontent-length: " + str(len(body)).encode("ascii")
             + b"\r\nconnection: close\r\n\r\n"
-        )
-        self.transport.write(head + _BODY)
+        )  # fmt: skip
+        self.transport.write(head + body)
         self.transport.close()
 
     def _default_headers(self) -> list[tuple[bytes, bytes]]:
