@@ -27,10 +27,13 @@ async def geometries_within_unit(
     wkb_hexes: Sequence[str],
     reach_m: float = AREA_REACH_M,
 ) -> list[bool]:
-    """Whether each geometry lies wholly within reach of the unit's latest polygon
-    (districts keep their last shape after the 2025 reform, so a district-scoped unit keeps
-    its area); one statement for them all. Whole, not in part: a line from one's own
-    district into the next province belongs to neither's reporter alone."""
+    """Whether each geometry lies wholly in the unit's latest polygon (districts keep their
+    last shape after the 2025 reform, so a district-scoped unit keeps its area) or within
+    its reach beyond it where no other unit of its level is: the far side of the line,
+    facing it. Not into the next district or province, whose events are stored there, out
+    of the caller's sight (a Lạng Sơn officer's point 2 km inside Cao Bằng was). Whole, not
+    in part: a line from one's own district into the next belongs to neither's reporter
+    alone. One statement for them all."""
     if not wkb_hexes:
         return []
     rows = await fetch_rows(
@@ -47,7 +50,11 @@ async def geometries_within_unit(
               SELECT ST_Covers(unit.geom, given.g) OR NOT EXISTS (
                 SELECT 1 FROM ST_DumpPoints(
                   ST_Segmentize(given.g::geography, :step)::geometry) p
-                WHERE NOT ST_DWithin(unit.geom::geography, p.geom::geography, :reach))
+                WHERE NOT ST_Covers(unit.geom, p.geom)
+                  AND (NOT ST_DWithin(unit.geom::geography, p.geom::geography, :reach)
+                       OR EXISTS (SELECT 1 FROM admin_units o
+                                  WHERE o.level = :level AND o.code <> :code
+                                    AND ST_Covers(o.geom, p.geom))))
               FROM unit), false)
             FROM given ORDER BY given.n
             """,

@@ -327,3 +327,49 @@ async def test_unicode_round_trips_in_nfc(client, tokens: Tokens) -> None:
 async def test_unknown_incident_is_404(client, tokens: Tokens) -> None:
     r = await client.get(f"/api/v1/incidents/{uuid.uuid4()}", headers=bearer(tokens.admin))
     assert r.status_code == 404
+
+
+async def test_the_reach_beyond_an_area_is_across_the_border_not_into_the_next_province(
+    client, db, tokens: Tokens
+) -> None:
+    """An officer's 5 km reach past the province is for the far side of the line (China
+    has no units here). A point 2 km inside Cao Bằng near Lạng Sơn was accepted for Lạng
+    Sơn's officer and stored in Cao Bằng, out of that officer's sight: it is a 403."""
+    row = (
+        await db.execute(
+            text(
+                """
+                SELECT ST_X(p), ST_Y(p) FROM (
+                  SELECT ST_PointOnSurface(ST_Intersection(cb.geom, ST_Buffer(
+                      ST_Boundary(ls.geom)::geography, 2000)::geometry)) AS p
+                  FROM admin_units cb, admin_units ls
+                  WHERE cb.code = 'cao-bang' AND ls.code = 'lang-son'
+                    AND cb.level = 'province' AND ls.level = 'province') x
+                """
+            )
+        )
+    ).one()
+    inside_cao_bang = (float(row[0]), float(row[1]))
+    near = await db.execute(
+        text(
+            "SELECT code FROM admin_units WHERE level = 'province' "
+            "AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"
+        ),
+        {"x": inside_cao_bang[0], "y": inside_cao_bang[1]},
+    )
+    assert [r[0] for r in near] == ["cao-bang"]
+    before = await _count(db)
+    r = await client.post(
+        "/api/v1/incidents",
+        json=feature(geometry=point(*inside_cao_bang)),
+        headers=bearer(tokens.officer),
+    )
+    assert r.status_code == 403, r.text
+    assert await _count(db) == before
+    other = await client.post(
+        "/api/v1/incidents",
+        json=feature(geometry=point(*inside_cao_bang)),
+        headers=bearer(tokens.officer_other),
+    )
+    assert other.status_code == 201, other.text
+    assert other.json()["properties"]["province"] == "cao-bang"
