@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncGenerator
@@ -7,8 +8,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
 from app.audit.service import record
@@ -74,15 +74,27 @@ async def _run_export(
             headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
         )
     driver = writers.OGR_DRIVERS[fmt]
-    path = await writers.ogr_file(
-        sessionmaker, layer.attrs_sql, layer.params, layer.columns, layer=layer.name, driver=driver
-    )
+    try:
+        path = await writers.ogr_file(
+            sessionmaker,
+            layer.attrs_sql,
+            layer.params,
+            layer.columns,
+            layer=layer.name,
+            driver=driver,
+            abandoned=request.is_disconnected,
+        )
+    except writers.ClientGone:
+        return Response(status_code=499)  # nobody reads it; the log says what happened
     slot.close()  # the file is written: its connection is back in the pool
-    return FileResponse(
-        path,
+    size = await asyncio.to_thread(os.path.getsize, path)
+    return StreamingResponse(
+        writers.file_chunks(path),
         media_type=driver.media_type,
-        filename=f"{stem}.{driver.suffix}",
-        background=BackgroundTask(os.unlink, path),
+        headers={
+            "Content-Disposition": f'attachment; filename="{stem}.{driver.suffix}"',
+            "Content-Length": str(size),
+        },
     )
 
 

@@ -14,7 +14,7 @@ import io
 import multiprocessing
 import os
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,6 +234,23 @@ def _gdal_pool() -> concurrent.futures.ProcessPoolExecutor:
     return _GDAL_POOL
 
 
+class ClientGone(Exception):
+    """The client of an export left before its file was written."""
+
+
+async def file_chunks(path: str, chunk_bytes: int = 256 * 1024) -> AsyncIterator[bytes]:
+    """A written file's bytes, the file unlinked first: its name is gone at once, and the
+    open file is freed however the download ends (a FileResponse's clean-up task does not
+    run when its client has left)."""
+    handle = await asyncio.to_thread(open, path, "rb")
+    os.unlink(path)
+    try:
+        while chunk := await asyncio.to_thread(handle.read, chunk_bytes):
+            yield chunk
+    finally:
+        handle.close()
+
+
 async def ogr_file(
     sessionmaker: async_sessionmaker[AsyncSession],
     attrs_sql: str,
@@ -243,10 +260,12 @@ async def ogr_file(
     layer: str,
     driver: Driver,
     directory: str | None = None,
+    abandoned: Callable[[], Awaitable[bool]] | None = None,
 ) -> str:
     """Write the rows to a new GeoPackage file through GDAL; returns its path. The rows are
     read here, each batch handed whole to the worker process that converts and appends it
-    (gdal_process.py)."""
+    (gdal_process.py). Between batches `abandoned` is asked whether the client has gone:
+    then the file is removed and ClientGone raised."""
     from app.exports.gdal_process import append_batch
 
     fd, path = tempfile.mkstemp(suffix=f".{driver.suffix}", dir=directory)
@@ -256,6 +275,8 @@ async def ogr_file(
     written = 0
     try:
         async for rows in _batches(sessionmaker, attrs_sql, params, GDAL_BATCH):
+            if abandoned is not None and await abandoned():
+                raise ClientGone(f"the client left; {written} rows of the export were written")
             names = list(rows[0]._mapping.keys())
             await loop.run_in_executor(
                 _gdal_pool(),

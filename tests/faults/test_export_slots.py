@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import asyncpg
 import httpx
@@ -86,5 +87,55 @@ async def test_slow_export_readers_leave_the_summaries_a_connection(
             assert retry.status_code == 200, retry.text
             assert b'"features"' in retry.content
             await slow[1].aclose()
+    finally:
+        await asyncio.to_thread(svc.stop)
+
+
+def _within(seconds: float, condition: Callable[[], bool]) -> bool:
+    """Whether `condition` holds within `seconds` (a deadline that only ends a stuck wait)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+async def test_a_geopackage_whose_client_leaves_stops_and_leaves_no_file(
+    fault_db: FaultDatabase, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """GDAL's file is written batch by batch; a client that leaves stops it between two
+    batches, and no temporary file stays behind (sent or not, a file's name is gone once
+    it is written). The token's slot is free again for its next export."""
+    await _bulk_up(fault_db.url)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    svc = Service(fault_db.url, tmp_path / "service.log", extra_env={"TMPDIR": str(scratch)})
+    await asyncio.to_thread(svc.start)
+    try:
+        async with httpx.AsyncClient(base_url=svc.base, timeout=120) as http:
+            for _ in range(2):  # twice: the first export's slot must have come back
+                _, writer = await asyncio.open_connection("127.0.0.1", svc.port)
+                writer.write(
+                    b"GET /api/v1/exports/incidents?format=gpkg HTTP/1.1\r\nHost: localhost\r\n"
+                    + f"Authorization: Bearer {tokens.analyst}\r\n\r\n".encode()
+                )
+                await writer.drain()
+                began = await asyncio.to_thread(_within, 30, lambda: any(scratch.iterdir()))
+                assert began, "the export never began"  # GDAL has begun the file
+                writer.close()  # the client leaves mid-export
+                await writer.wait_closed()
+                gone = await asyncio.to_thread(_within, 30, lambda: not any(scratch.iterdir()))
+                assert gone, list(scratch.iterdir())
+            whole = await http.get(
+                "/api/v1/exports/incidents",
+                params={"format": "gpkg"},
+                headers=bearer(tokens.analyst),
+            )
+            assert whole.status_code == 200
+            assert int(whole.headers["content-length"]) == len(whole.content) > 0
+            assert not any(scratch.iterdir())
+        log = (tmp_path / "service.log").read_text()
+        assert '"status": 499' in log or '"status":499' in log, log[-3000:]
     finally:
         await asyncio.to_thread(svc.stop)
