@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ from seed.loader import load_demo
 
 # The suite sends thousands of requests with a handful of tokens (and many deliberate
 # 401s) from one address: rate limits are off here and tested on their own
-# (tests/operations/test_rate_limits.py).
+# (tests/operations/test_operations.py::test_rate_limits_per_token_and_on_failed_authentication).
 os.environ.setdefault("BORDERMARK_RATE_LIMIT_PER_S", "0")
 os.environ.setdefault("BORDERMARK_AUTH_FAILURES_PER_MINUTE", "0")
 
@@ -254,9 +255,13 @@ async def serving(app: Any) -> AsyncIterator[str]:
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 30  # ends a stuck start-up only
     while not server.started:
         if task.done():
             await task  # raises what stopped it
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise AssertionError("the server did not start within 30 s")
         await asyncio.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -54,7 +54,9 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+    deadline = time.monotonic() + 30  # ends a stuck start-up only
+    while not server.started:
+        assert not task.done() and time.monotonic() < deadline, "the receiver did not start"
         await asyncio.sleep(0.02)
     yield app, f"http://127.0.0.1:{port}/hook"
     server.should_exit = True
