@@ -79,7 +79,6 @@ class Operand:
 
     sql: str
     type: str  # as Queryable.type, or "null"
-    is_property: bool = False
 
 
 @dataclass
@@ -151,12 +150,11 @@ def guard_json(tree: Any) -> None:
 def parse(text_or_json: str, lang: str | None) -> dict[str, Any] | bool:
     """A filter in cql2-text (default) or cql2-json, as the library's JSON tree."""
     source: Any = text_or_json
-    try:
-        if lang == "cql2-json":
-            source = json.loads(text_or_json)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidInput(f"invalid cql2-json filter: {exc}", field="filter") from exc
     if lang == "cql2-json":
+        try:
+            source = json.loads(text_or_json)
+        except (ValueError, RecursionError) as exc:
+            raise InvalidInput(f"invalid cql2-json filter: {exc}", field="filter") from exc
         guard_json(source)
     else:
         guard_text(source)
@@ -196,10 +194,9 @@ def _operand(arg: Any, build: _Build) -> Operand:
     """Any operand the translation supports, typed: a queryable or a literal."""
     if isinstance(arg, dict) and "property" in arg:
         q = _property(arg, build)
-        return Operand(q.sql, q.type, is_property=True)
+        return Operand(q.sql, q.type)
     if isinstance(arg, dict) and ("timestamp" in arg or "date" in arg):
-        value = arg.get("timestamp", arg.get("date"))
-        return Operand("CAST(" + build.bind(_time(value)) + " AS timestamptz)", "timestamp")
+        return _instant(arg.get("timestamp", arg.get("date")), build)
     if isinstance(arg, dict) and ("bbox" in arg or "type" in arg):
         return Operand(_geometry(arg, build), "geometry")
     if isinstance(arg, bool):
@@ -219,13 +216,18 @@ def _typed(arg: Any, build: _Build, want: str, what: str) -> Operand:
     """An operand that must be of type `want`; a string literal is read as a timestamp
     where one is wanted."""
     if want == "timestamp" and isinstance(arg, str):
-        return Operand("CAST(" + build.bind(_time(arg)) + " AS timestamptz)", "timestamp")
+        return _instant(arg, build)
     found = _operand(arg, build)
     if found.type != want:
         raise InvalidInput(
             f"{what}: {_describe(arg)} is a {found.type}, not a {want}", field="filter"
         )
     return found
+
+
+def _instant(value: Any, build: _Build) -> Operand:
+    """A timestamp literal (an RFC 3339 string) as a bound timestamptz."""
+    return Operand("CAST(" + build.bind(_time(value)) + " AS timestamptz)", "timestamp")
 
 
 def _time(value: Any) -> datetime:
@@ -290,9 +292,9 @@ def _endpoint(value: Any, build: _Build, open_end: str) -> str:
 def _dwithin(args: list[Any], build: _Build) -> str:
     """S_DWITHIN(a, b, distance[, units]): geodesic metres (geography), so a 500 m question
     means 500 m on the ground at any latitude."""
+    # (its arity, 3 or 4, is checked by the caller)
     if (
-        len(args) not in (3, 4)
-        or not isinstance(args[2], int | float)
+        not isinstance(args[2], int | float)
         or isinstance(args[2], bool)
         or not math.isfinite(args[2])
     ):
