@@ -99,6 +99,10 @@ class TooManyRequests(DomainError):
 class ServiceUnavailable(DomainError):
     slug, title = "unavailable", "Service unavailable"
 
+    def __init__(self, detail: str, *, retry_after: str | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     BadRequest: 400,
@@ -146,8 +150,8 @@ def problem_response(
 OGC_PREFIX = "/ogc"
 
 
-def invalid_input_status(request: Request) -> int:
-    return 400 if request.url.path.startswith(OGC_PREFIX) else 422
+def invalid_input_status(path: str) -> int:
+    return 400 if path.startswith(OGC_PREFIX) else 422
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -162,12 +166,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = status_of(exc)
     if status == 422:
-        status = invalid_input_status(request)
+        status = invalid_input_status(request.url.path)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after:
         headers = {"Retry-After": exc.retry_after}
-    if isinstance(exc, ServiceUnavailable) and "retry_after_s" in exc.extra:
-        headers = {"Retry-After": str(exc.extra["retry_after_s"])}
     return problem_response(
         status, slug=exc.slug, title=exc.title, detail=exc.detail, extra=exc.extra, headers=headers
     )
@@ -181,7 +183,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     fields = ", ".join(e["field"] for e in errors)
     return problem_response(
-        invalid_input_status(request),
+        invalid_input_status(request.url.path),
         slug="invalid-input",
         title="Invalid input",
         detail=f"The request has invalid fields: {fields}",
@@ -286,7 +288,7 @@ def install_database_error_handlers(app: FastAPI, *, retry_after_s: int) -> None
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         if invalid_data(exc):
             return problem_response(
-                invalid_input_status(request),
+                invalid_input_status(request.url.path),
                 slug="invalid-input",
                 title="Invalid input",
                 detail=INVALID_DATA_DETAIL,

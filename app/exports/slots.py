@@ -37,7 +37,7 @@ class ExportSlots:
             raise ServiceBusy(
                 f"{self.total} exports are running, as many as the service takes at once; "
                 "retry shortly",
-                extra={"retry_after_s": RETRY_AFTER_S},
+                retry_after=str(RETRY_AFTER_S),
             )
         self._running[caller_key] += 1
         try:

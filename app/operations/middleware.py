@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import OGC_PREFIX, FieldError, problem_response
+from app.errors import FieldError, invalid_input_status, problem_response
 from app.operations.hosts import HostPolicy
 from app.operations.logging import request_id_var
 from app.operations.metrics import Metrics
@@ -146,7 +146,7 @@ def _nul_in_query(query_string: bytes, path: str) -> Response:
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     fields = sorted({name for name, value in pairs if "\x00" in name + value}) or ["query"]
     return problem_response(
-        400 if path.startswith(OGC_PREFIX) else 422,
+        invalid_input_status(path),
         slug="invalid-input",
         title="Invalid input",
         detail="The query holds a NUL character, which no parameter accepts: " + ", ".join(fields),
