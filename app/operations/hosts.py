@@ -22,9 +22,10 @@ PROBES = ("/healthz", "/readyz", "/metrics")
 
 @dataclass(frozen=True)
 class HostPolicy:
-    public_base_url: str | None = None  # scheme://host[:port], checked by Settings
+    # The public base URL (scheme://host[:port], checked by Settings), split once.
+    public_scheme: str | None = None
+    public_host: bytes | None = None
     allowed_hosts: frozenset[str] = frozenset()  # host names, lower case; empty: any
-    trust_request_host: bool = True
 
     @classmethod
     def of(
@@ -33,16 +34,18 @@ class HostPolicy:
         allowed = frozenset(h.lower() for h in allowed_hosts)
         if public_base_url is None and not allowed and not development:
             allowed = LOCAL_HOSTS
-        return cls(public_base_url, allowed, development)
+        if public_base_url is None:
+            return cls(allowed_hosts=allowed)
+        base = urlsplit(public_base_url)
+        return cls(base.scheme, base.netloc.encode("latin-1"), allowed)
 
     def admit(self, scope: Scope) -> Response | None:
         """Rewrite the scope to the public base URL, or refuse a Host not allowed (a 400
         problem to send); None when the request goes on."""
-        if self.public_base_url is not None:
-            base = urlsplit(self.public_base_url)
-            scope["scheme"] = base.scheme
+        if self.public_host is not None:
+            scope["scheme"] = self.public_scheme
             scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k != b"host"] + [
-                (b"host", base.netloc.encode("latin-1"))
+                (b"host", self.public_host)
             ]
             return None
         if not self.allowed_hosts or scope["path"] in PROBES:
