@@ -43,3 +43,10 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def spreadsheet_text(value: str) -> str:
     """`=HYPERLINK(...)` -> `'=HYPERLINK(...)`: text a spreadsheet will not evaluate."""
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell: empty for None, text neutralised (spreadsheet_text), anything else as is."""
+    if value is None:
+        return ""
+    return spreadsheet_text(value) if isinstance(value, str) else value

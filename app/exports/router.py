@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
 from app.audit.service import record
@@ -67,7 +68,7 @@ async def _run_export(
     # error there is a problem response, not a download cut short after its headers. They
     # hold their slot until they end or their client goes away.
     if fmt != "gpkg":
-        stream, media_type = _stream(request, layer, fmt)
+        stream, media_type = _stream(sessionmaker, layer, fmt)
         return StreamingResponse(
             releasing(await writers.started(stream), slot),
             media_type=media_type,
@@ -99,10 +100,9 @@ async def _run_export(
 
 
 def _stream(
-    request: Request, layer: layers.LayerQuery, fmt: ExportFormat
+    sessionmaker: async_sessionmaker[AsyncSession], layer: layers.LayerQuery, fmt: ExportFormat
 ) -> tuple[AsyncGenerator[bytes, None], str]:
     """A streamed format's rows (not yet started) and media type."""
-    sessionmaker = request.app.state.bulk_sessionmaker
     if fmt == "geojson":
         return writers.geojson_stream(
             sessionmaker, layer.feature_sql, layer.params

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.exports.copy_stream import json_rows
-from app.text import spreadsheet_text
+from app.text import spreadsheet_cell
 
 # Rows per fetch. CSV goes out in small batches (a batch of 2,000 one-kilobyte GeoJSON
 # features was 14 MB of peak RSS more than 500, at the same speed, before GeoJSON moved to
@@ -196,9 +196,8 @@ def _plain(value: Any) -> Any:
 
 
 def _text(value: Any) -> Any:
-    """A CSV cell: text a spreadsheet opens as text (spreadsheet_text), never a formula."""
-    plain = _plain(value)
-    return spreadsheet_text(plain) if isinstance(plain, str) else plain
+    """A CSV cell: text a spreadsheet opens as text (spreadsheet_cell), never a formula."""
+    return spreadsheet_cell(_plain(value))
 
 
 def _column(values: list[Any]) -> np.ndarray:
@@ -271,35 +270,23 @@ async def ogr_file(
     fd, path = tempfile.mkstemp(suffix=f".{driver.suffix}", dir=directory)
     os.close(fd)
     os.unlink(path)  # GDAL creates it
-    loop = asyncio.get_running_loop()
+
+    async def append(names: list[str], rows: list[tuple[Any, ...]]) -> None:
+        batch = functools.partial(
+            append_batch, path=path, names=names, rows=rows, columns=columns, layer=layer,
+            driver=driver.name, append=written > 0,
+        )  # fmt: skip
+        await asyncio.get_running_loop().run_in_executor(_gdal_pool(), batch)
+
     written = 0
     try:
         async for rows in _batches(sessionmaker, attrs_sql, params, GDAL_BATCH):
             if abandoned is not None and await abandoned():
                 raise ClientGone(f"the client left; {written} rows of the export were written")
-            names = list(rows[0]._mapping.keys())
-            await loop.run_in_executor(
-                _gdal_pool(),
-                functools.partial(
-                    append_batch,
-                    path=path,
-                    names=names,
-                    rows=[tuple(r) for r in rows],
-                    columns=columns,
-                    layer=layer,
-                    driver=driver.name,
-                    append=written > 0,
-                ),
-            )
+            await append(list(rows[0]._mapping.keys()), [tuple(r) for r in rows])
             written += len(rows)
         if written == 0:  # an empty layer is still a valid file
-            await loop.run_in_executor(
-                _gdal_pool(),
-                functools.partial(
-                    append_batch, path=path, names=[], rows=[], columns=columns,
-                    layer=layer, driver=driver.name, append=False,
-                ),
-            )  # fmt: skip
+            await append([], [])
     except BaseException:
         # A half-written file is never served; GDAL may not have created it yet.
         with contextlib.suppress(FileNotFoundError):

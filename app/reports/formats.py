@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 from app.reports.service import Table
-from app.text import spreadsheet_text
+from app.text import spreadsheet_cell
 
 UTF8_BOM = "\ufeff"
 NUMBER_FORMATS = {
@@ -31,7 +31,7 @@ def table_csv(table: Table) -> bytes:
     )
     writer.writeheader()
     for row in table.rows:
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        writer.writerow({k: spreadsheet_cell(v) for k, v in row.items()})
     return out.getvalue().encode("utf-8")
 
 
@@ -66,12 +66,6 @@ def tables_xlsx(tables: list[Table], *, title: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _cell(value: Any) -> Any:
