@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.service import EDGE_STEP_M
 from app.borders.service import border_id_of
 from app.chainage.service import resolve_point, resolve_range
 from app.errors import InvalidInput
@@ -29,8 +30,6 @@ from app.markers.queries import marker_point
 # The widest zone of the agreement is the 25 km flight-notice zone: farther than this from
 # every border line, a report is not a border event.
 MAX_DISTANCE_FROM_LINE_M = 30_000.0
-# A geometry is checked at points along it at most this far apart (see reaches_whole).
-REACH_STEP_M = 1_000.0
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -141,7 +140,7 @@ async def check_whole_reach(
             ),
             {
                 "wkb": shapely.to_wkb(geom, hex=True),
-                "step": REACH_STEP_M,
+                "step": EDGE_STEP_M,
                 "b": border_id,
                 "reach": MAX_DISTANCE_FROM_LINE_M,
             },
