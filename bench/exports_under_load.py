@@ -18,10 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -34,9 +32,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from floors import near_filter  # noqa: E402
 from measure import pct  # noqa: E402
-from scale_reports_exports import free_port, prepare, rss_kb, serve  # noqa: E402
-
-from app.embedded_pg import EmbeddedCluster, ensure_postgis_installed  # noqa: E402
+from scale_reports_exports import (  # noqa: E402
+    free_port,
+    prepare,
+    private_cluster,
+    rss_kb,
+    serve,
+)
 
 MARKER_1089 = (106.7145, 21.9882)  # replaced by the register's position at start
 
@@ -109,11 +111,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--before", type=float, default=20.0, help="seconds of the baseline")
     args = parser.parse_args()
-    bin_dir = ensure_postgis_installed()
-    root = Path(tempfile.mkdtemp(prefix="bordermark-bench-"))
-    root.chmod(0o755)
-    cluster = EmbeddedCluster(root=root / "pg", port=free_port(), bin_dir=bin_dir)
-    cluster.start()
     lines = [
         f"# Exports under load, {date.today().isoformat()}",
         "",
@@ -123,8 +120,7 @@ def main() -> None:
         "| export | wall s | MB | peak RSS MB (target < 200) | healthz p99 before / during (ms) | 500 m p99 before / during (ms) | within 3 x |",
         "|---|---|---|---|---|---|---|",
     ]
-    try:
-        url = cluster.url("bench").replace("postgresql://", "postgresql+asyncpg://")
+    with private_cluster() as (url, root):
         asyncio.run(prepare(url, args.rows))
         env = {
             **os.environ,
@@ -158,9 +154,6 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    finally:
-        cluster.stop(mode="immediate")
-        shutil.rmtree(root, ignore_errors=True)
     out = ROOT / "bench" / "results" / f"{date.today().isoformat()}-exports-under-load.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -45,6 +47,23 @@ from app.reports.queries import ReportQuery  # noqa: E402
 from app.reports.service import district_report  # noqa: E402
 from app.reports.tallies import compact  # noqa: E402
 from seed.loader import load_demo  # noqa: E402
+
+
+@contextlib.contextmanager
+def private_cluster() -> Iterator[tuple[str, Path]]:
+    """A throwaway PostgreSQL cluster in a temporary directory, on its own port: its
+    `bench` database's SQLAlchemy URL and the directory (removed afterwards)."""
+    root = Path(tempfile.mkdtemp(prefix="bordermark-bench-"))
+    root.chmod(0o755)
+    cluster = EmbeddedCluster(
+        root=root / "pg", port=free_port(), bin_dir=ensure_postgis_installed()
+    )
+    cluster.start()
+    try:
+        yield cluster.url("bench").replace("postgresql://", "postgresql+asyncpg://"), root
+    finally:
+        cluster.stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -191,19 +210,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    bin_dir = ensure_postgis_installed()
-    root = Path(tempfile.mkdtemp(prefix="bordermark-bench-"))
-    root.chmod(0o755)
-    cluster = EmbeddedCluster(root=root / "pg", port=free_port(), bin_dir=bin_dir)
-    cluster.start()
-    try:
-        url = cluster.url("bench").replace("postgresql://", "postgresql+asyncpg://")
+    with private_cluster() as (url, root):
         prep = asyncio.run(prepare(url, args.rows))
         summary = asyncio.run(summary_rounds(url, args.rounds))
         export = export_run(url, root / "data")
-    finally:
-        cluster.stop(mode="immediate")
-        shutil.rmtree(root, ignore_errors=True)
     total_rows = args.rows + 24  # plus the demo incidents
     lines = [
         f"# Reports and exports at scale, {date.today().isoformat()}",
