@@ -162,12 +162,23 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _challenge(request: Request) -> str:
+    """Both schemes, so that GDAL and curl (which answer a challenge) and a browser (which
+    then asks for a user name and password: the token goes in as the password) can sign
+    in; only Bearer to a client that sent a Bearer token, so that the map page's calls
+    with an expired token get no browser prompt."""
+    sent = request.headers.get("authorization", "").split(" ", 1)[0].lower()
+    if sent == "bearer":
+        return 'Bearer realm="bordermark", error="invalid_token"'
+    return 'Bearer realm="bordermark", Basic realm="bordermark", charset="UTF-8"'
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = status_of(exc)
     if status == 422:
         status = invalid_input_status(request.url.path)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": _challenge(request)} if status == 401 else None
     if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after:
         headers = {"Retry-After": exc.retry_after}
     return problem_response(

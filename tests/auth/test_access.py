@@ -87,7 +87,10 @@ async def test_write_matrix(client, db, tokens: Tokens, caller: str) -> None:
             "application/problem+json" if status >= 400 else "application/geo+json"
         )
         if status == 401:
-            assert r.headers["www-authenticate"] == "Bearer"
+            challenge = r.headers["www-authenticate"]
+            # A bad Bearer token is told so; a request with none is offered both schemes.
+            assert challenge.startswith('Bearer realm="bordermark"')
+            assert ("Basic realm" in challenge) is (caller == "none"), challenge
         # Every accepted write is audited; every refused one leaves no trace.
         assert await _audit_count(db) == before + (1 if status < 400 else 0)
 
