@@ -190,7 +190,17 @@ def _visible(caller: Caller, params: dict[str, Any]) -> str:
     return "province_code = :scope_province"
 
 
-@router.get("/events", summary="Server-sent events; resume with Last-Event-ID")
+@router.get(
+    "/events",
+    summary="Server-sent events; resume with Last-Event-ID",
+    description=(
+        "A stream of events (`text/event-stream`). Without `after` or `Last-Event-ID` it "
+        "follows from now; `limit=N` alone gives the N latest events and closes. "
+        "`after=ID` (or the `Last-Event-ID` header, which EventSource sends on reconnect) "
+        "resumes after that event; with `limit` it closes after that many, with "
+        "`idle_timeout` after that many quiet seconds."
+    ),
+)
 async def event_stream(
     request: Request,
     caller: CallerDep,
@@ -198,7 +208,8 @@ async def event_stream(
     after: Annotated[int | None, Query(ge=0, description="Resume after this event id")] = None,
     type: Annotated[list[str] | None, Query(description="Only these event types")] = None,
     limit: Annotated[
-        int | None, Query(ge=1, le=10_000, description="Close after this many")
+        int | None,
+        Query(ge=1, le=10_000, description="At most this many; alone: the latest this many"),
     ] = None,
     idle_timeout: Annotated[
         float | None, Query(gt=0, le=3600, description="Close after this many quiet seconds")
@@ -207,21 +218,32 @@ async def event_stream(
     start = after
     if last_event_id is not None:
         if not last_event_id.isdigit():
-            raise InvalidInput("Last-Event-ID must be an event id", field="Last-Event-ID")
-        start = int(last_event_id)
-    sessionmaker = request.app.state.sessionmaker
-    if start is None:  # a new subscriber starts from now
-        async with sessionmaker() as session:
-            start = int(
-                (
-                    await session.execute(text("SELECT coalesce(max(id), 0) FROM events"))
-                ).scalar_one()
+            raise InvalidInput(
+                "Last-Event-ID must be an event id (the `id:` of the last event received)",
+                field="Last-Event-ID",
             )
+        start = int(last_event_id)
     params: dict[str, Any] = {}
     where = _visible(caller, params)
     if type:
         where += " AND type = ANY(:types)"
         params["types"] = type
+    sessionmaker = request.app.state.sessionmaker
+    # With no place to resume from, `limit=N` reads the N latest events the caller may see
+    # and closes (what a script asking for "3 events" means); without `limit` a new
+    # subscriber starts from now and follows.
+    catch_up_only = start is None and limit is not None
+    if start is None:
+        latest = (
+            f"SELECT coalesce((SELECT min(id) - 1 FROM (SELECT id FROM events WHERE {where} "
+            "ORDER BY id DESC LIMIT :latest) l), (SELECT max(id) FROM events), 0)"
+            if limit is not None
+            else "SELECT coalesce(max(id), 0) FROM events"
+        )
+        async with sessionmaker() as session:
+            start = int(
+                (await session.execute(text(latest), {**params, "latest": limit})).scalar_one()
+            )
 
     async def stream() -> AsyncIterator[bytes]:
         cursor, sent, idle, quiet = start, 0, 0.0, 0.0
@@ -246,7 +268,7 @@ async def event_stream(
             if rows:
                 idle = quiet = 0.0
                 continue
-            if await request.is_disconnected():
+            if catch_up_only or await request.is_disconnected():
                 return
             if idle_timeout is not None and quiet >= idle_timeout:
                 return

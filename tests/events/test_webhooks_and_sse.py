@@ -361,3 +361,23 @@ async def test_sse_stream_and_resume(client, db, tokens: Tokens) -> None:
         "/api/v1/events", headers={**bearer(tokens.analyst), "Last-Event-ID": "abc"}
     )
     assert bad.status_code == 422
+
+
+async def test_sse_limit_alone_reads_the_latest_and_closes(client, db, tokens: Tokens) -> None:
+    """`?limit=3` is what a script types to see three events: it must answer at once with
+    the three latest the caller may see, oldest first, not wait for three new ones."""
+    for _ in range(4):
+        await _incident(client, tokens)
+    latest = [
+        r[0]
+        for r in (await db.execute(text("SELECT id FROM events ORDER BY id DESC LIMIT 3"))).all()
+    ]
+    r = await client.get("/api/v1/events", params={"limit": 3}, headers=bearer(tokens.analyst))
+    assert [e["id"] for e in _events(r.text)] == sorted(latest)
+    # A Cao Bằng officer gets Cao Bằng's latest, none of these Lạng Sơn ones; it closes.
+    other = await client.get(
+        "/api/v1/events", params={"limit": 3}, headers=bearer(tokens.officer_other)
+    )
+    seen = _events(other.text)
+    assert other.status_code == 200 and 0 < len(seen) <= 3
+    assert not {e["id"] for e in seen} & set(latest)
