@@ -177,6 +177,8 @@ class Incident(Timestamped, Base):
             postgresql_where=text(f"status IN {OPEN_STATUS_LIST_SQL}"),
         ),
         Index("ix_incidents_occurred_at_id", "occurred_at", "id"),
+        # By geometry dimension, for the one-type OGC collections (migration 5d1e7b3a9c42).
+        Index("ix_incidents_dimension", text("ST_Dimension(geom)"), "id"),
         Index("ix_incidents_zones", "zones", postgresql_using="gin"),
         Index(
             "ix_incidents_search_text",

@@ -208,3 +208,32 @@ COLLECTIONS = {
     key: replace(c, queryables={**c.queryables, **_MORE_QUERYABLES.get(key, {})})
     for key, c in COLLECTIONS.items()
 }
+
+
+def _of_dimension(
+    scope: Callable[[Caller, dict[str, Any]], str], dimension: int
+) -> Callable[[Caller, dict[str, Any]], str]:
+    def scoped(caller: Caller, params: dict[str, Any]) -> str:
+        return f"{scope(caller, params)} AND ST_Dimension(i.geom) = {dimension}"
+
+    return scoped
+
+
+# The incidents again, one geometry type each. A QGIS layer has one geometry type, which
+# QGIS 3.22 takes from the first ten features of a collection: the mixed collection shows
+# as a point layer and its lines and areas are never drawn. Added together, these three
+# layers draw every incident. Their ids stay the incidents' ids.
+INCIDENT_KINDS = {"points": (0, "points"), "lines": (1, "lines"), "areas": (2, "areas")}
+_incidents = COLLECTIONS["incidents"]
+assert _incidents.scope is not None
+for _suffix, (_dimension, _noun) in INCIDENT_KINDS.items():
+    COLLECTIONS[f"incidents-{_suffix}"] = replace(
+        _incidents,
+        id=f"incidents-{_suffix}",
+        title=f"Border events: {_noun}",
+        description=(
+            f"The border events recorded as {_noun}: one geometry type, for desktop GIS "
+            "layers (add all three in QGIS to see every event)."
+        ),
+        scope=_of_dimension(_incidents.scope, _dimension),
+    )

@@ -1,7 +1,8 @@
 """OGC API - Features Parts 1-3: landing page, conformance, collections, items with bbox,
 datetime, limit/offset, property equality, sortby, properties, CQL2 filters and CRS; each
 page in JSON and HTML. Read-only; the caller's scope applies as in the domain API.
-numberMatched comes free on the last page and on request (`count=true`), never as a COUNT
+numberMatched comes free on the last page, is counted for the first page of a whole
+collection (how QGIS and GDAL learn a layer's size) and on request (`count=true`), never
 on every page."""
 
 from __future__ import annotations
@@ -73,6 +74,17 @@ class OutputCrs:
     flip: bool  # latitude (northing) first
     uri: str
 
+    @property
+    def geojson_member(self) -> str:
+        """`,"crs":...` for a document in any CRS but CRS84, else nothing. GeoJSON (RFC
+        7946) dropped the member, but GDAL, and through it QGIS and geopandas, read a
+        file's CRS from it alone: without it metres saved from `crs=EPSG:3405` were read
+        back as degrees. Content-Crs says the same to clients that read headers."""
+        if self.uri == CRS84_URI:
+            return ""
+        urn = f"urn:ogc:def:crs:EPSG::{self.srid}"
+        return f',"crs":{{"type":"name","properties":{{"name":"{urn}"}}}}'
+
 
 def _crs(value: str | None, field: str) -> OutputCrs:
     """CRS84 (lon/lat, the default) or an EPSG code, in that CRS's own axis order."""
@@ -95,7 +107,8 @@ def _geometry_sql(c: Collection, out: OutputCrs) -> str:
         expr = f"ST_FlipCoordinates({expr})"
     decimals = COORD_DECIMALS if is_geographic(out.srid) else 3  # millimetres
     assert original in c.feature, c.id
-    return c.feature.replace(original, f"ST_AsGeoJSON({expr}, {decimals})")
+    # Options 0: no `crs` inside each geometry (the document carries one, geojson_member).
+    return c.feature.replace(original, f"ST_AsGeoJSON({expr}, {decimals}, 0)")
 
 
 JSON_SCHEMA_TYPES = {
@@ -656,7 +669,12 @@ async def items(
         str | None, Query(max_length=2000, description="Only these properties, comma-separated")
     ] = None,
     count: Annotated[
-        bool, Query(description="Also give numberMatched (runs a COUNT; off by default)")
+        bool,
+        Query(
+            description="Also give numberMatched on a page of a bbox or filter (runs a "
+            "COUNT). It comes without asking on the last page and on the first page of "
+            "the whole collection."
+        ),
     ] = False,
     f: FormatParam = None,
 ) -> Response:
@@ -672,6 +690,7 @@ async def items(
         )
     cql = to_sql(parse(filter_, filter_lang), c.queryables) if filter_ else None
     conditions = _merge(cql, _property_filters(c, request))
+    whole = conditions is None and not bbox and not datetime_
     keys = _where(c, caller, _bbox(bbox), _datetime(datetime_), conditions, box_crs)
     order = _order(c, sortby)
     chosen = _properties(properties)
@@ -681,9 +700,15 @@ async def items(
     matched: int | None = None
     if not has_next and (returned > 0 or offset == 0):
         matched = offset + returned  # the last page: the total is known without counting
-    elif count:
+    elif count or (whole and offset == 0):
+        # Also counted: the first page of the whole collection (as the caller may see
+        # it), which is how QGIS (`limit=10` on opening, `limit=1` for its feature count)
+        # and GDAL learn a layer's size. Each such count runs once per layer opened, not
+        # per page; a bbox or filter page (the map's, the bench's) is never counted.
         matched = await fetch_value(
-            session, f"SELECT count(*) FROM {c.source} WHERE {keys.where}", keys.params
+            session,
+            f"SELECT count(*) FROM {c.source_for(keys.where)} WHERE {keys.where}",
+            keys.params,
         )
     page_type = "text/html" if fmt == "html" else GEOJSON_MEDIA_TYPE
     links = [
@@ -702,7 +727,8 @@ async def items(
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     counted = f',"numberMatched":{matched}' if matched is not None else ""
     tail = (
-        f',"numberReturned":{returned}{counted},"timeStamp":"{stamp}","links":{json.dumps(links)}}}'
+        f',"numberReturned":{returned}{counted},"timeStamp":"{stamp}",'
+        f'"links":{json.dumps(links)}{out.geojson_member}}}'
     )
     return raw_geojson(collection_body(features, tail), headers={"Content-Crs": f"<{out.uri}>"})
 
@@ -740,6 +766,7 @@ async def item(
     ]
     if fmt == "html":
         return render("item.html", f"{c.title}: {feature_id}", feature=found, links=found["links"])
-    return raw_geojson(
-        json.dumps(found, ensure_ascii=False), headers={"Content-Crs": f"<{out.uri}>"}
-    )
+    body = json.dumps(found, ensure_ascii=False)
+    if out.geojson_member:
+        body = body[:-1] + out.geojson_member + "}"
+    return raw_geojson(body, headers={"Content-Crs": f"<{out.uri}>"})

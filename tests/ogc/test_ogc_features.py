@@ -39,6 +39,9 @@ async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
         "clearing-works",
         "borders",
         "districts",
+        "incidents-points",
+        "incidents-lines",
+        "incidents-areas",
     ]
     markers = next(c for c in collections if c["id"] == "markers")
     west, south, east, north = markers["extent"]["spatial"]["bbox"][0]
@@ -148,6 +151,7 @@ async def test_clearing_works_temporal_extent_is_when_they_began(
 async def test_items_paging_bbox_and_datetime(client, tokens: Tokens) -> None:
     url = "/ogc/collections/markers/items?limit=500"
     seen: list[int] = []
+    first = True
     while url:
         r = await client.get(url, headers=bearer(tokens.analyst))
         assert r.headers["content-type"] == "application/geo+json"
@@ -155,8 +159,10 @@ async def test_items_paging_bbox_and_datetime(client, tokens: Tokens) -> None:
         assert body["numberReturned"] == len(body["features"])
         seen += [f["id"] for f in body["features"]]
         url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
-        # No COUNT on every page: the total comes only with the last page (free there).
-        assert ("numberMatched" in body) == (url is None)
+        # No COUNT on every page: the total comes with the first page of the whole
+        # collection (QGIS's feature count) and the last (free there), not between.
+        assert ("numberMatched" in body) == (first or url is None)
+        first = False
     assert len(seen) == len(set(seen)) == body["numberMatched"] == 2187
     counted = (
         await client.get(
@@ -654,7 +660,7 @@ async def test_owslib_reads_collections_and_items(live_server: str, tokens: Toke
         return ids, page, crossing
 
     ids, page, crossing = await asyncio.to_thread(read)
-    assert ids == ["incidents", "markers", "segments", "clearing-works", "borders", "districts"]
+    assert ids == list(COLLECTIONS)
     assert page["numberReturned"] == 50 and len(page["features"]) == 50
     assert crossing["features"] and all(
         f["properties"]["side"] == "VN" for f in crossing["features"]
@@ -678,3 +684,63 @@ async def test_an_html_page_holds_at_most_500_features(client, tokens: Tokens) -
         "/ogc/collections/markers/items", params={"limit": "10000"}, headers=bearer(tokens.analyst)
     )
     assert as_json.json()["numberReturned"] > 500
+
+
+@pytest.mark.parametrize("epsg", [3405, 9210])
+async def test_a_saved_page_in_a_projected_crs_says_its_crs_to_gdal(
+    client, tokens: Tokens, tmp_path, epsg: int
+) -> None:
+    """Saved and read back by GDAL (as QGIS and geopandas read it), a page fetched with
+    crs=EPSG:N is in EPSG:N, not metres labelled as degrees."""
+    import pyogrio
+
+    r = await client.get(
+        "/ogc/collections/markers/items",
+        params={"crs": f"http://www.opengis.net/def/crs/EPSG/0/{epsg}", "limit": 5},
+        headers=bearer(tokens.analyst),
+    )
+    assert r.headers["content-crs"] == f"<http://www.opengis.net/def/crs/EPSG/0/{epsg}>"
+    saved = tmp_path / "page.geojson"
+    saved.write_bytes(r.content)
+    info = pyogrio.read_info(saved)
+    assert info["crs"] == f"EPSG:{epsg}"
+    assert info["features"] == 5
+    # No CRS member in CRS84 (RFC 7946's default), and none inside geometries.
+    plain = await client.get(
+        "/ogc/collections/markers/items", params={"limit": 1}, headers=bearer(tokens.analyst)
+    )
+    assert "crs" not in plain.json()
+    assert "crs" not in r.json()["features"][0]["geometry"]
+    one = await client.get(
+        "/ogc/collections/markers/items/1",
+        params={"crs": f"http://www.opengis.net/def/crs/EPSG/0/{epsg}"},
+        headers=bearer(tokens.analyst),
+    )
+    assert one.json()["crs"]["properties"]["name"] == f"urn:ogc:def:crs:EPSG::{epsg}"
+
+
+async def test_first_page_of_a_whole_collection_says_how_many(client, tokens: Tokens) -> None:
+    """numberMatched on the first page of the whole collection (QGIS's feature count),
+    not on a bbox or filter page until asked, and always on the last page."""
+    for name in ("markers", "incidents", "incidents-lines"):
+        counted = await client.get(
+            f"/ogc/collections/{name}/items",
+            params={"limit": 1, "count": "true"},
+            headers=bearer(tokens.reporter),
+        )
+        first = await client.get(
+            f"/ogc/collections/{name}/items", params={"limit": 1}, headers=bearer(tokens.reporter)
+        )
+        assert first.json()["numberMatched"] == counted.json()["numberMatched"] > 1, name
+        second = await client.get(
+            f"/ogc/collections/{name}/items",
+            params={"limit": 1, "offset": 1},
+            headers=bearer(tokens.reporter),
+        )
+        assert "numberMatched" not in second.json() or second.json()["numberReturned"] == 0
+    boxed = await client.get(
+        "/ogc/collections/markers/items",
+        params={"limit": 1, "bbox": "100,8,110,24"},
+        headers=bearer(tokens.analyst),
+    )
+    assert "numberMatched" not in boxed.json()
