@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # Per token: a steady rate with a burst (0 turns the limit off, e.g. for benchmarks).
     rate_limit_per_s: float = Field(default=50.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # Over the rate, a request waits for its turn up to this long; only beyond it is it
+    # refused (429). One client paging in sequence is slowed, never refused.
+    rate_limit_max_delay_s: float = Field(default=2.0, ge=0, le=30)
     # Per client address, for requests with a missing, unknown or revoked token.
     auth_failures_per_minute: float = Field(default=30.0, ge=0)
     # The address clients reach the service at (https://bordermark.example.vn): links and

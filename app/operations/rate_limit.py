@@ -42,6 +42,19 @@ class TokenBuckets:
             return 0.0
         return (1 - bucket.tokens) / self.rate_per_s
 
+    def reserve(self, key: str, max_wait: float, now: float | None = None) -> float | None:
+        """Spend one, now or in the future: the seconds to wait before going on (0.0: at
+        once), or None when that wait would exceed `max_wait` (refuse). A client paging
+        one request after another (GDAL, QGIS) is slowed to the rate and never refused;
+        only a client with many requests queued at once is."""
+        wait = self.take(key, now)
+        if wait == 0.0:
+            return 0.0
+        if wait > max_wait:
+            return None
+        self._buckets[key].tokens -= 1  # a debt, paid by the refill during the wait
+        return wait
+
     def blocked_for(self, key: str, now: float | None = None) -> float:
         """Seconds until the key may try again, without spending (0.0: it may)."""
         if self.rate_per_s <= 0:
