@@ -34,8 +34,12 @@ def append_batch(
     else:
         geometry = np.array([], dtype=object)
         field_data = [np.array([], dtype=object) for _ in columns]
+    # GeoPackage 1.2: what GDAL 3.6 (QGIS 3.22 on Debian) reads without a warning; the
+    # GDAL in pyogrio's wheel would write 1.4, which 3.6 says it "may only partially" read.
+    options = {"VERSION": "1.2"} if driver == "GPKG" and not append else {}
     ogr_write(
         path, geometry, field_data, columns, layer=layer, driver=driver,
         geometry_type="Unknown", crs="EPSG:4326", encoding="UTF-8", append=append,
+        dataset_options=options or None,
     )  # fmt: skip
     return len(rows)

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.exports.copy_stream import json_rows
+from app.exports.kml_look import LOOKS
 from app.text import spreadsheet_cell
 
 # Rows per fetch. CSV goes out in small batches (a batch of 2,000 one-kilobyte GeoJSON
@@ -102,9 +103,15 @@ def kml_placemarks_sql(attrs_sql: str, columns: list[str], layer: str) -> str:
         if c not in KML_OWN_FIELDS
     )
     # The id and a description are the Placemark's own, where GDAL (and so QGIS) reads the
-    # fields of those names and Google Earth shows the description.
-    own = ', xmlelement(name "description", a.description)' if "description" in columns else ""
-    placemark = f"""xmlelement(name "Placemark", xmlattributes(a.id::text AS id){own},
+    # fields of those names and Google Earth shows the description; a name and a style
+    # (kml_look) make it readable on the map. KML orders them: name, description, styleUrl.
+    look = LOOKS[layer]
+    description = (
+        'xmlelement(name "description", a.description), ' if "description" in columns else ""
+    )
+    placemark = f"""xmlelement(name "Placemark", xmlattributes(a.id::text AS id),
+        xmlelement(name "name", {look.name_sql}), {description}
+        xmlelement(name "styleUrl", '#' || {look.style_sql}),
         xmlelement(name "ExtendedData", xmlelement(name "SchemaData",
           xmlattributes('#{layer}' AS "schemaUrl"), {data})),
         ST_AsKML(ST_GeomFromWKB(a.wkb, 4326), {KML_DECIMALS})::xml)::text"""
@@ -130,6 +137,7 @@ async def kml_stream(
     opening = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">'
         f'<Document id="root_doc"><Schema name="{layer}" id="{layer}">{fields}</Schema>'
+        f"{LOOKS[layer].styles}"
         f"<Folder><name>{layer}</name>\n"
     ).encode()
     sql = kml_placemarks_sql(attrs_sql, columns, layer)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 import tempfile
 from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import Any
 
 import pyogrio
 import pytest
@@ -131,6 +133,11 @@ async def test_other_layers(client, tokens: Tokens, tmp_path: Path, layer: str) 
     path = tmp_path / "layer.gpkg"
     path.write_bytes(gpkg.content)
     assert pyogrio.read_info(path)["features"] == len(rows)
+    # Debian's GDAL 3.6 (QGIS 3.22's) opens it without "may only be partially supported".
+    opened = subprocess.run(
+        ["ogrinfo", "-ro", "-so", str(path)], capture_output=True, text=True, check=True
+    )
+    assert "Warning" not in opened.stderr, opened.stderr
     if layer == "markers":
         assert len(rows) == 792
     kml = await _get(client, tokens, f"/api/v1/exports/{layer}", border="VN-LA", format="kml")
@@ -324,3 +331,45 @@ def test_a_leading_tab_or_return_is_neutralised_too() -> None:
     assert spreadsheet_text("\tTab=1") == "'\tTab=1"
     assert spreadsheet_text("\r=1") == "'\r=1"
     assert spreadsheet_text("Hàng rào -2") == "Hàng rào -2"  # only a leading trigger counts
+
+
+@pytest.mark.parametrize(
+    ("layer", "name_of", "style_of"),
+    [
+        (
+            "incidents",
+            lambda f: f["properties"]["title"],
+            lambda f: f"incident-{f['properties']['status']}-",
+        ),
+        (
+            "markers",
+            lambda f: f"{f['properties']['border']} {f['properties']['code']}",
+            lambda f: f"marker-{f['properties']['condition']}",
+        ),
+        ("clearing-works", None, lambda f: f"work-{f['properties']['status']}"),
+    ],
+)
+async def test_kml_placemarks_are_named_and_styled(
+    client, tokens: Tokens, layer: str, name_of: Any, style_of: Any
+) -> None:
+    """Google Earth shows each placemark's <name> and draws it by its <styleUrl>: every
+    placemark has both, and each style it names is defined in the document."""
+    import xml.etree.ElementTree as ET
+
+    geo = json.loads((await _get(client, tokens, f"/api/v1/exports/{layer}")).content)
+    by_id = {str(f["id"]): f for f in geo["features"]}
+    kml = await _get(client, tokens, f"/api/v1/exports/{layer}", format="kml")
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    root = ET.fromstring(kml.content)  # noqa: S314 - our own export
+    styles = {s.get("id") for s in root.iterfind(".//k:Style", ns)}
+    placemarks = list(root.iterfind(".//k:Placemark", ns))
+    assert len(placemarks) == len(by_id) > 0
+    for placemark in placemarks:
+        found = by_id[placemark.get("id") or ""]
+        name = placemark.findtext("k:name", namespaces=ns)
+        style = placemark.findtext("k:styleUrl", namespaces=ns) or ""
+        assert name, placemark.get("id")
+        if name_of is not None:
+            assert name == name_of(found)
+        assert style.startswith("#" + style_of(found)), (style, found["properties"])
+        assert style[1:] in styles
