@@ -208,7 +208,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
         f"{report.updated} updated, {report.unchanged} unchanged, {len(report.errors)} refused"
     )
     for error in report.errors:
-        print(f"  row {error.row}: {error.field}: {error.message}")
+        # A row-wide error names no field (it would read "row 3: row: ...").
+        where = "" if error.field in ("row", "") else f"{error.field}: "
+        print(f"  row {error.row}: {where}{error.message}")
     if report.errors:
         sys.exit(1)
 

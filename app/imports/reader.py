@@ -36,7 +36,16 @@ class Row:
 
 
 def _options(path: Path) -> dict[str, str]:
-    return CSV_OPTIONS if path.suffix.lower() in {".csv", ".txt"} else {}
+    if path.suffix.lower() not in {".csv", ".txt"}:
+        return {}
+    # GDAL builds the point from lon/lat when both kinds of column are there; a row with
+    # a WKT (the service's own CSV export: lon/lat is a point on a line or area) is read
+    # by its WKT, the whole geometry.
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        header = {name.strip().strip('"').lower() for name in f.readline().split(",")}
+    if header & set(CSV_OPTIONS["GEOM_POSSIBLE_NAMES"].split(",")):
+        return {k: v for k, v in CSV_OPTIONS.items() if not k.startswith(("X_", "Y_"))}
+    return CSV_OPTIONS
 
 
 def file_info(path: Path) -> tuple[int, int | None]:
@@ -65,6 +74,8 @@ def _value(value: Any) -> Any:
         return value.item()
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):  # a GeoJSON array (GDAL's StringList)
+        return [_value(v) for v in value.tolist()]
     return value
 
 

@@ -4,6 +4,8 @@ unless it is a dry run. Re-importing a file changes nothing that is already ther
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,10 +24,11 @@ from app.auth.scopes import require_role
 from app.borders.service import border_id_of
 from app.clearing.schemas import WorkCreate
 from app.clearing.service import insert_work
-from app.errors import DomainError, InvalidInput
+from app.errors import Conflict, DomainError, InvalidInput
 from app.geo.geometry import InvalidGeometry, parse_geometry
 from app.geo.marker_codes import InvalidMarkerCode, MarkerKind, parse_marker_code
 from app.imports.reader import Row
+from app.incidents.queries import visibility
 from app.incidents.schemas import IncidentSubmission
 from app.incidents.service import submit
 from app.markers.models import MarkerCondition
@@ -189,11 +192,23 @@ async def _import_marker(
     return "updated"
 
 
+def _tags(value: Any) -> list[str]:
+    """A list in GeoJSON (the service's export; GDAL gives a JSON text instead when the
+    file's arrays are not all strings), `a;b` in CSV, GeoPackage and KML."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        with contextlib.suppress(ValueError):
+            value = json.loads(value)
+    if isinstance(value, list):
+        return [str(t).strip() for t in value if str(t).strip()]
+    text_value = "" if value is None else str(value)
+    return [t.strip() for t in text_value.split(";") if t.strip()]
+
+
 async def _import_incident(
     session: AsyncSession, row: Row, *, caller: Caller, epsg: int, max_vertices: int
 ) -> Outcome:
     fields = row.fields
-    tags = _text(fields, "tags")
+    tag_list = _tags(fields.get("tags"))
     body: dict[str, Any] = {
         "type": "Feature",
         "id": _text(fields, "id"),
@@ -207,7 +222,7 @@ async def _import_incident(
                 "severity": _text(fields, "severity"),
                 "reported_by": _text(fields, "reported_by"),
                 "border": _text(fields, "border"),
-                "tags": [t.strip() for t in tags.split(";") if t.strip()] if tags else [],
+                "tags": tag_list,
             }.items()
             if v is not None
         },
@@ -218,6 +233,15 @@ async def _import_incident(
     else:
         body["geometry"] = row.geometry
     submission = IncidentSubmission.model_validate(body)
+    differs = await _differences_from_stored(session, submission, caller=caller, epsg=epsg)
+    if differs is not None:
+        if differs:
+            raise Conflict(
+                f"incident {submission.id} is already recorded and this row differs in "
+                f"{', '.join(differs)}: to change it, PATCH /api/v1/incidents/{submission.id}; "
+                "for a new report, give the row a new id"
+            )
+        return "unchanged"
     outcome = await submit(
         session,
         caller=caller,
@@ -226,6 +250,55 @@ async def _import_incident(
         max_vertices=max_vertices,
     )
     return "created" if outcome.result == "created" else "unchanged"
+
+
+# What an incident row carries that the stored incident must equal for the row to be
+# "unchanged": the fields of the service's own exports (the submission's first content
+# hash cannot decide it: exports round coordinates to 7 decimals and give the incident as
+# it is now, after any edit, not as first sent).
+_STORED_INCIDENT = """
+SELECT i.category, i.title, i.description, i.occurred_at, i.severity, i.reported_by,
+  i.tags, b.code AS border,
+  CASE WHEN CAST(:geometry AS text) IS NULL THEN true
+       ELSE ST_HausdorffDistance(i.geom, ST_Transform(ST_SetSRID(
+              ST_GeomFromGeoJSON(CAST(:geometry AS text)), :epsg), 4326)) < 1e-6
+  END AS same_geometry
+FROM incidents i JOIN borders b ON b.id = i.border_id
+WHERE i.id = :id AND {visible}
+"""
+
+
+async def _differences_from_stored(
+    session: AsyncSession, submission: IncidentSubmission, *, caller: Caller, epsg: int
+) -> list[str] | None:
+    """None when no incident has the row's id (as the caller may see it: another
+    province's is left to `submit`, which refuses it); else the fields that differ."""
+    params: dict[str, Any] = {
+        "id": submission.id,
+        "epsg": epsg,
+        "geometry": json.dumps(submission.geometry) if submission.geometry else None,
+    }
+    sql = _STORED_INCIDENT.format(visible=visibility(caller, params))
+    stored = (await session.execute(text(sql), params)).mappings().first()
+    if stored is None:
+        return None
+    given = submission.properties
+    differs = [
+        name
+        for name, same in [
+            ("category", given.category == stored["category"]),
+            ("title", given.title == stored["title"]),
+            ("description", given.description == stored["description"]),
+            ("occurred_at", given.occurred_at == stored["occurred_at"]),
+            ("severity", given.severity == stored["severity"]),
+            ("reported_by", given.reported_by in (None, stored["reported_by"])),
+            ("tags", sorted(given.tags) == sorted(stored["tags"] or [])),
+            ("border", given.border in (None, stored["border"])),
+            ("geometry", bool(stored["same_geometry"])),
+        ]
+        if not same
+    ]
+    return differs
 
 
 async def _import_work(session: AsyncSession, row: Row, *, caller: Caller) -> Outcome:
