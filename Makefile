@@ -28,26 +28,18 @@ postgis: $(STAMP)
 # The map page's MapLibre, from the npm registry (pinned by web/package-lock.json).
 WEB_STAMP := web/node_modules/.installed-stamp
 $(WEB_STAMP): web/package.json web/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
-	  else echo "the map page needs Node.js and npm: apt-get install nodejs npm"; exit 1; fi; }
+	@command -v npm >/dev/null 2>&1 || tools/apt-install nodejs npm
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $(WEB_STAMP)
 web: $(WEB_STAMP)
 
-# GDAL's command-line tools (the tests read the OGC API with ogrinfo, as QGIS-class clients do)
-# and Debian's Chromium (the map page is tested in it; Playwright never downloads a browser).
+# GDAL's command-line tools (the tests read the OGC API with ogrinfo and ogr2ogr, as
+# QGIS-class clients do), Debian's Chromium (the map page is tested in it; Playwright never
+# downloads a browser) and QGIS 3.22's Python bindings (the tests add every layer in PyQGIS).
 test-tools:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium || \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; \
-	  else echo "install chromium for the map page tests: apt-get install chromium"; exit 1; fi; }
-	@command -v ogrinfo >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin || \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin; }; \
-	  else echo "install gdal-bin (ogrinfo) for the OGC client tests: apt-get install gdal-bin"; exit 1; fi; }
+	@command -v chromium >/dev/null 2>&1 || tools/apt-install chromium
+	@command -v ogrinfo >/dev/null 2>&1 || tools/apt-install gdal-bin
+	@/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || tools/apt-install python3-qgis qgis-providers
 
 bootstrap: postgis
 	$(BIN)/bordermark bootstrap
@@ -75,11 +67,8 @@ soak: postgis web test-tools
 # Side by side with tipg and the SQL floors (not tests): writes bench/results/<date>.md/.json.
 # ARGS=--quick for a 20,000-incident run of a few minutes.
 bench: postgis test-tools
-	@command -v wrk >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk || \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }; \
-	  else echo "wrk (apt-get install wrk) drives the cached-tile scenario; without it, httpx does"; fi; }
+	@command -v wrk >/dev/null 2>&1 || tools/apt-install wrk || \
+	  echo "wrk drives the cached-tile scenario; without it, httpx does"
 	$(BIN)/python bench/run.py $(ARGS)
 
 clean-data:

@@ -44,6 +44,9 @@ def postgis_installed(bin_dir: Path) -> bool:
     return Path(f"/usr/share/postgresql/{major}/extension/postgis.control").exists()
 
 
+APT_LOCK_TIMEOUT_S = 300
+
+
 def ensure_postgis_installed() -> Path:
     """Return the server bin dir, installing PostGIS from Debian packages when root can."""
     try:
@@ -59,10 +62,18 @@ def ensure_postgis_installed() -> Path:
             "(as root), or set DATABASE_URL to a PostgreSQL database with PostGIS available."
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = [apt, "install", "-y", "-qq", POSTGIS_PACKAGE]
+    # Another apt or dpkg (unattended upgrades, a second install) holds the lock for a
+    # while: wait for it (bounded) instead of failing at once with exit 100.
+    apt_cmd = [apt, "-o", f"DPkg::Lock::Timeout={APT_LOCK_TIMEOUT_S}", "-qq"]
+    install = [*apt_cmd, "install", "-y", POSTGIS_PACKAGE]
     if subprocess.run(install, env=env, check=False).returncode != 0:  # noqa: S603
-        subprocess.run([apt, "update", "-qq"], env=env, check=True)  # noqa: S603
-        subprocess.run(install, env=env, check=True)  # noqa: S603
+        updated = subprocess.run([*apt_cmd, "update"], env=env, check=False)  # noqa: S603
+        if updated.returncode != 0 or subprocess.run(install, env=env, check=False).returncode:  # noqa: S603
+            raise EmbeddedClusterError(
+                f"could not install {POSTGIS_PACKAGE} with apt-get (its message is above). "
+                f"If another package manager held the lock for over {APT_LOCK_TIMEOUT_S} s, "
+                "wait for it and run again; or set DATABASE_URL to a database with PostGIS."
+            )
     bin_dir = find_bin_dir()
     if not postgis_installed(bin_dir):
         raise EmbeddedClusterError(f"{POSTGIS_PACKAGE} installed but postgis.control not found")
