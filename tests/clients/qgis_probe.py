@@ -16,7 +16,8 @@ from qgis.core import (
     QgsApplication,
     QgsAuthMethodConfig,
     QgsCoordinateReferenceSystem,
-    QgsMapRendererSequentialJob,
+    QgsCredentialsNone,
+    QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsRectangle,
     QgsVectorLayer,
@@ -32,6 +33,9 @@ def main() -> None:
     QgsApplication.setPrefixPath("/usr", True)
     app = QgsApplication([], False, profile)
     app.initQgis()
+    # A refused sign-in makes QGIS ask for credentials; headless, its console prompt would
+    # wait on stdin for ever. QgsCredentialsNone answers "none" at once.
+    no_prompt = QgsCredentialsNone()
     auth = app.authManager()
     auth.setMasterPassword("bordermark-tests", True)
     config = QgsAuthMethodConfig("Basic")
@@ -76,9 +80,13 @@ def main() -> None:
             settings.setExtent(QgsRectangle(11_800_000, 2_520_000, 11_900_000, 2_600_000))
             settings.setOutputSize(QSize(512, 512))
             settings.setBackgroundColor(QColor(255, 255, 255))
-            job = QgsMapRendererSequentialJob(settings)
+            # As QGIS's own canvas renders: in parallel, the main thread free to answer the
+            # network's questions (a refused sign-in asks for credentials there; a
+            # sequential job, blocking that thread, would wait on itself).
+            job = QgsMapRendererParallelJob(settings)
             job.start()
-            job.waitForFinished()
+            while job.isActive():
+                app.processEvents()
             image = job.renderedImage()
             path = os.path.join(png_dir, f"{name}.png")
             image.save(path)
@@ -91,6 +99,7 @@ def main() -> None:
             entry.update(png=path, drawn_pixels=drawn, errors=list(job.errors()))
         report["tiles"][name] = entry
     print(json.dumps(report))
+    del no_prompt
     app.exitQgis()
 
 
