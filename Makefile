@@ -25,11 +25,14 @@ $(STAMP): pyproject.toml constraints.txt
 postgis: $(STAMP)
 	$(BIN)/python -c "from app.embedded_pg import ensure_postgis_installed as e; e()"
 
-# The map page's MapLibre, from the npm registry (pinned by web/package-lock.json).
-WEB_STAMP := web/node_modules/.installed-stamp
-$(WEB_STAMP): web/package.json web/package-lock.json
+# The browser libraries the service serves, MapLibre (/map) and Swagger UI (/docs), from
+# the npm registry (pinned by web/package-lock.json), copied into the package
+# (app/web/vendor) so that the wheel and the image carry them. Nothing comes from a CDN.
+WEB_STAMP := app/web/vendor/.installed-stamp
+$(WEB_STAMP): web/package.json web/package-lock.json tools/vendor-web
 	@command -v npm >/dev/null 2>&1 || tools/apt-install nodejs npm
 	cd web && npm ci --no-audit --no-fund --loglevel=error
+	tools/vendor-web
 	touch $(WEB_STAMP)
 web: $(WEB_STAMP)
 
@@ -48,8 +51,8 @@ run: bootstrap web
 	$(BIN)/bordermark serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check app seed tests migrations bench
-	$(BIN)/ruff format --check app seed tests migrations bench
+	$(BIN)/ruff check app seed tests bench
+	$(BIN)/ruff format --check app seed tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy app seed

@@ -19,7 +19,8 @@ from app.config import Environment, Settings
 from app.db import create_engine, create_sessionmaker
 from app.embedded_pg import embedded_cluster, ensure_database, ensure_postgis_installed
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# Inside the package, so that an installed wheel (the container) can migrate.
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 # One demo token per role, scoped to real demo units (Lạng Sơn; Văn Lãng district).
 DEMO_TOKENS: dict[str, dict[str, str | None]] = {
@@ -31,8 +32,8 @@ DEMO_TOKENS: dict[str, dict[str, str | None]] = {
 
 
 def alembic_config(url: str | None = None) -> Config:
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config = Config(str(PACKAGE_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
     if url:
         config.set_main_option("sqlalchemy.url", url)
     return config

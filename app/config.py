@@ -81,10 +81,9 @@ class Settings(BaseSettings):
     token_cache: bool = True
     # Past this many incidents in one tile, points are grouped into cells (tiles/dense.py).
     tile_max_features: int = Field(default=10_000, ge=1)
-    # MapLibre's built files, installed from npm by `make web` (never fetched from a CDN).
-    map_assets_dir: Path = (
-        Path(__file__).resolve().parent.parent / "web/node_modules/maplibre-gl/dist"
-    )
+    # MapLibre's built files, from npm, copied into the package by `make web`
+    # (tools/vendor-web), so that the wheel carries them; never fetched from a CDN.
+    map_assets_dir: Path = Path(__file__).resolve().parent / "web/vendor/maplibre-gl"
 
     # Whole request bodies (attachments included); larger ones are 413 before being read.
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)

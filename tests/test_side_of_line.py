@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 MIGRATION = (
     Path(__file__).resolve().parent.parent
-    / "migrations/versions/2026-12-06_side_of_line_plpgsql.py"
+    / "app/migrations/versions/2026-12-06_side_of_line_plpgsql.py"
 )
 
 
