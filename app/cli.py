@@ -1,7 +1,8 @@
-"""`bordermark serve|bootstrap|db|seed|token|cluster`.
+"""The bordermark service and its administration.
 
 Every command talks to the database the service uses: DATABASE_URL, or the private
-cluster under BORDERMARK_DATA_DIR (started on demand) when it is unset.
+cluster under BORDERMARK_DATA_DIR (started on demand) when it is unset. `bordermark
+COMMAND --help` describes each.
 """
 
 from __future__ import annotations
@@ -112,12 +113,20 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> None:
 
     start_database(settings)
     config = alembic_config(settings.sqlalchemy_url())
-    if args.action == "upgrade":
+    if args.action == "login-role":
+        from app.operations.roles import ensure_login
+
+        if not args.revision:
+            sys.exit("bordermark: db login-role NAME (password in BORDERMARK_LOGIN_PASSWORD)")
+        password = os.environ.get("BORDERMARK_LOGIN_PASSWORD", "")
+        created = asyncio.run(ensure_login(settings.libpq_url(), args.revision, password))
+        print(f"login {args.revision} {'created' if created else 'updated'} in bordermark_app")
+    elif args.action == "upgrade":
         command.upgrade(config, args.revision or "head")
     elif args.action == "downgrade":
         command.downgrade(config, args.revision or "-1")
     else:
-        command.current(config, verbose=True)
+        command.current(config)  # the revision and whether it is the head, one line
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
@@ -256,23 +265,36 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bordermark", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="bordermark", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="serve the API with uvicorn")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (PORT, default 8000)")
     serve.add_argument(
         "--workers", type=int, help="processes serving requests (BORDERMARK_WORKERS, default 1)"
     )
     serve.set_defaults(func=cmd_serve)
 
-    boot = sub.add_parser("bootstrap", help="start/migrate/seed the database, issue demo tokens")
+    boot = sub.add_parser(
+        "bootstrap",
+        help="start/migrate/seed the database, issue demo tokens (what `make run` does)",
+    )
     boot.set_defaults(func=cmd_bootstrap)
 
-    db = sub.add_parser("db", help="migrations")
-    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
-    db.add_argument("revision", nargs="?")
+    db = sub.add_parser("db", help="apply, undo or show the database migrations")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "downgrade", "current", "login-role"],
+        help="upgrade (to the head), downgrade (one step), show the current revision, or\n"
+        "login-role NAME: create the service's own login (password from\n"
+        "BORDERMARK_LOGIN_PASSWORD), which cannot rewrite the audit log",
+    )
+    db.add_argument(
+        "revision", nargs="?", help="a revision id instead of head / one step; for login-role, NAME"
+    )
     db.set_defaults(func=cmd_db)
 
     seed = sub.add_parser("seed", help="load the demo dataset (idempotent)")
@@ -293,15 +315,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--province", help="province code, e.g. lang-son (officer scope)")
     create.add_argument("--district", help="district code, e.g. van-lang (reporter scope)")
     create.add_argument("--name", required=True, help="who holds it, e.g. 'Đồn BP Tân Thanh'")
-    create.add_argument("--expires-days", type=int)
+    create.add_argument("--expires-days", type=int, help="valid this many days (default: no end)")
     token_sub.add_parser("list", help="list tokens (never their secrets)")
     revoke = token_sub.add_parser("revoke", help="revoke a token by id or prefix")
-    revoke.add_argument("token")
+    revoke.add_argument("token", help="the token's id, or the prefix `token list` shows")
     token.set_defaults(func=cmd_token)
 
     importer = sub.add_parser("import", help="import markers, incidents or clearing works")
-    importer.add_argument("kind", choices=["markers", "incidents", "clearing-works"])
-    importer.add_argument("file", help="GeoJSON, CSV (lon/lat or wkt columns) or GeoPackage")
+    importer.add_argument(
+        "kind", choices=["markers", "incidents", "clearing-works"], help="what the file holds"
+    )
+    importer.add_argument("file", help="GeoJSON, CSV (lon/lat or wkt columns), GeoPackage or KML")
     importer.add_argument("--crs", help="CRS of the coordinates (default: the file's, else 4326)")
     importer.add_argument(
         "--dry-run", action="store_true", help="validate every row, write nothing"
@@ -309,13 +333,19 @@ def build_parser() -> argparse.ArgumentParser:
     importer.set_defaults(func=cmd_import)
 
     backup = sub.add_parser("backup", help="pg_dump / pg_restore, and a restore check")
-    backup.add_argument("action", choices=["create", "restore", "verify"])
+    backup.add_argument(
+        "action",
+        choices=["create", "restore", "verify"],
+        help="create a dump, restore one into an empty database, or verify a restore",
+    )
     backup.add_argument("file", nargs="?", help="the dump file (custom format)")
     backup.add_argument("--to", help="restore: the empty database to restore into")
     backup.set_defaults(func=cmd_backup)
 
     cluster = sub.add_parser("cluster", help="the embedded PostgreSQL cluster")
-    cluster.add_argument("action", choices=["start", "stop", "status"])
+    cluster.add_argument(
+        "action", choices=["start", "stop", "status"], help="of the private cluster"
+    )
     cluster.set_defaults(func=cmd_cluster)
     return parser
 

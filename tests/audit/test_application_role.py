@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.operations.roles import ensure_login
 from tests.conftest import Tokens, app_on, bearer, serving
 from tests.incidents.helpers import feature
 
@@ -21,13 +22,13 @@ LOGIN = "bordermark_web_test"
 async def test_the_application_role_can_work_but_not_rewrite_history(
     scratch_url: str, tokens: Tokens, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    owner = create_async_engine(scratch_url)
-    async with owner.begin() as conn:
-        exists = await conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": LOGIN})
-        if exists.scalar() is None:
-            await conn.execute(text(f"CREATE ROLE {LOGIN} LOGIN IN ROLE bordermark_app"))
-    await owner.dispose()
-    as_app = scratch_url.replace("://postgres@", f"://{LOGIN}@", 1)
+    # What `bordermark db login-role` does (docs/deploy.md), twice: it may be re-run.
+    owner_url = scratch_url.replace("+asyncpg", "")
+    await ensure_login(owner_url, LOGIN, "a-long-password-1")
+    assert not await ensure_login(owner_url, LOGIN, "a-long-password-2")
+    with pytest.raises(ValueError, match="plain role name"):
+        await ensure_login(owner_url, "x; DROP TABLE incidents", "a-long-password-2")
+    as_app = scratch_url.replace("://postgres@", f"://{LOGIN}:a-long-password-2@", 1)
     assert as_app != scratch_url
 
     # The whole write path works with the role's privileges: submit, then export (audited).
