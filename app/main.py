@@ -40,6 +40,7 @@ from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
 from app.ogc.router import router as ogc_router
 from app.openapi_doc import install as install_openapi
+from app.operations.head import HeadAsGet
 from app.operations.hosts import HostPolicy
 from app.operations.metrics import Metrics
 from app.operations.middleware import RequestMiddleware
@@ -113,10 +114,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=(
             "Border-marker incident GIS service: the register of boundary markers, the border "
-            "line between them, chainage, and (next) border events. Every endpoint but "
-            "/healthz needs `Authorization: Bearer <token>`."
+            "line between them, chainage, border events and clearing works. Every endpoint "
+            "but /healthz and /readyz needs a token: `Authorization: Bearer <token>`, or "
+            "HTTP Basic with any user name and the token as the password."
         ),
         lifespan=lifespan,
+        # Swagger UI is served from the package (app/web/router.py), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_bytes)
@@ -129,11 +134,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_failure_limits = TokenBuckets(
         settings.auth_failures_per_minute / 60, max(1.0, settings.auth_failures_per_minute)
     )
+    app.add_middleware(HeadAsGet)
     if settings.cors_origins:  # closed unless origins are named
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Content-Crs"],
             max_age=600,
