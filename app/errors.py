@@ -162,15 +162,15 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def _challenge(request: Request) -> str:
+def _challenges(request: Request) -> list[str]:
     """Both schemes, so that GDAL and curl (which answer a challenge) and a browser (which
     then asks for a user name and password: the token goes in as the password) can sign
     in; only Bearer to a client that sent a Bearer token, so that the map page's calls
     with an expired token get no browser prompt."""
     sent = request.headers.get("authorization", "").split(" ", 1)[0].lower()
     if sent == "bearer":
-        return 'Bearer realm="bordermark", error="invalid_token"'
-    return 'Bearer realm="bordermark", Basic realm="bordermark", charset="UTF-8"'
+        return ['Bearer realm="bordermark", error="invalid_token"']
+    return ['Bearer realm="bordermark"', 'Basic realm="bordermark", charset="UTF-8"']
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -178,12 +178,17 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_of(exc)
     if status == 422:
         status = invalid_input_status(request.url.path)
-    headers = {"WWW-Authenticate": _challenge(request)} if status == 401 else None
+    headers = None
     if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after:
         headers = {"Retry-After": exc.retry_after}
-    return problem_response(
+    response = problem_response(
         status, slug=exc.slug, title=exc.title, detail=exc.detail, extra=exc.extra, headers=headers
     )
+    if status == 401:
+        # One header a scheme: browsers (Chromium) act on a Basic challenge of its own.
+        for challenge in _challenges(request):
+            response.raw_headers.append((b"www-authenticate", challenge.encode()))
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

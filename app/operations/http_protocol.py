@@ -12,7 +12,7 @@ and then, stayed open for a full minute. Here a request's headers must all arriv
 `header_timeout_s` of its first byte (or of the connection), and its body may pause at
 most `body_idle_timeout_s` between chunks (a field upload over a poor network is slow
 but not silent); past either the connection is answered 408 and closed. A reverse proxy
-in front should still buffer requests (README, Security)."""
+in front should still buffer requests (docs/deploy.md, In front)."""
 
 from __future__ import annotations
 

@@ -29,13 +29,12 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
-# HTML the service renders itself holds no script; Swagger UI (/docs, /redoc) loads its
-# assets from a CDN and keeps FastAPI's defaults.
+# HTML the service renders itself holds no script; the map page and /docs set their own
+# (app/web/router.py), which this leaves as they are.
 HTML_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-OWN_CSP_EXEMPT = ("/docs", "/redoc")
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -80,7 +79,7 @@ class RequestMiddleware:
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 is_html = headers.get("content-type", "").startswith("text/html")
-                if is_html and not path.startswith(OWN_CSP_EXEMPT):
+                if is_html:
                     headers.setdefault("content-security-policy", HTML_CSP)
             await send(message)
 

@@ -46,9 +46,9 @@ NO_INCIDENT_DATA = {
     "/map",
     "/map/static/{name}",
     "/map/vendor/maplibre-gl/{name}",
+    "/",
     "/docs",
-    "/docs/oauth2-redirect",
-    "/redoc",
+    "/docs/assets/{name}",
     "/openapi.json",
 }
 CHECKED = {
