@@ -219,7 +219,7 @@ EXPORTED = [
 async def test_the_services_own_exports_import_back_unchanged(
     scratch_url: str, database: tuple[str, Tokens], tmp_path: Path, fmt: str
 ) -> None:
-    """README: importing changes nothing already there. Each export, of each format,
+    """docs/analysts.md: importing changes nothing already there. Each export, each format,
     imported with the CLI: every row unchanged, none refused; an edited row is refused
     with a message that says what differs and what to do."""
     import httpx
