@@ -7,8 +7,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import text
 
@@ -24,6 +24,16 @@ from app.events.targets import ForbiddenTarget, check_target
 from app.params import app_settings
 
 router = APIRouter(prefix="/api/v1", tags=["events and webhooks"])
+
+
+def _admin(caller: CallerDep) -> Caller:
+    """The caller, who must be an admin. As a dependency it runs before the body is read:
+    anyone else is told 403 first, not what is wrong with a body they may not send."""
+    require_role(caller, Role.admin)
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(_admin)]
 POLL_S = 1.0
 KEEPALIVE_S = 15.0
 
@@ -54,9 +64,8 @@ _SUBSCRIPTION_JSON = """json_build_object('id', id, 'url', url, 'event_types', e
 
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to events (admin)")
 async def create_subscription(
-    request: Request, body: SubscriptionCreate, session: SessionDep, caller: CallerDep
+    request: Request, caller: AdminDep, body: SubscriptionCreate, session: SessionDep
 ) -> JSONResponse:
-    require_role(caller, Role.admin)
     unknown = sorted(set(body.event_types) - set(EVENT_TYPES))
     if unknown:
         raise InvalidInput(
@@ -113,8 +122,7 @@ async def create_subscription(
 
 
 @router.get("/webhooks", summary="Subscriptions (admin)")
-async def list_subscriptions(session: SessionDep, caller: CallerDep) -> JSONResponse:
-    require_role(caller, Role.admin)
+async def list_subscriptions(session: SessionDep, caller: AdminDep) -> JSONResponse:
     rows = await session.execute(
         text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions ORDER BY created_at")
     )
@@ -124,11 +132,10 @@ async def list_subscriptions(session: SessionDep, caller: CallerDep) -> JSONResp
 @router.patch("/webhooks/{sub_id}", summary="Enable or disable a subscription (admin)")
 async def patch_subscription(
     sub_id: Annotated[uuid.UUID, Path()],
+    caller: AdminDep,
     body: SubscriptionPatch,
     session: SessionDep,
-    caller: CallerDep,
 ) -> JSONResponse:
-    require_role(caller, Role.admin)
     found = (
         await session.execute(
             text(
@@ -149,6 +156,17 @@ async def patch_subscription(
             ),
             {"id": sub_id},
         )
+    else:
+        # An admin turning it off means: send nothing more. (A subscription the service
+        # disabled after dead deliveries keeps what is queued, sent once it is enabled.)
+        await session.execute(
+            text(
+                "UPDATE webhook_deliveries SET state = 'dead', "
+                "last_error = 'not sent: the subscription was disabled by an admin' "
+                "WHERE subscription_id = :id AND state = 'pending'"
+            ),
+            {"id": sub_id},
+        )
     record(
         session,
         caller=caller,
@@ -161,14 +179,41 @@ async def patch_subscription(
     return JSONResponse(json.loads(found))
 
 
+@router.delete(
+    "/webhooks/{sub_id}",
+    status_code=204,
+    summary="Delete a subscription and its queued and past deliveries (admin)",
+)
+async def delete_subscription(
+    sub_id: Annotated[uuid.UUID, Path()], caller: AdminDep, session: SessionDep
+) -> Response:
+    url = (
+        await session.execute(
+            text("DELETE FROM webhook_subscriptions WHERE id = :id RETURNING url"),
+            {"id": sub_id},
+        )
+    ).scalar_one_or_none()
+    if url is None:
+        raise NotFound(f"no webhook {sub_id}")
+    record(
+        session,
+        caller=caller,
+        action="webhook.delete",
+        entity_type="webhook",
+        entity_id=str(sub_id),
+        detail={"url": url},
+    )
+    await session.commit()
+    return Response(status_code=204)
+
+
 @router.get("/webhooks/{sub_id}/deliveries", summary="The delivery log of a subscription (admin)")
 async def deliveries(
     sub_id: Annotated[uuid.UUID, Path()],
     session: SessionDep,
-    caller: CallerDep,
+    caller: AdminDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
-    require_role(caller, Role.admin)
     rows = await session.execute(
         text(
             "SELECT json_build_object('id', d.id, 'event_id', d.event_id, 'type', e.type, "

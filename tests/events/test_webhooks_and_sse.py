@@ -226,6 +226,11 @@ async def test_webhooks_are_admin_only(client, tokens: Tokens) -> None:
         headers=bearer(tokens.officer),
     )
     assert r.status_code == 403
+    # Refused for who it is before what it sent: an officer's bad body is a 403 too.
+    unsent = await client.post(
+        "/api/v1/webhooks", json={"nonsense": True}, headers=bearer(tokens.officer)
+    )
+    assert unsent.status_code == 403
     bad = await client.post(
         "/api/v1/webhooks",
         json={"url": "http://127.0.0.1:9/x", "event_types": ["nope"]},
@@ -381,3 +386,48 @@ async def test_sse_limit_alone_reads_the_latest_and_closes(client, db, tokens: T
     seen = _events(other.text)
     assert other.status_code == 200 and 0 < len(seen) <= 3
     assert not {e["id"] for e in seen} & set(latest)
+
+
+async def test_a_subscription_is_deleted_with_its_deliveries(client, db, tokens: Tokens) -> None:
+    sub = await _subscribe(client, tokens, "http://127.0.0.1:9/gone")
+    await _incident(client, tokens)
+    queued = await db.execute(
+        text("SELECT count(*) FROM webhook_deliveries WHERE subscription_id = :id"),
+        {"id": sub["id"]},
+    )
+    assert queued.scalar_one() == 1
+    officer = await client.delete(f"/api/v1/webhooks/{sub['id']}", headers=bearer(tokens.officer))
+    assert officer.status_code == 403
+    gone = await client.delete(f"/api/v1/webhooks/{sub['id']}", headers=bearer(tokens.admin))
+    assert gone.status_code == 204
+    left = await db.execute(
+        text("SELECT count(*) FROM webhook_deliveries WHERE subscription_id = :id"),
+        {"id": sub["id"]},
+    )
+    assert left.scalar_one() == 0
+    listed = await client.get("/api/v1/webhooks", headers=bearer(tokens.admin))
+    assert sub["id"] not in {w["id"] for w in listed.json()["webhooks"]}
+    again = await client.delete(f"/api/v1/webhooks/{sub['id']}", headers=bearer(tokens.admin))
+    assert again.status_code == 404
+    audited = await db.execute(
+        text("SELECT detail->>'url' FROM audit_log WHERE action = 'webhook.delete' "
+             "AND entity_id = :id"),
+        {"id": sub["id"]},
+    )  # fmt: skip
+    assert audited.scalar_one() == "http://127.0.0.1:9/gone"
+
+
+async def test_disabled_by_an_admin_sends_nothing_more(client, db, tokens: Tokens) -> None:
+    sub = await _subscribe(client, tokens, "http://127.0.0.1:9/off")
+    await _incident(client, tokens)
+    off = await client.patch(
+        f"/api/v1/webhooks/{sub['id']}", json={"active": False}, headers=bearer(tokens.admin)
+    )
+    assert off.status_code == 200
+    states = await db.execute(
+        text("SELECT state, last_error FROM webhook_deliveries WHERE subscription_id = :id"),
+        {"id": sub["id"]},
+    )
+    assert [(state, "disabled by an admin" in err) for state, err in states.all()] == [
+        ("dead", True)
+    ]
