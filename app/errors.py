@@ -191,18 +191,39 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def _field_error(request: Request, error: dict[str, Any]) -> FieldError:
+    """One of FastAPI's validation errors as a field and a message a user can act on."""
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    if kind == "json_invalid":  # its loc ends in a character offset, not a field
+        reason = (error.get("ctx") or {}).get("error", "invalid JSON")
+        return FieldError("body", f"the body is not valid JSON: {reason} at character {loc[-1]}")
+    sent_type = request.headers.get("content-type", "")
+    if (
+        loc == ("body",)
+        and kind in {"dict_type", "model_attributes_type"}
+        and ("json" not in sent_type)
+    ):
+        return FieldError(
+            "body",
+            "the body must be a JSON object sent with `Content-Type: application/json`"
+            + (f" (this one was sent as {sent_type!r})" if sent_type else " (none was given)"),
+        )
+    return FieldError(_field_name(loc), str(error.get("msg", "invalid")))
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        FieldError(_field_name(tuple(e.get("loc", ()))), str(e.get("msg", "invalid"))).as_dict()
-        for e in exc.errors()
-    ]
+    errors = [_field_error(request, dict(e)).as_dict() for e in exc.errors()]
     fields = ", ".join(e["field"] for e in errors)
+    detail = f"The request has invalid fields: {fields}"
+    if len(errors) == 1 and errors[0]["field"] == "body":
+        detail = errors[0]["message"][0].upper() + errors[0]["message"][1:]
     return problem_response(
         invalid_input_status(request.url.path),
         slug="invalid-input",
         title="Invalid input",
-        detail=f"The request has invalid fields: {fields}",
+        detail=detail,
         extra={"errors": errors},
     )
 

@@ -68,6 +68,12 @@ def _parse_offset(text: str, original: str) -> float:
 def parse_chainage(text: str) -> ChainageRef:
     original = text
     marker_text, plus, offset_text = text.strip().partition("+")
+    if not plus and re.fullmatch(r"\S+\s+\d[\d.,]*", marker_text):
+        # `1248+470` in a URL query arrives as `1248 470`: a + there means a space.
+        raise InvalidChainage(
+            f"{original!r}: a chainage is MARKER+METRES (1248+470); in a URL query the + "
+            "must be written %2B (ref=1248%2B470), or it arrives as a space"
+        )
     try:
         marker = parse_marker_code(marker_text)
     except InvalidMarkerCode as exc:

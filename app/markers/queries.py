@@ -100,8 +100,17 @@ async def marker_feature(session: AsyncSession, *, border: str, code: MarkerCode
         )
     ).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no marker {code} on border {border.upper()}")
+        raise await _missing_marker(session, border, code)
     return str(found)
+
+
+async def _missing_marker(session: AsyncSession, border: str, code: MarkerCode) -> NotFound:
+    """Which is missing: the border (say which exist) or the marker on it."""
+    borders = (await session.execute(text("SELECT code FROM borders ORDER BY code"))).scalars()
+    known = list(borders)
+    if border.upper() not in known:
+        return NotFound(f"no border {border.upper()}; borders: {', '.join(known)}")
+    return NotFound(f"no marker {code} on border {border.upper()}")
 
 
 async def nearest_markers(
