@@ -47,7 +47,10 @@ test-tools:
 bootstrap: postgis
 	$(BIN)/bordermark bootstrap
 
-run: bootstrap web
+# The browser libraries first, then the database and the banner (which checks the port),
+# then the service: nothing is announced before it is true.
+run: postgis web
+	$(BIN)/bordermark bootstrap
 	$(BIN)/bordermark serve
 
 lint: $(STAMP)

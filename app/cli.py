@@ -88,18 +88,44 @@ def configure_protocol(settings: Settings) -> None:
     ProblemHttpToolsProtocol.body_idle_timeout_s = settings.body_idle_timeout_s
 
 
-def cmd_bootstrap(settings: Settings, args: argparse.Namespace) -> None:
-    from app.bootstrap import bootstrap
+def _port_must_be_free(host: str, port: int) -> None:
+    """Before anything is printed as ready: a port another process holds would otherwise
+    end `make run` after its banner, in uvicorn's Errno 98."""
+    import socket
 
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            sys.exit(
+                f"bordermark: cannot serve on {host}:{port}: {exc.strerror}. Another process "
+                f"holds it (another `make run`?): stop it, or choose another: PORT={port + 1} "
+                "make run"
+            )
+
+
+def cmd_bootstrap(settings: Settings, args: argparse.Namespace) -> None:
+    from app.bootstrap import DEMO_TOKENS, bootstrap
+
+    _port_must_be_free(settings.host, settings.port)
     tokens = asyncio.run(bootstrap(settings))
     base = f"http://{settings.host}:{settings.port}"
-    print(f"\nbordermark is ready to serve at {base}  (API docs: {base}/docs)")
+    print(f"\nbordermark: serving at {base}  (map: {base}/map, API docs: {base}/docs)")
     if tokens:
         print(
             "demo tokens (development only; kept in", settings.data_dir / "demo-tokens.json", "):"
         )
         for role, token in tokens.items():
-            print(f"  {role:9} {token}")
+            scope = DEMO_TOKENS[role]
+            where = (
+                f"district {scope['district']}"
+                if scope["district"]
+                else f"province {scope['province']}"
+                if scope["province"]
+                else "everywhere"
+            )
+            print(f"  {role:9} {where:20} {token}")
         print(
             f"\ntry: curl -H 'Authorization: Bearer {tokens['admin']}' "
             f"{base}/api/v1/borders/VN-CN/markers/1088/2\n"

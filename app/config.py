@@ -115,6 +115,28 @@ class Settings(BaseSettings):
     shutdown_grace_s: int = Field(default=30, ge=0)
 
     @model_validator(mode="after")
+    def _cluster_keeps_its_port(self) -> Settings:
+        """The private cluster's data directory remembers the port it was made on
+        (embedded_pg.recorded_port): a later command without BORDERMARK_EMBEDDED_PG_PORT
+        reaches that cluster, not another checkout's on the default port; one naming
+        another port is refused rather than sent elsewhere."""
+        if self.database_url is not None:
+            return self
+        from app.embedded_pg import recorded_port
+
+        port = recorded_port(self.data_dir / "pg")
+        if port is None or port == self.embedded_pg_port:
+            return self
+        if "embedded_pg_port" in self.model_fields_set:
+            raise ValueError(
+                f"the cluster in {self.data_dir / 'pg'} was made on port {port}, but "
+                f"BORDERMARK_EMBEDDED_PG_PORT={self.embedded_pg_port} names another: unset "
+                f"it, or use another BORDERMARK_DATA_DIR for a second cluster"
+            )
+        self.embedded_pg_port = port
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.env is Environment.production and "*" in self.cors_origins:
             raise ValueError("BORDERMARK_CORS_ORIGINS='*' is refused in production: name them")

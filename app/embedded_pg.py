@@ -47,6 +47,17 @@ def postgis_installed(bin_dir: Path) -> bool:
 APT_LOCK_TIMEOUT_S = 300
 
 
+def recorded_port(root: Path) -> int | None:
+    """The port of the cluster under `root`: the one written when it was made, or, for a
+    cluster made before that was written, the one it runs on (postmaster.pid's 4th line)."""
+    for path, line in ((root / "port", 0), (root / "data" / "postmaster.pid", 3)):
+        try:
+            return int(path.read_text(encoding="utf-8").splitlines()[line])
+        except (OSError, IndexError, ValueError):
+            continue
+    return None
+
+
 def ensure_postgis_installed() -> Path:
     """Return the server bin dir, installing PostGIS from Debian packages when root can."""
     try:
@@ -148,6 +159,7 @@ class EmbeddedCluster:
                 "UTF8",
                 "--locale=C.UTF-8",
             )
+        (self.root / "port").write_text(f"{self.port}\n", encoding="utf-8")
         if self.is_running():
             return
         options = (

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -71,3 +74,60 @@ async def test_tallies_rebuild_recounts_what_a_bypassed_trigger_missed(scratch_u
             assert (await conn.execute(text(kept))).all() == before
     finally:
         await engine.dispose()
+
+
+def _plain_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_private_cluster_remembers_its_port() -> None:
+    """`make run` with BORDERMARK_EMBEDDED_PG_PORT=54401, then `bordermark cluster status`
+    without it, reported (and `token create` would have written to) the default port,
+    where another checkout's cluster runs."""
+    from tests.conftest import _free_port
+
+    root = Path(tempfile.mkdtemp(prefix="bordermark-port-"))
+    root.chmod(0o755)  # the postgres user must reach the cluster below it
+    data = root / "data"
+    port = str(_free_port())
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "BORDERMARK_EMBEDDED_PG_PORT"}
+    }
+    env |= {"BORDERMARK_DATA_DIR": str(data), "BORDERMARK_ENV": "development"}
+    started = _plain_cli({**env, "BORDERMARK_EMBEDDED_PG_PORT": port}, "cluster", "start")
+    assert started.returncode == 0, started.stderr
+    try:
+        status = _plain_cli(env, "cluster", "status")  # no port named: the cluster's own
+        assert status.returncode == 0, status.stderr
+        assert status.stdout.startswith("running") and f":{port}/" in status.stdout
+        other = _plain_cli({**env, "BORDERMARK_EMBEDDED_PG_PORT": "54329"}, "cluster", "status")
+        assert other.returncode != 0
+        assert f"was made on port {port}" in other.stderr and "Traceback" not in other.stderr
+    finally:
+        _plain_cli(env, "cluster", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_make_runs_banner_waits_for_a_free_port(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The port is checked before anything is set up or announced: a taken port used to
+    end `make run` in uvicorn's Errno 98 after the demo tokens were printed."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        env = {**os.environ, "PORT": str(taken), "BORDERMARK_DATA_DIR": str(tmp_path / "d")}
+        result = _plain_cli(env, "bootstrap")
+    assert result.returncode != 0
+    assert f"cannot serve on 127.0.0.1:{taken}" in result.stderr
+    assert f"PORT={taken + 1} make run" in result.stderr
+    assert "demo tokens" not in result.stdout and not (tmp_path / "d").exists()
