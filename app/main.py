@@ -40,6 +40,7 @@ from app.incidents.router import router as incidents_router
 from app.markers.router import router as markers_router
 from app.ogc.router import router as ogc_router
 from app.openapi_doc import install as install_openapi
+from app.openapi_doc import operation_id
 from app.operations.head import HeadAsGet
 from app.operations.hosts import HostPolicy
 from app.operations.metrics import Metrics
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Swagger UI is served from the package (app/web/router.py), not from a CDN.
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_bytes)

@@ -11,16 +11,20 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app.errors import PROBLEM_MEDIA_TYPE
 
 GEOJSON = "application/geo+json"
 HTML = "text/html"
+# An export is a file: the binary formats come first, since a generated client reads an
+# operation's answers by the first media type it knows (openapi-python-client, with
+# content_type_overrides mapping them to application/octet-stream: docs/clients.md).
 EXPORT_TYPES = [
-    GEOJSON,
-    "text/csv",
     "application/geopackage+sqlite3",
     "application/vnd.google-earth.kml+xml",
+    "text/csv",
+    GEOJSON,
 ]
 # (method, path pattern) -> the media types of its success responses, first match wins.
 SUCCESS_MEDIA_TYPES: list[tuple[str, str, list[str]]] = [
@@ -74,6 +78,59 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+# What a success response of each media type is, for the operations whose routers build
+# it themselves (FastAPI sees no model): generated clients then parse GeoJSON and JSON into
+# typed objects and hand files over as bytes (an export declared with an empty schema was
+# parsed as JSON by openapi-python-client's client, which crashed on CSV).
+GEOJSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A GeoJSON Feature or FeatureCollection (RFC 7946, lon/lat)",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature", "FeatureCollection"]},
+        "id": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        "geometry": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+        "properties": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+        "features": {"type": "array", "items": {"type": "object"}},
+        "links": {"type": "array", "items": {"type": "object"}},
+        "numberReturned": {"type": "integer"},
+        "numberMatched": {"type": "integer"},
+    },
+}
+JSON_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+BINARY: dict[str, Any] = {"type": "string", "format": "binary"}
+TEXT: dict[str, Any] = {"type": "string"}
+TEXT_TYPES = {HTML, "text/event-stream", "text/plain"}
+
+
+def _schema_of(media_type: str) -> dict[str, Any]:
+    if media_type == GEOJSON:
+        return {"$ref": "#/components/schemas/GeoJSON"}
+    if media_type in TEXT_TYPES:
+        return TEXT
+    if media_type.startswith("application/") and "json" in media_type:
+        return JSON_OBJECT
+    return BINARY  # CSV, GeoPackage, KML, XLSX, vector tiles, attachments
+
+
+# Operation ids a generated client reads as method names (submit_incident), not FastAPI's
+# path-derived strings (submit_incident_api_v1_incidents_post): the route's function name,
+# a few made plainer, the OGC ones under ogc_.
+RENAMED = {
+    "resolve": "resolve_chainage",
+    "locate": "locate_on_border",
+    "tile": "get_tile",
+    "tilejson": "get_tilejson",
+    "deliveries": "list_deliveries",
+    "districts_report": "district_report",
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    name = RENAMED.get(route.name, route.name)
+    return f"ogc_{name}" if route.path.startswith("/ogc") else name
+
+
 def _media_types(method: str, path: str) -> list[str] | None:
     for want_method, pattern, types in SUCCESS_MEDIA_TYPES:
         if want_method in ("*", method) and fnmatch(path, pattern):
@@ -82,7 +139,9 @@ def _media_types(method: str, path: str) -> list[str] | None:
 
 
 def complete(doc: dict[str, Any]) -> dict[str, Any]:
-    doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas["GeoJSON"] = GEOJSON_SCHEMA
     problem = {
         "description": "A problem (RFC 9457): 4xx for the caller's request, 503 to retry",
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
@@ -97,12 +156,19 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
                 responses["200"] = {**responses["201"], "description": "Already stored"}
             types = _media_types(method.upper(), path)
             if types is None:
+                for code, response in responses.items():
+                    for declared in (response.get("content") or {}).values():
+                        if code.startswith("2") and not declared.get("schema"):
+                            declared["schema"] = JSON_OBJECT
                 continue
             for code, response in responses.items():
                 if code.startswith("2"):
                     content = response.get("content") or {}
                     schema = (content.get("application/json") or {}).get("schema") or {}
-                    response["content"] = {t: {"schema": schema} for t in types}
+                    response["content"] = {
+                        t: {"schema": schema if schema and "json" in t else _schema_of(t)}
+                        for t in types
+                    }
             if method.upper() == "GET" and path.startswith("/tiles/") and path.endswith(".mvt"):
                 responses["204"] = {"description": "No feature falls in this tile"}
                 responses["304"] = {"description": "Not modified (If-None-Match)"}

@@ -7,6 +7,7 @@ down to 3.0 (the converters go the other way), hence this small walker."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fastapi import FastAPI
@@ -52,9 +53,41 @@ def _schema_30(node: Any) -> Any:
     return out
 
 
+# The OGC parameters in the shapes OGC API - Features declares them (Part 1's bbox is an
+# array of 4 or 6 numbers, comma-separated), not as the plain strings the routes parse.
+OGC_PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "bbox": {
+        "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        "style": "form",
+        "explode": False,
+    },
+    "crs": {"schema": {"type": "string", "format": "uri"}},
+    "bbox-crs": {"schema": {"type": "string", "format": "uri"}},
+    "filter-crs": {"schema": {"type": "string", "format": "uri"}},
+}
+
+
+def _ogc_parameters(paths: dict[str, Any]) -> dict[str, Any]:
+    from app.ogc.collections import COLLECTIONS
+
+    for item in paths.values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                shape = OGC_PARAMETER_SCHEMAS.get(parameter["name"])
+                if shape is not None:
+                    parameter.update(shape)
+                if parameter["name"] == "collection_id":
+                    parameter["schema"] = {"type": "string", "enum": list(COLLECTIONS)}
+    return paths
+
+
 def ogc_openapi_30(app: FastAPI, server_url: str) -> dict[str, Any]:
     full = app.openapi()
-    paths = {path: item for path, item in full["paths"].items() if path.startswith(OGC_PREFIX)}
+    paths = {
+        path: copy.deepcopy(item)
+        for path, item in full["paths"].items()
+        if path.startswith(OGC_PREFIX)
+    }
     return {
         "openapi": "3.0.3",
         "info": {
@@ -62,11 +95,12 @@ def ogc_openapi_30(app: FastAPI, server_url: str) -> dict[str, Any]:
             "version": full["info"]["version"],
             "description": (
                 "Read-only OGC API - Features (Parts 1, 2 and 3) over bordermark's collections. "
-                "Every request needs `Authorization: Bearer <token>`."
+                "Every request needs a token: `Authorization: Bearer <token>`, or HTTP "
+                "Basic with any user name and the token as the password."
             ),
         },
         "servers": [{"url": server_url}],
-        "paths": _schema_30(paths),
+        "paths": _ogc_parameters(_schema_30(paths)),
         "components": _schema_30(
             {
                 **full.get("components", {}),

@@ -527,6 +527,13 @@ async def test_openapi_30_definition(client, tokens: Tokens) -> None:
         "/ogc/collections/{collection_id}/items",
         "/ogc/collections/{collection_id}/items/{feature_id}",
     }
+    items = doc["paths"]["/ogc/collections/{collection_id}/items"]["get"]["parameters"]
+    by_name = {p["name"]: p for p in items}
+    # OGC API - Features' own shapes: bbox is 4 or 6 numbers, comma-separated.
+    assert by_name["bbox"]["schema"]["type"] == "array"
+    assert by_name["bbox"]["schema"]["items"] == {"type": "number"}
+    assert (by_name["bbox"]["style"], by_name["bbox"]["explode"]) == ("form", False)
+    assert set(by_name["collection_id"]["schema"]["enum"]) == set(COLLECTIONS)
     text = r.text
     # Nothing 3.1-only is left: no null types, no const, no examples arrays.
     assert '"type":"null"' not in text.replace(" ", "") and '"const"' not in text
