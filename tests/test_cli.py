@@ -15,15 +15,19 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.conftest import Tokens, bearer
 
 
-def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "BORDERMARK_ENV": "test"}
+def _plain_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "BORDERMARK_ENV": "test"}
+    return _plain_cli(env, *args)
 
 
 async def test_token_created_by_the_cli_works_and_revokes(
@@ -74,16 +78,6 @@ async def test_tallies_rebuild_recounts_what_a_bypassed_trigger_missed(scratch_u
             assert (await conn.execute(text(kept))).all() == before
     finally:
         await engine.dispose()
-
-
-def _plain_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_a_private_cluster_remembers_its_port() -> None:
