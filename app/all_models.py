@@ -1,9 +1,11 @@
 """Import every model so `Base.metadata` is complete (Alembic, tests)."""
 
+from app.approvals.models import ApprovalRequest, ApprovalStage
 from app.areas.models import AdminUnit
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken
 from app.borders.models import Border, BorderPart, BorderZone
+from app.cases.models import BreachReview, IncidentStep
 from app.clearing.models import (
     ClearingCompletion,
     ClearingWork,
@@ -11,6 +13,7 @@ from app.clearing.models import (
     ClearingWorkKind,
 )
 from app.db import Base
+from app.documents.models import Document, DocumentLink
 from app.events.models import Event, WebhookDelivery, WebhookSubscription
 from app.incidents.models import (
     Attachment,
@@ -28,23 +31,29 @@ from app.segments.models import Segment
 __all__ = [
     "AdminUnit",
     "ApiToken",
+    "ApprovalRequest",
+    "ApprovalStage",
     "Attachment",
     "AuditEntry",
     "Base",
     "Border",
     "BorderPart",
     "BorderZone",
+    "BreachReview",
     "BreachRule",
     "ClearingCompletion",
     "ClearingWork",
     "ClearingWorkIncident",
     "ClearingWorkKind",
+    "Document",
+    "DocumentLink",
     "Event",
     "Incident",
     "IncidentAttachment",
     "IncidentCategory",
     "IncidentFeature",
     "IncidentHistory",
+    "IncidentStep",
     "Marker",
     "Segment",
     "WebhookDelivery",

@@ -14,15 +14,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.approvals.router import router as approvals_router
 from app.auth.dependencies import CallerDep
 from app.auth.models import Role
 from app.auth.token_cache import TokenCache
 from app.borders.router import router as borders_router
 from app.borders.service import on_zone_change
+from app.cases.router import router as cases_router
 from app.chainage.router import router as chainage_router
 from app.clearing.router import router as clearing_router
 from app.config import Environment, Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.documents.router import router as documents_router
 from app.errors import (
     Forbidden,
     install_database_error_handlers,
@@ -209,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tiles_router,
         ogc_router,
         incidents_router,
+        cases_router,
         borders_router,
         imports_router,  # before markers: /markers:import
         markers_router,
@@ -216,6 +220,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         segments_router,
         chainage_router,
         reports_router,
+        approvals_router,
+        documents_router,
         exports_router,
         events_router,
         web_router,

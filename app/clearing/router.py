@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
+from app.approvals.service import list_requests
 from app.auth.dependencies import CallerDep
 from app.borders.service import border_id_of
 from app.clearing import queries, service
@@ -73,9 +74,20 @@ async def list_works(
     return page_response(request, page)
 
 
-@router.get("/clearing-works/{work_id}", summary="One work with its progress and completed parts")
+@router.get(
+    "/clearing-works/{work_id}",
+    summary="One work with its progress, completed parts and approval procedures",
+)
 async def get_work(work_id: WorkId, session: SessionDep, caller: CallerDep) -> Response:
-    return await _work_response(session, work_id)
+    # The work's approval is its procedure (app/approvals); `approval` beside it is the
+    # flat {body, ref, year} the work was recorded with.
+    procedures, _ = await list_requests(
+        session,
+        caller=caller, province=None, status=[], side=None, year=None, work_id=work_id,
+        limit=100, offset=0,
+    )  # fmt: skip
+    approvals = [{**p, "href": f"/api/v1/approvals/{p['id']}"} for p in procedures]
+    return await _work_response(session, work_id, extra={"approvals": approvals})
 
 
 @router.patch("/clearing-works/{work_id}", summary="Edit a work (If-Match required)")

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 ICONS = "http://maps.google.com/mapfiles/kml/shapes/"
 
-# Status colours: red while it is new, orange verified, magenta escalated, purple with
-# the other side, green resolved, grey dismissed.
+# Status colours: red while it is new, orange verified, magenta escalated or referred,
+# purple with the other side, teal under watch, green resolved, grey dismissed.
 INCIDENT_STATUS_COLOURS = {
     "reported": "ff1c1ce3",
     "verified": "ff0c8cf5",
     "escalated": "ffb000d0",
+    "referred": "ffb000d0",
     "in_negotiation": "ffb0308f",
+    "monitoring": "ff8c8c00",
     "resolved": "ff3aa02c",
     "dismissed": "ff9a9a9a",
 }

@@ -279,7 +279,7 @@ _INSERT = (
           FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(n int, id uuid, hash text,
                border_id int, category text, title text, description text,
                occurred_at timestamptz, severity text, reported_by text, tags varchar[],
-               location_ref text, wkb text, search text, token uuid))""",
+               location_ref text, wkb text, search text, token uuid, nature text))""",
         key="e.n",
         geom="e.geom",
         occurred_at="e.occurred_at",
@@ -287,10 +287,10 @@ _INSERT = (
     + f"""
 INSERT INTO incidents (id, content_hash, border_id, category, title, description,
     occurred_at, severity, status, reported_by, tags, location_ref, geom,
-    created_by_token_id, search_text, {", ".join(CONTEXT_COLUMNS)})
+    created_by_token_id, search_text, nature, {", ".join(CONTEXT_COLUMNS)})
 SELECT g.id, g.hash, g.border_id, g.category, g.title, g.description, g.occurred_at,
     g.severity, 'reported', g.reported_by, g.tags, g.location_ref, g.geom,
-    g.token, g.search, {", ".join(CONTEXT_COLUMNS.values())}
+    g.token, g.search, g.nature, {", ".join(CONTEXT_COLUMNS.values())}
 FROM given g JOIN final f ON f.id = g.n
 ORDER BY g.id, g.n
 ON CONFLICT (id) DO NOTHING
@@ -329,6 +329,7 @@ async def insert_new(
                 "location_ref": item.place.location_ref,
                 "wkb": item.place.wkb_hex,
                 "search": search_text(props.title, props.description, props.tags),
+                "nature": props.nature.value,
             }
         )
     params = {"rows": json.dumps(rows, ensure_ascii=False), "reach": UNIT_REACH_M}

@@ -73,7 +73,7 @@ def _target(source: str, key: str, geom: str, occurred_at: str) -> str:
     category, tags, border and the event's Vietnam calendar day, beside their border."""
     return f"""
 target AS MATERIALIZED (
-  SELECT {key} AS id, {geom} AS g, e.category, e.tags, e.border_id,
+  SELECT {key} AS id, {geom} AS g, e.category, e.tags, e.nature, e.border_id,
          ({occurred_at} AT TIME ZONE '{LOCAL_TIME_ZONE}')::date AS day,
          b.geom AS line, b.measured_geom AS mline, b.left_region,
          -- +1 when Vietnam lies on the line's left, -1 on its right
@@ -83,6 +83,13 @@ target AS MATERIALIZED (
   FROM {source} JOIN borders b ON b.id = e.border_id
 ),"""
 
+
+# Why a rule is suggested, said in the incident: its category, the zone it lies in (or
+# anywhere for a zone-free rule), that it is an act and no tag exempts it.
+_BREACH_WHY = (
+    "CASE WHEN r.zone_code IS NULL THEN format('a %s act, anywhere on the border', l.category) "
+    "ELSE format('a %s act inside %s; no exempting tag', l.category, r.zone_code) END"
+)
 
 _CONTEXT = f"""
 located AS MATERIALIZED (
@@ -229,7 +236,8 @@ counted_from AS MATERIALIZED (
 breach AS MATERIALIZED (
   SELECT l.id,
     coalesce(jsonb_agg(jsonb_build_object('article', r.article, 'zone', r.zone_code,
-                                          'summary', r.summary)
+                                          'summary', r.summary,
+                                          'why', {_BREACH_WHY})
                        ORDER BY r.article, r.zone_code) FILTER (WHERE r.id IS NOT NULL),
              '[]') AS breaches
   FROM located l
@@ -237,6 +245,9 @@ breach AS MATERIALIZED (
   LEFT JOIN breach_rules r ON r.border_id = l.border_id AND r.category = l.category
        AND (r.zone_code IS NULL OR r.zone_code = ANY(zs.zones))
        AND NOT (r.exempt_tags && l.tags)
+       -- Only acts breach the agreement: not a request for approval, an approved work
+       -- or a wildfire (app/cases/breaches.py explains each rule it did not apply).
+       AND l.nature = 'act'
   GROUP BY l.id
 ),
 final AS MATERIALIZED (

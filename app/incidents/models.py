@@ -36,7 +36,9 @@ class Status(StrEnum):
     reported = "reported"
     verified = "verified"
     escalated = "escalated"  # reported to the Ministry (National Boundary Commission)
+    referred = "referred"  # referred to the Joint Committee's Vietnamese section
     in_negotiation = "in_negotiation"  # raised with the other side
+    monitoring = "monitoring"  # kept under watch ("theo dõi, giám sát"), not settled
     resolved = "resolved"
     dismissed = "dismissed"
 
@@ -45,9 +47,26 @@ class Status(StrEnum):
 # incidents' spatial index: the similar reports every POST answers with (queries._similar_sql)
 # name the same list, and PostgreSQL uses the index only while they ask for no other state.
 OPEN_STATUSES = frozenset(
-    {Status.reported, Status.verified, Status.escalated, Status.in_negotiation}
+    {
+        Status.reported,
+        Status.verified,
+        Status.escalated,
+        Status.referred,
+        Status.in_negotiation,
+        Status.monitoring,
+    }
 )
 OPEN_STATUS_LIST_SQL = "(" + ", ".join(sorted(f"'{state.value}'" for state in OPEN_STATUSES)) + ")"
+
+
+class Nature(StrEnum):
+    """What kind of thing an incident is. Only an act is matched against the agreement's
+    breach rules: a request for approval, an approved work or a wildfire is not a breach."""
+
+    act = "act"  # something a party did on the line (built, dug, flew, moved a marker)
+    approval_request = "approval_request"  # a side asks to build; not a breach
+    approved_work = "approved_work"  # done under an approval
+    natural_event = "natural_event"  # a wildfire, a landslide, a flood
 
 
 class Severity(StrEnum):
@@ -131,6 +150,7 @@ class Incident(Timestamped, Base):
     dismissal_reason: Mapped[str | None] = mapped_column(String(40))
     duplicate_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    nature: Mapped[str] = mapped_column(String(20), nullable=False, server_default="act")
     # Folded (lower case, no diacritics) title, description and tags, for `q`.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     # The geometry's bounding box, kept by PostgreSQL (migration 8a4d2c6e0b19): its SP-GiST
@@ -160,6 +180,7 @@ class Incident(Timestamped, Base):
     __table_args__ = (
         CheckConstraint(check_in("status", [s.value for s in Status]), name="status"),
         CheckConstraint(check_in("severity", [s.value for s in Severity]), name="severity"),
+        CheckConstraint(check_in("nature", [n.value for n in Nature]), name="nature"),
         Index("ix_incidents_geom", "geom", postgresql_using="gist"),
         Index("ix_incidents_geog", text("(geom::geography)"), postgresql_using="gist"),
         Index(
@@ -229,6 +250,9 @@ class IncidentHistory(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     note: Mapped[str | None] = mapped_column(Text)
     document_ref: Mapped[str | None] = mapped_column(String(200))
+    # When the change really happened, if not when it was entered (a case settled in 2020
+    # and recorded in 2026 counts in 2020).
+    effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Attachment(Base):

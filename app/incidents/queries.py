@@ -330,7 +330,8 @@ async def history(
     rows = await session.execute(
         text(
             "SELECT json_build_object('at', at, 'actor', actor_name, 'action', action, "
-            "'changes', changes, 'note', note, 'document_ref', document_ref)::text "
+            "'changes', changes, 'note', note, 'document_ref', document_ref, "
+            "'effective_at', coalesce(effective_at, at))::text "
             "FROM incident_history WHERE incident_id = :id ORDER BY id"
         ),
         {"id": incident_id},

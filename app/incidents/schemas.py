@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.incidents.models import Severity, Status
+from app.incidents.models import Nature, Severity, Status
 from app.text import CleanText, nfc
 
 MAX_TAGS = 20
@@ -15,6 +15,7 @@ MAX_TAGS = 20
 # event dated so would fall in no province's or district's time (nobody's scope).
 EARLIEST_OCCURRENCE = datetime(1950, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
+BACKDATING_WITHOUT_DOCUMENT = timedelta(days=1)
 
 
 def plausible_occurrence(value: datetime) -> datetime:
@@ -45,6 +46,11 @@ class IncidentProperties(BaseModel):
     reported_by: CleanText | None = Field(default=None, max_length=200)
     tags: list[str] = Field(default_factory=list)
     border: str | None = Field(default=None, max_length=5, description="Default: nearest.")
+    nature: Nature = Field(
+        default=Nature.act,
+        description="act (matched against the breach rules), approval_request, "
+        "approved_work or natural_event (never a breach).",
+    )
 
     @field_validator("tags")
     @classmethod
@@ -82,6 +88,7 @@ class IncidentPatch(BaseModel):
     occurred_at: AwareDatetime | None = None
     severity: Severity | None = None
     tags: list[str] | None = None
+    nature: Nature | None = None
     geometry: dict[str, Any] | None = None
     location: str | None = Field(default=None, max_length=120)
     crs: dict[str, Any] | None = None
@@ -110,9 +117,24 @@ class TransitionRequest(BaseModel):
     )
     reason: DismissalReason | None = None
     duplicate_of: uuid.UUID | None = None
+    effective_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the change really happened (default: now). Backdating more than "
+        "a day needs the document that records it (document_ref).",
+        examples=["2020-10-16T09:00:00+07:00"],
+    )
 
     @model_validator(mode="after")
     def _reason(self) -> TransitionRequest:
+        if self.effective_at is not None:
+            if self.effective_at > datetime.now(UTC) + FUTURE_SLACK:
+                raise ValueError("effective_at cannot be in the future")
+            backdated = datetime.now(UTC) - self.effective_at > BACKDATING_WITHOUT_DOCUMENT
+            if backdated and not self.document_ref:
+                raise ValueError(
+                    "a change dated more than a day back needs document_ref: the note, "
+                    "minutes or report that records it"
+                )
         if self.to is Status.dismissed and self.reason is None:
             raise ValueError("dismissing needs a reason")
         if self.reason == "duplicate_of" and self.duplicate_of is None:

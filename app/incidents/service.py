@@ -41,7 +41,7 @@ from app.errors import (
 from app.events.service import Event, emit_many
 from app.incidents import bulk
 from app.incidents.context import compute_context
-from app.incidents.lifecycle import TRANSITIONS, allowed_next
+from app.incidents.lifecycle import require_transition
 from app.incidents.location import Place, resolve_place
 from app.incidents.models import Status
 from app.incidents.queries import visibility
@@ -58,8 +58,9 @@ class SubmitOutcome:
 
 _HISTORY_SQL = """
 INSERT INTO incident_history (incident_id, actor_token_id, actor_name, action, changes, note,
-                              document_ref)
-SELECT e.incident_id, CAST(:token AS uuid), :name, :action, e.changes, :note, :doc
+                              document_ref, effective_at)
+SELECT e.incident_id, CAST(:token AS uuid), :name, :action, e.changes, :note, :doc,
+       CAST(:effective AS timestamptz)
 FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS e(incident_id uuid, changes jsonb)
 """
 
@@ -72,6 +73,7 @@ async def _history(
     action: str,
     note: str | None = None,
     document_ref: str | None = None,
+    effective_at: datetime | None = None,
 ) -> None:
     """One history row per (incident, changes), in one statement (a batch of 500: one
     execution, not 500)."""
@@ -83,6 +85,7 @@ async def _history(
             "action": action,
             "note": note,
             "doc": document_ref,
+            "effective": effective_at,
             "entries": json.dumps(
                 [{"incident_id": str(i), "changes": c} for i, c in entries],
                 ensure_ascii=False,
@@ -200,10 +203,11 @@ async def _store(
                 """
                 INSERT INTO incidents (id, content_hash, border_id, category, title, description,
                     occurred_at, severity, status, reported_by, tags, location_ref, geom,
-                    created_by_token_id, search_text, distance_to_line_m, side)
+                    created_by_token_id, search_text, nature, distance_to_line_m, side)
                 VALUES (:id, :hash, :border_id, :category, :title, :description, :occurred_at,
                     :severity, 'reported', :reported_by, :tags, :location_ref,
-                    ST_GeomFromWKB(decode(:wkb, 'hex'), 4326), :token, :search, 0, 'unknown')
+                    ST_GeomFromWKB(decode(:wkb, 'hex'), 4326), :token, :search, :nature,
+                    0, 'unknown')
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id
                 """
@@ -223,6 +227,7 @@ async def _store(
                 "wkb": place.wkb_hex,
                 "token": caller.token_id,
                 "search": search_text(props.title, props.description, props.tags),
+                "nature": props.nature.value,
             },
         )
     ).scalar_one_or_none()
@@ -477,7 +482,7 @@ async def _store_each(
 
 _CURRENT_SQL = """
 SELECT i.id, i.version, i.status, i.category, i.title, i.description, i.occurred_at,
-       i.severity, i.tags, i.location_ref, i.border_id, b.code AS border,
+       i.severity, i.tags, i.nature, i.location_ref, i.border_id, b.code AS border,
        encode(ST_AsBinary(i.geom), 'hex') AS wkb
 FROM incidents i JOIN borders b ON b.id = i.border_id WHERE i.id = :id FOR UPDATE OF i
 """
@@ -490,7 +495,7 @@ async def _load_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Any
     return current
 
 
-_EDITABLE = ("category", "title", "description", "occurred_at", "severity", "tags")
+_EDITABLE = ("category", "title", "description", "occurred_at", "severity", "tags", "nature")
 
 
 async def patch_incident(
@@ -516,7 +521,14 @@ async def patch_incident(
         if name not in fields:
             continue
         new = getattr(patch, name)
-        if new is None and name in ("category", "title", "occurred_at", "severity", "tags"):
+        if new is None and name in (
+            "category",
+            "title",
+            "occurred_at",
+            "severity",
+            "tags",
+            "nature",
+        ):
             raise InvalidInput(f"{name} cannot be cleared", field=name)
         old = getattr(current, name)
         stored_new = new.value if hasattr(new, "value") else new
@@ -565,7 +577,7 @@ async def patch_incident(
         ),
         params,
     )
-    if place is not None or {"category", "occurred_at", "tags"} & set(values):
+    if place is not None or {"category", "occurred_at", "tags", "nature"} & set(values):
         await compute_context(session, [incident_id])
     await _history(session, entries=[(incident_id, changes)], caller=caller, action="updated")
     record(
@@ -593,13 +605,7 @@ async def transition(
     await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
     check_version(current.version, if_match, what=f"incident {incident_id}", required=False)
     source = Status(current.status)
-    if request.to not in TRANSITIONS[source]:
-        allowed = allowed_next(source)
-        raise Conflict(
-            f"an incident {source.value} cannot become {request.to.value}; "
-            f"allowed next: {', '.join(allowed) or 'none'}",
-            extra={"current": source.value, "allowed": allowed},
-        )
+    require_transition(source, request.to)
     if request.duplicate_of is not None:
         if request.duplicate_of == incident_id:
             raise InvalidInput("an incident cannot duplicate itself", field="duplicate_of")
@@ -613,7 +619,13 @@ async def transition(
         ).first()
         if exists is None:
             raise InvalidInput(f"no incident {request.duplicate_of}", field="duplicate_of")
-    now = datetime.now(UTC)
+    now = request.effective_at or datetime.now(UTC)
+    if request.effective_at is not None and request.effective_at < current.occurred_at:
+        raise InvalidInput(
+            f"effective_at {request.effective_at.isoformat()} is before the event "
+            f"({current.occurred_at.isoformat()})",
+            field="effective_at",
+        )
     await session.execute(
         text(
             """
@@ -641,6 +653,8 @@ async def transition(
         changes["reason"] = request.reason
     if request.duplicate_of:
         changes["duplicate_of"] = str(request.duplicate_of)
+    if request.effective_at is not None:
+        changes["effective_at"] = request.effective_at.isoformat()
     await _history(
         session,
         entries=[(incident_id, changes)],
@@ -648,6 +662,7 @@ async def transition(
         action="transition",
         note=request.note,
         document_ref=request.document_ref,
+        effective_at=request.effective_at,
     )
     record(
         session,

@@ -19,6 +19,10 @@ def content_hash(sub: IncidentSubmission) -> str:
     """What makes two submissions "the same": everything the client sent but the id, with
     text in NFC, tags sorted and the time in UTC, so a retry from another phone matches."""
     content = sub.model_dump(mode="json", exclude={"id"})
+    # `nature` came later: left at its default it is left out, so a retry of a submission
+    # made before it existed still matches its stored hash.
+    if content["properties"].get("nature") == "act":
+        del content["properties"]["nature"]
     content["properties"]["occurred_at"] = sub.properties.occurred_at.astimezone(UTC).isoformat()
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

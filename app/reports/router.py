@@ -4,7 +4,7 @@ import json
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
@@ -12,6 +12,7 @@ from app.auth.models import Role
 from app.db import BulkSessionDep
 from app.errors import Forbidden, InvalidInput
 from app.reports.formats import table_csv, tables_xlsx
+from app.reports.province import province_report, report_html, report_tables
 from app.reports.queries import ReportQuery
 from app.reports.service import district_report
 
@@ -72,4 +73,31 @@ async def districts_report(
     }
     return Response(
         json.dumps(body, ensure_ascii=False, default=str), media_type="application/json"
+    )
+
+
+@router.get(
+    "/provinces/{province}/{year}",
+    summary="A province's year laid out like its annual report (JSON, HTML for print, XLSX)",
+)
+async def province_year_report(
+    session: BulkSessionDep,
+    caller: CallerDep,
+    province: Annotated[str, Path(max_length=40, examples=["lang-son"])],
+    year: Annotated[int, Path(ge=1990, le=2100)],
+    format: Literal["json", "html", "xlsx"] = "json",
+) -> Response:
+    _scoped_province(caller, province)
+    report = await province_report(session, province, year)
+    stem = f"bordermark-{province}-{year}"
+    if format == "html":
+        return Response(report_html(report), media_type="text/html; charset=utf-8")
+    if format == "xlsx":
+        return Response(
+            tables_xlsx(report_tables(report), title=stem),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
+        )
+    return Response(
+        json.dumps(report, ensure_ascii=False, default=str), media_type="application/json"
     )

@@ -133,6 +133,10 @@ SAMPLE_PATH_VALUES = {
     "{x}": "0",
     "{y}": "0",
     "{sha256}": "0" * 64,
+    "{province}": "lang-son",
+    "{year}": "2020",
+    "{request_id}": "5b0c7a1e-0000-4000-8000-00000000abd0",
+    "{document_id}": "5b0c7a1e-0000-4000-8000-00000000abd1",
 }
 
 

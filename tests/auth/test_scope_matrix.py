@@ -60,6 +60,14 @@ CHECKED = {
     "/api/v1/incidents/{incident_id}/attachments/{sha256}",
     "/api/v1/exports/incidents",
     "/api/v1/reports/districts",
+    "/api/v1/reports/provinces/{province}/{year}",
+    "/api/v1/incidents/{incident_id}/steps",
+    "/api/v1/incidents/{incident_id}/breaches",
+    "/api/v1/approvals",
+    "/api/v1/approvals/{request_id}",
+    "/api/v1/documents",
+    "/api/v1/documents/{document_id}",
+    "/api/v1/documents/{document_id}/file",
     "/api/v1/events",
     "/ogc/collections/{collection_id}/items",
     "/ogc/collections/{collection_id}/items/{feature_id}",
@@ -116,6 +124,53 @@ async def test_no_read_leaks_another_provinces_event(client, tokens: Tokens) -> 
         return seen[0], seen[1]
 
     ident = str(incident_id)
+    # Its case: a step citing the province's document, a national text citing it too (every
+    # province reads that text, not the link), and a request for approval about it.
+    mine = await client.post(
+        "/api/v1/documents",
+        json={"citation": f"Công hàm số 9/{marker}", "subject": "về hàng rào",
+              "links": [{"target_type": "incident", "target_id": ident}]},
+        headers=insider,
+    )  # fmt: skip
+    national = await client.post(
+        "/api/v1/documents",
+        json={"citation": f"Chỉ thị số {uuid.uuid4().int % 10**9}/CT-TTg", "subject": "chung",
+              "links": [{"target_type": "incident", "target_id": ident}]},
+        headers=bearer(tokens.admin),
+    )  # fmt: skip
+    assert mine.status_code == national.status_code == 201, mine.text + national.text
+    step = await client.post(
+        f"/api/v1/incidents/{ident}/steps",
+        json={"kind": "note_sent", "happened_on": "2024-05-11", "document_id": mine.json()["id"]},
+        headers=insider,
+    )
+    approval = await client.post(
+        "/api/v1/approvals",
+        json={"border": "VN-CN", "requested_by_side": "other", "requester": "Phía bạn",
+              "work_title": marker, "incident_id": ident, "location": "VN-CN:1089",
+              "submitted": {"stage": "submitted", "happened_on": "2024-05-12"}},
+        headers=insider,
+    )  # fmt: skip
+    assert step.status_code == approval.status_code == 201, step.text + approval.text
+    for path, params in [
+        ("/api/v1/documents", {"limit": 1000}),
+        ("/api/v1/documents", {"q": marker}),
+        (f"/api/v1/documents/{national.json()['id']}", None),
+        ("/api/v1/approvals", {"limit": 1000}),
+        (f"/api/v1/approvals/{approval.json()['id']}", None),
+        ("/api/v1/reports/provinces/lang-son/2024", None),
+    ]:
+        outside, inside = await leaks(path, params)
+        assert inside, f"the check cannot see the case through {path} {params}"
+        assert not outside, f"{path} {params} leaks another province's case"
+    for path in (
+        f"/api/v1/incidents/{ident}/steps",
+        f"/api/v1/incidents/{ident}/breaches",
+        f"/api/v1/documents/{mine.json()['id']}",
+        f"/api/v1/documents/{mine.json()['id']}/file",
+        f"/api/v1/approvals/{approval.json()['id']}",
+    ):
+        assert (await client.get(path, headers=outsider)).status_code == 404, path
     for path, params in [
         ("/api/v1/incidents", {"limit": 1000}),
         ("/api/v1/incidents", {"q": marker}),

@@ -13,7 +13,9 @@ PATHS = {
     Status.reported: [],
     Status.verified: [Status.verified],
     Status.escalated: [Status.verified, Status.escalated],
+    Status.referred: [Status.verified, Status.referred],
     Status.in_negotiation: [Status.verified, Status.in_negotiation],
+    Status.monitoring: [Status.monitoring],
     Status.resolved: [Status.verified, Status.resolved],
     Status.dismissed: [Status.dismissed],
 }

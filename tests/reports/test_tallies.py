@@ -35,19 +35,28 @@ SPREAD = [
          occurred_at = timestamptz '2009-01-01 00:00+07' + (n * 7919 % 1461) * interval '1 day'
                        + (n * 37 % 24) * interval '1 hour' + (n % 60) * interval '1 minute',
          status = (ARRAY['reported','verified','escalated','in_negotiation','resolved',
-                         'dismissed'])[1 + n % 6],
+                         'dismissed','referred','monitoring'])[1 + n % 8],
          district_code = CASE WHEN n % 11 = 0 THEN NULL ELSE district_code END""",
     "ALTER TABLE spread DROP COLUMN n",
-    # PostgreSQL writes the generated column (the last: migration 8a4d2c6e0b19) itself.
+    # PostgreSQL writes the generated column (migration 8a4d2c6e0b19) itself.
     "ALTER TABLE spread DROP COLUMN extent_box",
-    "INSERT INTO incidents SELECT * FROM spread",
-    "DROP TABLE spread",
 ]
 
 
 async def _spread(db: AsyncSession, copies: int, by: str) -> None:
     for sql in SPREAD:
         await db.execute(text(sql), {"copies": copies, "by": by})
+    # By name: columns added after the generated one come after it in the table.
+    columns = (
+        await db.execute(
+            text(
+                "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+                "WHERE attrelid = 'spread'::regclass AND attnum > 0 AND NOT attisdropped"
+            )
+        )
+    ).scalar_one()
+    await db.execute(text(f"INSERT INTO incidents ({columns}) SELECT {columns} FROM spread"))
+    await db.execute(text("DROP TABLE spread"))
 
 
 # Closing times on both sides of the event and of period ends (the summary counts a

@@ -1,0 +1,1 @@
+"""Approval procedures for works on the border, started by either side."""

@@ -1,0 +1,297 @@
+"""Approval procedures for works on the border. Officers record the requests of their
+province (ours, or the other side's for a stretch of their province), stage by stage.
+Officers and reporters read their province's; admins and analysts all."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.approvals.models import NEXT, Stage
+from app.approvals.schemas import ApprovalCreate, StageCreate
+from app.audit.service import record
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.auth.scopes import require_province, require_role
+from app.borders.service import border_id_of
+from app.documents.citations import format_citation
+from app.documents.models import LinkTarget
+from app.documents.service import cite, documents_citing, scope_of
+from app.errors import Conflict, InvalidInput, NotFound
+from app.incidents.location import from_location
+
+# The province a place lies in (or touches within a kilometre), for a request given by
+# its location only.
+_PROVINCE_OF = """
+SELECT u.code FROM admin_units u
+WHERE u.level = 'province' AND u.valid_to IS NULL
+  AND ST_DWithin(u.geom::geography, ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)::geography, 1000)
+ORDER BY ST_Distance(u.geom::geography, ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)::geography)
+LIMIT 1
+"""
+
+
+async def _exists(session: AsyncSession, table: str, key: uuid.UUID | None, field: str) -> None:
+    if key is None:
+        return
+    found = await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})
+    if found.first() is None:
+        raise InvalidInput(f"no {field.removesuffix('_id')} {key}", field=field)
+
+
+async def _insert_stage(
+    session: AsyncSession, *, caller: Caller, request_id: uuid.UUID, stage: StageCreate
+) -> None:
+    await _exists(session, "documents", stage.document_id, "document_id")
+    await session.execute(
+        text(
+            """
+            INSERT INTO approval_stages (request_id, stage, happened_on, body, document_id,
+                note, illustrative, recorded_by)
+            VALUES (:r, :stage, :day, :body, :doc, :note, :illustrative, :by)
+            """
+        ),
+        {
+            "r": request_id,
+            "stage": stage.stage.value,
+            "day": stage.happened_on,
+            "body": stage.body,
+            "doc": stage.document_id,
+            "note": stage.note,
+            "illustrative": stage.illustrative,
+            "by": caller.name,
+        },
+    )
+    if stage.document_id is not None:
+        await cite(
+            session, stage.document_id, [(LinkTarget.approval, str(request_id))], stage.section
+        )
+
+
+async def create_request(
+    session: AsyncSession, *, caller: Caller, body: ApprovalCreate
+) -> tuple[uuid.UUID, bool]:
+    require_role(caller, Role.officer)
+    border_id = await border_id_of(session, body.border)
+    province = body.province
+    location_ref = None
+    if body.location:
+        place = await from_location(session, body.location, body.border)
+        location_ref = place.location_ref
+        if province is None:
+            province = (
+                await session.execute(text(_PROVINCE_OF), {"wkb": place.wkb_hex})
+            ).scalar_one_or_none()
+    province = province or caller.province_code
+    require_province(caller, province, what="the request")
+    await _exists(session, "clearing_works", body.work_id, "work_id")
+    await _exists(session, "incidents", body.incident_id, "incident_id")
+    request_id = body.id or uuid.uuid4()
+    stored = (
+        await session.execute(
+            text("SELECT work_title FROM approval_requests WHERE id = :id"), {"id": request_id}
+        )
+    ).first()
+    if stored is not None:
+        if stored.work_title != body.work_title:
+            raise Conflict(
+                f"approval request {request_id} was already recorded with other content",
+                extra={"id": str(request_id)},
+            )
+        return request_id, False
+    await session.execute(
+        text(
+            """
+            INSERT INTO approval_requests (id, border_id, requested_by_side, requester,
+                work_title, work_kind, location_ref, gate_name, province_code, status,
+                work_id, incident_id, illustrative, note, created_by)
+            VALUES (:id, :border, :side, :requester, :title, :kind, :loc, :gate, :province,
+                'submitted', :work, :incident, :illustrative, :note, :by)
+            """
+        ),
+        {
+            "id": request_id,
+            "border": border_id,
+            "side": body.requested_by_side.value,
+            "requester": body.requester,
+            "title": body.work_title,
+            "kind": body.work_kind,
+            "loc": location_ref,
+            "gate": body.gate_name,
+            "province": province,
+            "work": body.work_id,
+            "incident": body.incident_id,
+            "illustrative": body.illustrative,
+            "note": body.note,
+            "by": caller.name,
+        },
+    )
+    await _insert_stage(session, caller=caller, request_id=request_id, stage=body.submitted)
+    record(
+        session,
+        caller=caller,
+        action="approval.create",
+        entity_type="approval",
+        entity_id=str(request_id),
+        detail={"side": body.requested_by_side.value, "province": province},
+    )
+    await session.commit()
+    return request_id, True
+
+
+async def add_stage(
+    session: AsyncSession, *, caller: Caller, request_id: uuid.UUID, stage: StageCreate
+) -> None:
+    """The next stage: in order of days, never after a decision. Commits."""
+    require_role(caller, Role.officer)
+    current = (
+        await session.execute(
+            text(
+                "SELECT r.status, r.province_code, (SELECT max(s.happened_on) FROM "
+                "approval_stages s WHERE s.request_id = r.id) AS last_day "
+                "FROM approval_requests r WHERE r.id = :id FOR UPDATE OF r"
+            ),
+            {"id": request_id},
+        )
+    ).first()
+    if current is None:
+        raise NotFound(f"no approval request {request_id}")
+    require_province(caller, current.province_code, what=f"approval request {request_id}")
+    status = Stage(current.status)
+    if stage.stage not in NEXT[status]:
+        allowed = sorted(s.value for s in NEXT[status])
+        raise Conflict(
+            f"a request {status.value} cannot be {stage.stage.value}; "
+            f"allowed next: {', '.join(allowed) or 'none'}",
+            extra={"current": status.value, "allowed": allowed},
+        )
+    if current.last_day is not None and stage.happened_on < current.last_day:
+        raise InvalidInput(
+            f"the stage ({stage.happened_on}) comes before the last one ({current.last_day})",
+            field="happened_on",
+        )
+    await _insert_stage(session, caller=caller, request_id=request_id, stage=stage)
+    await session.execute(
+        text(
+            "UPDATE approval_requests SET status = :s, version = version + 1, updated_at = now() "
+            "WHERE id = :id"
+        ),
+        {"s": stage.stage.value, "id": request_id},
+    )
+    record(
+        session,
+        caller=caller,
+        action="approval.stage",
+        entity_type="approval",
+        entity_id=str(request_id),
+        detail={"from": status.value, "to": stage.stage.value},
+    )
+    await session.commit()
+
+
+_REQUEST_SQL = """
+SELECT r.id, b.code AS border, r.requested_by_side, r.requester, r.work_title, r.work_kind,
+       r.location_ref, r.gate_name, r.province_code AS province, r.status, r.work_id,
+       r.incident_id, r.illustrative, r.note, r.version, r.created_at, r.updated_at,
+       (SELECT min(s.happened_on) FROM approval_stages s WHERE s.request_id = r.id) AS submitted_on,
+       (SELECT max(s.happened_on) FROM approval_stages s WHERE s.request_id = r.id) AS last_on
+FROM approval_requests r JOIN borders b ON b.id = r.border_id
+"""
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    body = dict(row._mapping)
+    for key, value in body.items():
+        if isinstance(value, uuid.UUID):
+            body[key] = str(value)
+        elif hasattr(value, "isoformat"):
+            body[key] = value.isoformat()
+    return body
+
+
+_VISIBLE = "(CAST(:scope AS text) IS NULL OR r.province_code = :scope)"
+
+
+async def get_request(
+    session: AsyncSession, request_id: uuid.UUID, *, caller: Caller
+) -> dict[str, Any]:
+    row = (
+        await session.execute(
+            text(_REQUEST_SQL + f" WHERE r.id = :id AND {_VISIBLE}"),
+            {"id": request_id, "scope": scope_of(caller)},
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no approval request {request_id}")
+    request = _plain(row)
+    stages = await session.execute(
+        text(
+            "SELECT s.stage, s.happened_on, s.body, s.document_id, s.note, s.illustrative, "
+            "s.recorded_by, s.recorded_at, d.kind, d.number, d.issued_on AS document_issued_on "
+            "FROM approval_stages s LEFT JOIN documents d ON d.id = s.document_id "
+            "WHERE s.request_id = :id ORDER BY s.happened_on, s.id"
+        ),
+        {"id": request_id},
+    )
+    request["stages"] = []
+    for s in stages:
+        stage = _plain(s)
+        kind, number, issued = stage.pop("kind"), stage.pop("number"), s.document_issued_on
+        stage.pop("document_issued_on")
+        stage["document"] = format_citation(kind, number, issued) if kind else None
+        request["stages"].append(stage)
+    request["documents"] = (
+        await documents_citing(session, LinkTarget.approval, [request["id"]])
+    ).get(request["id"], [])
+    return request
+
+
+async def list_requests(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    province: str | None,
+    status: list[str],
+    side: str | None,
+    year: int | None,
+    work_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    clauses: list[str] = [_VISIBLE]
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "scope": scope_of(caller)}
+    if province:
+        clauses.append("r.province_code = :province")
+        params["province"] = province
+    if status:
+        clauses.append("r.status = ANY(:status)")
+        params["status"] = status
+    if side:
+        clauses.append("r.requested_by_side = :side")
+        params["side"] = side
+    if year:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM approval_stages s WHERE s.request_id = r.id "
+            "AND extract(year FROM s.happened_on) = :year)"
+        )
+        params["year"] = year
+    if work_id:
+        clauses.append("r.work_id = :work")
+        params["work"] = work_id
+    where = " AND ".join(clauses)
+    total = (
+        await session.execute(
+            text(f"SELECT count(*) FROM approval_requests r WHERE {where}"), params
+        )
+    ).scalar_one()
+    rows = await session.execute(
+        text(
+            _REQUEST_SQL + f" WHERE {where} ORDER BY submitted_on DESC NULLS LAST, r.id "
+            "LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    )
+    return [_plain(r) for r in rows], int(total)

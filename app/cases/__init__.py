@@ -1,0 +1,1 @@
+"""Cases with the other side: the dated steps that settle an incident, and breach reviews."""

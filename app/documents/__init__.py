@@ -1,0 +1,1 @@
+"""The documents register: dispatches, notes, decisions, directives, minutes, reports."""
