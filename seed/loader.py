@@ -378,11 +378,15 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     for border_id in ids.values():
         await rebuild_segments(session, border_id=border_id)
     await session.commit()
+    from seed.cases import link_clearing_sources, load_demo_approvals, load_demo_documents
     from seed.clearing import load_demo_clearing_works
     from seed.incidents import load_demo_incidents
 
+    await load_demo_documents(session)
     await load_demo_incidents(session)
     await load_demo_clearing_works(session)
+    await link_clearing_sources(session)
+    await load_demo_approvals(session)
     counts = (
         await session.execute(
             text(
