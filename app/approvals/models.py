@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
+from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -65,6 +66,9 @@ class ApprovalRequest(Timestamped, Base):
     work_kind: Mapped[str | None] = mapped_column(String(40))
     location_ref: Mapped[str | None] = mapped_column(String(120))  # `VN-CN:1090-1091`
     gate_name: Mapped[str | None] = mapped_column(String(200))
+    # Where the work would stand: the middle of its stretch, or its marker (none for a
+    # request named by its gate only). A point: one geometry type for a QGIS layer.
+    geom = mapped_column(Geometry("POINT", 4326, spatial_index=False))
     province_code: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12), nullable=False)
     work_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -84,6 +88,7 @@ class ApprovalRequest(Timestamped, Base):
         Index("ix_approval_requests_province_status", "province_code", "status"),
         Index("ix_approval_requests_work_id", "work_id"),
         Index("ix_approval_requests_incident_id", "incident_id"),
+        Index("ix_approval_requests_geom", "geom", postgresql_using="gist"),
     )
 
 

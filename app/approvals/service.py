@@ -21,6 +21,7 @@ from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
 from app.documents.service import cite, documents_citing, scope_of
 from app.errors import Conflict, InvalidInput, NotFound
+from app.geojson import COORD_DECIMALS
 from app.incidents.location import from_location
 
 # The province a place lies in (or touches within a kilometre), for a request given by
@@ -77,10 +78,10 @@ async def create_request(
     require_role(caller, Role.officer)
     border_id = await border_id_of(session, body.border)
     province = body.province
-    location_ref = None
+    location_ref = wkb = None
     if body.location:
         place = await from_location(session, body.location, body.border)
-        location_ref = place.location_ref
+        location_ref, wkb = place.location_ref, place.wkb_hex
         if province is None:
             province = (
                 await session.execute(text(_PROVINCE_OF), {"wkb": place.wkb_hex})
@@ -107,9 +108,13 @@ async def create_request(
             """
             INSERT INTO approval_requests (id, border_id, requested_by_side, requester,
                 work_title, work_kind, location_ref, gate_name, province_code, status,
-                work_id, incident_id, illustrative, note, created_by)
-            VALUES (:id, :border, :side, :requester, :title, :kind, :loc, :gate, :province,
-                'submitted', :work, :incident, :illustrative, :note, :by)
+                work_id, incident_id, illustrative, note, created_by, geom)
+            SELECT :id, :border, :side, :requester, :title, :kind, :loc, :gate, :province,
+                'submitted', :work, :incident, :illustrative, :note, :by,
+                CASE GeometryType(g) WHEN 'POINT' THEN g
+                     WHEN 'LINESTRING' THEN ST_LineInterpolatePoint(g, 0.5)
+                     ELSE ST_PointOnSurface(g) END
+            FROM (SELECT ST_GeomFromWKB(decode(CAST(:wkb AS text), 'hex'), 4326) AS g) place
             """
         ),
         {
@@ -127,6 +132,7 @@ async def create_request(
             "illustrative": body.illustrative,
             "note": body.note,
             "by": caller.name,
+            "wkb": wkb,
         },
     )
     await _insert_stage(session, caller=caller, request_id=request_id, stage=body.submitted)
@@ -192,6 +198,19 @@ async def add_stage(
     await session.commit()
 
 
+# The OGC collection's feature: the request where its work would stand.
+APPROVAL_FEATURE = f"""
+json_build_object('type', 'Feature', 'id', r.id,
+  'geometry', ST_AsGeoJSON(r.geom, {COORD_DECIMALS})::json,
+  'properties', json_build_object('border', b.code, 'requested_by_side', r.requested_by_side,
+    'requester', r.requester, 'work_title', r.work_title, 'work_kind', r.work_kind,
+    'location', r.location_ref, 'gate_name', r.gate_name, 'province', r.province_code,
+    'status', r.status, 'work_id', r.work_id, 'incident_id', r.incident_id,
+    'submitted_on', (SELECT min(s.happened_on) FROM approval_stages s
+                     WHERE s.request_id = r.id),
+    'illustrative', r.illustrative, 'note', r.note, 'version', r.version))
+"""
+
 _REQUEST_SQL = """
 SELECT r.id, b.code AS border, r.requested_by_side, r.requester, r.work_title, r.work_kind,
        r.location_ref, r.gate_name, r.province_code AS province, r.status, r.work_id,
@@ -213,6 +232,12 @@ def _plain(row: Any) -> dict[str, Any]:
 
 
 _VISIBLE = "(CAST(:scope AS text) IS NULL OR r.province_code = :scope)"
+
+
+def visibility(caller: Caller, params: dict[str, Any]) -> str:
+    """The requests a caller reads, as SQL over `r` (the OGC collection uses it too)."""
+    params["scope"] = scope_of(caller)
+    return _VISIBLE
 
 
 async def get_request(

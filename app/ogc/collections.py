@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.approvals.service import APPROVAL_FEATURE
+from app.approvals.service import visibility as approval_visibility
 from app.auth.caller import Caller
 from app.borders.queries import BORDER_FEATURE
 from app.clearing.queries import WORK_FEATURE
@@ -80,6 +82,11 @@ class Collection:
         return self.table
 
 
+def _placed_approvals(caller: Caller, params: dict[str, Any]) -> str:
+    # A feature without geometry would give a QGIS layer a second geometry type.
+    return f"{approval_visibility(caller, params)} AND r.geom IS NOT NULL"
+
+
 def _incident_scope(caller: Caller, params: dict[str, Any]) -> str:
     return where_clause(IncidentFilter(), caller, params)
 
@@ -137,6 +144,26 @@ COLLECTIONS: dict[str, Collection] = {
                 "kind": Queryable("w.kind", "string"),
                 "status": Queryable("w.status", "string"),
                 "length_m": Queryable("w.length_m", "number"),
+            },
+        ),
+        Collection(
+            "approvals",
+            "Requests for approval",
+            "Requests by either side to build or work on the border, where the work would "
+            "stand, with their latest stage (requests named by their gate only have no place "
+            "and are listed by /api/v1/approvals alone).",
+            "approval_requests r LEFT JOIN borders b ON b.id = r.border_id",
+            APPROVAL_FEATURE,
+            "r.geom",
+            "r.id",
+            scope=_placed_approvals,
+            queryables={
+                "geometry": Queryable("r.geom", "geometry"),
+                "border": Queryable("b.code", "string"),
+                "status": Queryable("r.status", "string"),
+                "requested_by_side": Queryable("r.requested_by_side", "string"),
+                "work_kind": Queryable("r.work_kind", "string"),
+                "province": Queryable("r.province_code", "string"),
             },
         ),
         Collection(

@@ -157,6 +157,7 @@ async def test_no_read_leaks_another_provinces_event(client, tokens: Tokens) -> 
         ("/api/v1/documents", {"q": marker}),
         (f"/api/v1/documents/{national.json()['id']}", None),
         ("/api/v1/approvals", {"limit": 1000}),
+        ("/ogc/collections/approvals/items", {"limit": 1000}),
         (f"/api/v1/approvals/{approval.json()['id']}", None),
         ("/api/v1/reports/provinces/lang-son/2024", None),
     ]:

@@ -212,3 +212,34 @@ async def test_report_view_is_scoped_like_the_summary(client, tokens: Tokens) ->
         "/api/v1/reports/provinces/nowhere/2022", headers=bearer(tokens.analyst)
     )
     assert unknown.status_code == 404
+
+
+async def test_requests_for_approval_as_an_ogc_collection(client, tokens: Tokens) -> None:
+    """Where each work would stand: Pò Chài between markers 1090 and 1091, the embankment
+    at 836(2); the gate-only requests (Cốc Nam, Tân Thanh) have no place and no feature."""
+    page = (
+        await client.get(
+            "/ogc/collections/approvals/items", params={"limit": 100, "count": "true"},
+            headers=bearer(tokens.analyst),
+        )
+    ).json()  # fmt: skip
+    by_title = {f["properties"]["work_title"]: f for f in page["features"]}
+    assert page["numberMatched"] == len(by_title) == 5
+    assert {f["geometry"]["type"] for f in by_title.values()} == {"Point"}
+    pochai = next(f for t, f in by_title.items() if "Pò Chài" in t)
+    markers = {}
+    for code in ("1090", "1091"):
+        m = await client.get(
+            f"/api/v1/borders/VN-CN/markers/{code}", headers=bearer(tokens.analyst)
+        )
+        markers[code] = m.json()["geometry"]["coordinates"]
+    here = pochai["geometry"]["coordinates"]
+    for axis in (0, 1):  # inside the two markers' box, give or take a kilometre
+        low, high = sorted((markers["1090"][axis], markers["1091"][axis]))
+        assert low - 0.01 < here[axis] < high + 0.01
+    assert pochai["properties"]["status"] == "forwarded"
+    assert pochai["properties"]["incident_id"] == str(incident_id("works-1090"))
+    mine = (
+        await client.get("/ogc/collections/approvals/items", headers=bearer(tokens.officer_other))
+    ).json()
+    assert {f["properties"]["province"] for f in mine["features"]} == {"cao-bang"}

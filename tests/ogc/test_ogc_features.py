@@ -37,6 +37,7 @@ async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
         "markers",
         "segments",
         "clearing-works",
+        "approvals",
         "borders",
         "districts",
         "incidents-points",
