@@ -72,6 +72,15 @@ async def test_lang_son_2020(client, tokens: Tokens) -> None:
     assert cleared[0]["completed_km"] > 20
     citations = [d["citation"] for d in body["documents"]]
     assert "Báo cáo số 103/BC-SNgV ngày 16/10/2020" in citations
+    # The per-district summary agrees (it said 0 resolved before the demo was rebuilt).
+    districts = await client.get(
+        "/api/v1/reports/districts",
+        params={"from": "2020-01-01", "to": "2020-12-31", "province": "lang-son"},
+        headers=bearer(tokens.analyst),
+    )
+    summary = districts.json()["tables"]["summary"]
+    assert sum(row["resolved"] for row in summary) == 16
+    assert sum(row["opened"] for row in summary) == events["opened"]["count"]
 
 
 async def test_lang_son_2021(client, tokens: Tokens) -> None:
