@@ -27,6 +27,7 @@ from app.cases.schemas import StepCreate
 from app.cases.service import add_step
 from app.documents.models import LinkTarget
 from app.documents.service import cite
+from app.errors import Conflict
 from app.incidents.lifecycle import TRANSITIONS
 from app.incidents.models import Status
 from app.incidents.schemas import IncidentSubmission, TransitionRequest
@@ -179,9 +180,17 @@ async def _submit(session: AsyncSession, row: dict[str, str]) -> bool:
             },
         }
     )
-    outcome = await submit(
-        session, caller=SEED_CALLER, submission=submission, crs_param=None, max_vertices=10_000
-    )
+    try:
+        outcome = await submit(
+            session, caller=SEED_CALLER, submission=submission, crs_param=None, max_vertices=10_000
+        )
+    except Conflict:
+        # Never overwrite a stored incident: say how to start again instead.
+        raise Conflict(
+            f"demo incident {row['key']} is stored with other content, loaded by an earlier "
+            "version of the demo; load the demo into an empty database (`make clean-data` "
+            "empties the private cluster)"
+        ) from None
     await link_document(session, row["document"], "incident", submission.id, row["section"])
     await session.commit()
     return outcome.result != "duplicate"

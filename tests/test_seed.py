@@ -156,3 +156,19 @@ async def test_demo_clearing_works_of_the_reports(db) -> None:
     from seed.clearing import load_demo_clearing_works
 
     assert await load_demo_clearing_works(db) == 0
+
+
+async def test_an_older_demo_is_not_overwritten(db) -> None:
+    """A database loaded by an earlier demo holds other content under the same ids: the
+    seed stops and says how to start again, instead of a bare 409 about an incident id."""
+    import pytest
+
+    from app.errors import Conflict
+    from seed.incidents import incident_id, load_demo_incidents
+
+    await db.execute(
+        text("UPDATE incidents SET content_hash = 'older' WHERE id = :id"),
+        {"id": incident_id("fence-1116")},
+    )
+    with pytest.raises(Conflict, match="earlier version of the demo.*make clean-data"):
+        await load_demo_incidents(db)
