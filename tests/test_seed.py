@@ -170,5 +170,5 @@ async def test_an_older_demo_is_not_overwritten(db) -> None:
         text("UPDATE incidents SET content_hash = 'older' WHERE id = :id"),
         {"id": incident_id("fence-1116")},
     )
-    with pytest.raises(Conflict, match="earlier version of the demo.*make clean-data"):
+    with pytest.raises(Conflict, match=r"earlier version of the demo.*make clean-data"):
         await load_demo_incidents(db)
