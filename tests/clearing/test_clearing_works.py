@@ -27,7 +27,7 @@ async def test_stretch_length_matches_an_independent_geodesic_length(
     created = await _create(client, tokens, work(range_, planned_start="2020-03-01"))
     lons, lats = zip(*created["geometry"]["coordinates"], strict=True)
     props = created["properties"]
-    assert props["length_m"] == pytest.approx(GEOD.line_length(lons, lats), rel=0.005)
+    assert props["length_m"] == pytest.approx(GEOD.line_length(lons, lats), rel=1e-5, abs=0.1)
     assert sum(d["length_m"] for d in props["districts"]) == pytest.approx(
         props["length_m"], rel=0.01
     )
@@ -246,10 +246,22 @@ async def test_clearing_status_counts_partial_coverage_by_length(client, tokens:
     )
     refs = [f["properties"]["ref"] for f in stale.json()["features"]]
     assert "1200-1201" in refs and "1201-1202" in refs
-    # Embankments are works, not clearing: they do not count.
-    other = await client.get(
+    # Embankments are works, not clearing: a completed embankment over 1201-1202 leaves it
+    # as never cleared, and 1200-1201 as it was.
+    embankment = await _create(
+        client, tokens, work("VN-CN:1200+10-1202", kind="embankment", planned_start="2025-01-01")
+    )
+    done = await client.post(
+        f"/api/v1/clearing-works/{embankment['id']}/completions",
+        json={"range": "1200+10-1202", "completed_on": recent},
+        headers=bearer(tokens.officer),
+    )
+    assert done.status_code == 201, done.text
+    after = await client.get(
         "/api/v1/segments/clearing-status",
-        params={"border": "VN-CN"},
+        params={"border": "VN-CN", "on": today.isoformat(), "older_than_days": 365},
         headers=bearer(tokens.analyst),
     )
-    assert other.status_code == 200
+    by_ref = {f["properties"]["ref"]: f["properties"] for f in after.json()["features"]}
+    assert by_ref["1201-1202"]["last_cleared_on"] is None
+    assert by_ref["1200-1201"]["cleared_share"] == pytest.approx(0.3, abs=0.01)

@@ -4,6 +4,8 @@ queue in PostgreSQL, disabled after repeated failure) and the server-sent events
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import socket
 import time
@@ -65,6 +67,10 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
 
 def test_signature_round_trip() -> None:
     body = b'{"id": 1}'
+    header = delivery.signature_header("s3cret-s3cret-s3cret", body, timestamp=1_700_000_000)
+    # The documented recipe, computed here with hashlib rather than by the service's code.
+    expected = hmac.new(b"s3cret-s3cret-s3cret", b'1700000000.{"id": 1}', hashlib.sha256)
+    assert header == f"t=1700000000,v1={expected.hexdigest()}"
     header = delivery.signature_header("s3cret-s3cret-s3cret", body)
     assert delivery.verify("s3cret-s3cret-s3cret", header, body)
     assert not delivery.verify("s3cret-s3cret-s3cret", header, body + b" ")
@@ -103,6 +109,14 @@ async def test_signed_delivery(client, tokens: Tokens, receiver) -> None:  # typ
         assert await delivery.deliver_due(client._transport.app.state.sessionmaker, http) == 1
     headers, body = app.received[0]
     assert delivery.verify(sub["secret"], headers["x-bordermark-signature"], body)
+    # As a receiver checks it, by the documented recipe and Python's own hmac (not the
+    # service's code): v1 = hex HMAC-SHA256(secret, "<t>.<body>"), t within 5 minutes.
+    fields = dict(p.split("=", 1) for p in headers["x-bordermark-signature"].split(","))
+    recipe = hmac.new(
+        sub["secret"].encode(), fields["t"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(recipe, fields["v1"])
+    assert abs(time.time() - int(fields["t"])) < 300
     event = json.loads(body)
     assert event["type"] == "incident.created" and event["data"]["id"] == incident_id
     assert (

@@ -192,7 +192,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"location": "VN-CN:9999+10"}, "border VN-CN has no marker 9999"),
     ({"location": "VN-CN:1378+90000"}, "past the end of the VN-CN line"),
     ({"location": "XX-YY:12"}, "no border 'XX-YY'"),
-    ({"location": "VN-CN:12+3+4"}, ""),
+    ({"location": "VN-CN:12+3+4"}, "offset '3+4' is not metres"),
     ({"geometry": {"type": "Point", "coordinates": [105.85, 21.03]}, "border": "VN-CN"}, "reach"),
     (
         {"geometry": {"type": "Point", "coordinates": [106.7, 21.98]}, "location": "VN-CN:1089"},
