@@ -73,12 +73,21 @@ def test_round_trip_within_a_centimetre(code: int) -> None:
     ],
 )
 def test_central_meridian_maps_to_false_easting(code: int, central_meridian: float) -> None:
-    # VN-2000 geographic (4756) to its own projections is a pure projection: on the central
-    # meridian the easting is exactly the false easting.
+    # The projection as pyproj has it (VN-2000 geographic is EPSG:4756), and the service's
+    # to_wgs84 against pyproj's own datum shift: checked apart from app.geo.crs.
     from pyproj import Transformer
 
+    # On the meridian the easting is the false easting (pyproj alone: the premise).
     x, _ = Transformer.from_crs(4756, code, always_xy=True).transform(central_meridian, 21.0)
     assert x == pytest.approx(500_000.0, abs=1e-3)
+    # The service's inverse, at the middle of the projection's area of use (EPSG:3406's
+    # meridian, 111 E, lies outside Vietnam's part of its zone).
+    area = area_of_use(code)
+    lon, lat = (area.west + area.east) / 2, (area.south + area.north) / 2
+    x, y = Transformer.from_crs(4756, code, always_xy=True).transform(lon, lat)
+    expected = Transformer.from_crs(4756, 4326, always_xy=True).transform(lon, lat)
+    served = to_wgs84(np.array([[x, y]]), code)[0]
+    assert served == pytest.approx(expected, abs=1e-8)
 
 
 def test_vn2000_datum_shift_is_applied() -> None:

@@ -81,3 +81,12 @@ async def off_line(
 
 def point(lon: float, lat: float) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [lon, lat]}
+
+
+def projected(lon: float, lat: float, epsg: int) -> tuple[float, float]:
+    """lon/lat (WGS 84) in `epsg`, by pyproj directly: test inputs made without the
+    service's own app.geo.crs, so a fault there cannot hide in the input too."""
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4326, epsg, always_xy=True).transform(lon, lat)
+    return float(x), float(y)

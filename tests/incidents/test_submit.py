@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-import numpy as np
 import pytest
 from sqlalchemy import text
 
-from app.geo.crs import from_wgs84
 from tests.conftest import Tokens, bearer
-from tests.incidents.helpers import feature, line_point, off_line, point
+from tests.incidents.helpers import feature, line_point, off_line, point, projected
 
 
 async def _count(db, incident_id: str | None = None) -> int:  # type: ignore[no-untyped-def]
@@ -119,7 +117,7 @@ async def test_location_forms(client, tokens: Tokens) -> None:
 
 async def test_vn2000_input(client, tokens: Tokens) -> None:
     lon, lat = await off_line(client, tokens.admin, "1089+200", 15, "VN")
-    x, y = from_wgs84(np.array([[lon, lat]]), 9215)[0]
+    x, y = projected(lon, lat, 9215)
     r = await client.post(
         "/api/v1/incidents",
         params={"crs": "EPSG:9215"},

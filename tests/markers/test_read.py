@@ -156,11 +156,9 @@ async def test_nearest_markers_are_sorted_by_geodesic_distance(client, tokens: T
 
 
 async def test_nearest_accepts_vn2000_input(client, tokens: Tokens) -> None:
-    import numpy as np
+    from tests.incidents.helpers import projected
 
-    from app.geo.crs import from_wgs84
-
-    x, y = from_wgs84(np.array([[106.69, 21.99]]), 9215)[0]
+    x, y = projected(106.69, 21.99, 9215)
     wgs = await client.get(
         "/api/v1/markers/nearest",
         params={"lon": 106.69, "lat": 21.99, "k": 1},

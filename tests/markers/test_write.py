@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from sqlalchemy import text
 
-from app.geo.crs import from_wgs84
 from tests.conftest import Tokens, bearer
+from tests.incidents.helpers import projected
 
 
 async def _coords(client, tokens: Tokens, code: str) -> list[float]:
@@ -74,7 +73,7 @@ async def test_create_in_vn2000_tm3(client, tokens: Tokens) -> None:
         await _coords(client, tokens, "1090"),
     )
     lon, lat = (x1 + x2) / 2, (y1 + y2) / 2
-    x, y = from_wgs84(np.array([[lon, lat]]), 9215)[0]
+    x, y = projected(lon, lat, 9215)
     r = await client.post(
         "/api/v1/markers",
         params={"crs": "EPSG:9215"},
@@ -212,7 +211,7 @@ async def test_crs_named_in_the_geojson_body(client, tokens: Tokens) -> None:
         await _coords(client, tokens, "1090"),
     )
     lon, lat = (x1 + x2) / 2, (y1 + y2) / 2
-    x, y = from_wgs84(np.array([[lon, lat]]), 3405)[0]
+    x, y = projected(lon, lat, 3405)
     body = {
         **_feature("1089/1", [x, y]),
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3405"}},
