@@ -636,8 +636,33 @@ async def test_cql2_temporal_and_dwithin(client, tokens: Tokens) -> None:
     )
     assert ids(as_json) == ids(after)
 
-    # S_DWITHIN in metres on the ground, checked against PostGIS's own geodesic distance.
+    # S_DWITHIN in metres on the ground, checked against pyproj's geodesic distances of
+    # the point incidents from marker 1089: the same set within 20 km, and a point just
+    # inside or just outside a radius drawn at its own distance.
+    from pyproj import Geod
+
     lon, lat = await _marker_1089(client, tokens)
+    points = (
+        await client.get(
+            "/ogc/collections/incidents-points/items", params={"limit": 10000},
+            headers=bearer(tokens.analyst),
+        )
+    ).json()["features"]  # fmt: skip
+    distance = {
+        f["id"]: Geod(ellps="WGS84").inv(lon, lat, *f["geometry"]["coordinates"])[2] for f in points
+    }
+    within = await _filtered(
+        client, tokens, "incidents-points",
+        f"S_DWITHIN(geometry, POINT({lon} {lat}), 20000, meters)",
+    )  # fmt: skip
+    assert ids(within) == {i for i, d in distance.items() if d <= 20000} != set()
+    probe, metres = sorted(distance.items(), key=lambda item: item[1])[len(distance) // 3]
+    for radius, expected in ((metres + 0.5, True), (metres - 0.5, False)):
+        found = await _filtered(
+            client, tokens, "incidents-points",
+            f"S_DWITHIN(geometry, POINT({lon} {lat}), {radius}, meters)",
+        )  # fmt: skip
+        assert (probe in ids(found)) is expected, (probe, metres, radius)
     near = await _filtered(
         client, tokens, "incidents", f"S_DWITHIN(geometry, POINT({lon} {lat}), 2000, meters)"
     )
