@@ -41,14 +41,15 @@ async def _writable_incident(session: AsyncSession, caller: Caller, incident_id:
     row = (
         await session.execute(
             text(
-                "SELECT encode(ST_AsBinary(geom), 'hex') AS wkb, occurred_at, status "
-                "FROM incidents WHERE id = :id"
+                "SELECT encode(ST_AsBinary(geom), 'hex') AS wkb, occurred_at, status, "
+                "province_code FROM incidents WHERE id = :id"
             ),
             {"id": incident_id},
         )
     ).first()
     if row is None:
         raise NotFound(f"no incident {incident_id}")
+    incident_queries.require_visible(caller, row.province_code, incident_id)
     await require_area(session, caller, wkb_hex=row.wkb, what=f"incident {incident_id}")
     return row
 

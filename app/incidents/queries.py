@@ -94,6 +94,13 @@ def visibility(caller: Caller, params: dict[str, Any]) -> str:
     return "i.province_code = :scope_province"
 
 
+def require_visible(caller: Caller, province_code: str | None, incident_id: object) -> None:
+    """An incident the caller cannot see is not found, whatever it asks of it (a write
+    answering 403 would tell another province's officer that the id exists)."""
+    if caller.role not in (Role.admin, Role.analyst) and province_code != caller.province_code:
+        raise NotFound(f"no incident {incident_id}")
+
+
 @dataclass
 class IncidentFilter:
     border: str | None = None

@@ -44,7 +44,7 @@ from app.incidents.context import compute_context
 from app.incidents.lifecycle import require_transition
 from app.incidents.location import Place, resolve_place
 from app.incidents.models import Status
-from app.incidents.queries import visibility
+from app.incidents.queries import require_visible, visibility
 from app.incidents.schemas import IncidentPatch, IncidentSubmission, TransitionRequest
 from app.incidents.submission import content_hash, require_category, search_text
 from app.params import input_epsg
@@ -483,15 +483,17 @@ async def _store_each(
 _CURRENT_SQL = """
 SELECT i.id, i.version, i.status, i.category, i.title, i.description, i.occurred_at,
        i.severity, i.tags, i.nature, i.location_ref, i.border_id, b.code AS border,
+       i.province_code,
        encode(ST_AsBinary(i.geom), 'hex') AS wkb
 FROM incidents i JOIN borders b ON b.id = i.border_id WHERE i.id = :id FOR UPDATE OF i
 """
 
 
-async def _load_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Any:
+async def _load_for_update(session: AsyncSession, caller: Caller, incident_id: uuid.UUID) -> Any:
     current = (await session.execute(text(_CURRENT_SQL), {"id": incident_id})).one_or_none()
     if current is None:
         raise NotFound(f"no incident {incident_id}")
+    require_visible(caller, current.province_code, incident_id)
     return current
 
 
@@ -511,7 +513,7 @@ async def patch_incident(
     """Reporters add information in their district, officers edit in their province.
     Needs If-Match. A new place, category or time recomputes the context. Commits."""
     require_role(caller, Role.reporter, Role.officer)
-    current = await _load_for_update(session, incident_id)
+    current = await _load_for_update(session, caller, incident_id)
     await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
     check_version(current.version, if_match, what=f"incident {incident_id}", required=True)
     fields = patch.model_fields_set
@@ -601,7 +603,7 @@ async def transition(
 ) -> None:
     """Officers move incidents of their province through the lifecycle. Commits."""
     require_role(caller, Role.officer)
-    current = await _load_for_update(session, incident_id)
+    current = await _load_for_update(session, caller, incident_id)
     await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
     check_version(current.version, if_match, what=f"incident {incident_id}", required=False)
     source = Status(current.status)
