@@ -179,6 +179,8 @@ async def test_no_read_leaks_another_provinces_event(client, tokens: Tokens) -> 
         (f"/api/v1/incidents/{ident}/history", None),
         ("/api/v1/exports/incidents", {"format": "geojson"}),
         ("/api/v1/exports/incidents", {"format": "csv"}),
+        ("/api/v1/exports/incidents", {"format": "kml"}),
+        ("/api/v1/exports/incidents", {"format": "gpkg"}),
         ("/ogc/collections/incidents/items", {"limit": 10000}),
         ("/ogc/collections/incidents/items", {"filter": f"title = '{marker}'"}),
         (f"/ogc/collections/incidents/items/{ident}", None),

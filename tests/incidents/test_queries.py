@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.incidents.queries import SimilarSettings, _similar_sql
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.incidents.queries import IncidentFilter, SimilarSettings, _similar_sql, where_clause
 from tests.conftest import ClientWith, Tokens, bearer
 from tests.incidents.helpers import GEOD, feature, new_tag, off_line, point
 
@@ -235,23 +237,28 @@ async def test_text_search_is_not_sql(client, tokens: Tokens, world) -> None:  #
 
 
 @pytest.mark.parametrize(
-    ("where", "index"),
+    ("given", "index"),
     [
-        (
-            "ST_DWithin(i.geom::geography, ST_SetSRID(ST_MakePoint(106.7, 21.98), 4326)::geography, 500)",
-            "ix_incidents_geog",
-        ),
-        ("i.zones @> ARRAY[CAST('sightline_corridor' AS varchar)]", "ix_incidents_zones"),
-        ("i.search_text LIKE '%dong dang%'", "ix_incidents_search_text"),
+        (IncidentFilter(near=(106.7, 21.98), within_m=500), "ix_incidents_geog"),
+        (IncidentFilter(zone="sightline_corridor"), "ix_incidents_zones"),
+        (IncidentFilter(q="dong dang"), "ix_incidents_search_text"),
     ],
 )
-async def test_filters_can_use_their_index(db, where: str, index: str) -> None:
-    # With sequential scans priced out, a plan that still cannot name the index means the
-    # query's expression does not match it (e.g. a missing ::geography cast).
+async def test_filters_can_use_their_index(db, given: IncidentFilter, index: str) -> None:
+    # The service's own WHERE (queries.where_clause, as the list runs it), not SQL written
+    # here: with sequential scans priced out, a plan that still cannot name the index means
+    # the service's expression does not match it (e.g. a missing ::geography cast).
+    params: dict[str, object] = {}
+    where = where_clause(given, Caller(token_id=None, name="t", role=Role.analyst), params)
     await db.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(
-        r[0] for r in await db.execute(text(f"EXPLAIN SELECT i.id FROM incidents i WHERE {where}"))
-    )
+        r[0]
+        for r in await db.execute(
+            text(f"EXPLAIN SELECT i.id FROM incidents i JOIN borders b ON b.id = i.border_id "
+                 f"WHERE {where}"),
+            params,
+        )
+    )  # fmt: skip
     assert index in plan, plan
 
 
