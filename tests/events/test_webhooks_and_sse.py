@@ -10,6 +10,7 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -173,6 +174,41 @@ async def test_retry_with_backoff_after_the_receiver_fails(
     ).one()
     assert tuple(state) == ("delivered", 2)
     assert len(app.received) == 2
+
+
+async def test_backoff_doubles_to_its_cap_then_the_delivery_dies(
+    client, db, tokens: Tokens, receiver, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The documented schedule, written out here: 5 s after the first failure, doubling,
+    never more than an hour; dead once its attempts are spent. Twelve attempts (instead of
+    ten) so that the cap is reached. Every attempt carries the same X-Bordermark-Delivery,
+    the id a receiver deduplicates on."""
+    app, url = receiver
+    monkeypatch.setattr(delivery, "MAX_ATTEMPTS", 12)
+    sub = await _subscribe(client, tokens, url)
+    await _incident(client, tokens)
+    app.status = 503
+    sessionmaker = client._transport.app.state.sessionmaker
+    waits = []
+    query = text(
+        "SELECT state, attempts, next_attempt_at FROM webhook_deliveries WHERE subscription_id = :s"
+    )
+    async with httpx.AsyncClient() as http:
+        for _ in range(12):
+            before = datetime.now(UTC)
+            assert await delivery.deliver_due(sessionmaker, http) == 1
+            state, attempts, due = (await db.execute(query, {"s": sub["id"]})).one()
+            waits.append(round((due - before).total_seconds()) if state == "pending" else state)
+            await db.execute(
+                text(
+                    "UPDATE webhook_deliveries SET next_attempt_at = now() WHERE subscription_id = :s"
+                ),
+                {"s": sub["id"]},
+            )
+    assert waits == [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, "dead"]
+    assert attempts == 12 and len(app.received) == 12
+    ids = {headers["x-bordermark-delivery"] for headers, _ in app.received}
+    assert len(ids) == 1 and ids.pop().isdigit()
 
 
 async def test_a_burst_of_failures_does_not_disable(client, tokens: Tokens, receiver) -> None:  # type: ignore[no-untyped-def]
