@@ -472,3 +472,42 @@ async def test_disabled_by_an_admin_sends_nothing_more(client, db, tokens: Token
     assert [(state, "disabled by an admin" in err) for state, err in states.all()] == [
         ("dead", True)
     ]
+
+
+async def test_sse_pushes_a_live_event_of_the_type_asked(
+    scratch_url: str, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A client connected before the event gets it pushed (a real server, committed writes):
+    with `type=incident.transitioned` the creation is not sent, the transition is, and
+    `limit=1` closes the stream after it."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from tests.conftest import app_on, serving
+
+    engine = create_async_engine(scratch_url)
+    async with engine.connect() as conn:
+        start = (await conn.execute(text("SELECT coalesce(max(id), 0) FROM events"))).scalar_one()
+    await engine.dispose()
+    async with (
+        serving(app_on(scratch_url, tmp_path)) as base,
+        httpx.AsyncClient(base_url=base, headers=bearer(tokens.analyst), timeout=30) as http,
+    ):
+        params = {"after": start, "type": "incident.transitioned", "limit": 1,
+                  "idle_timeout": 20}  # fmt: skip
+        async with http.stream("GET", "/api/v1/events", params=params) as stream:
+            assert stream.status_code == 200
+            writer = httpx.AsyncClient(base_url=base, headers=bearer(tokens.admin), timeout=30)
+            async with writer:
+                created = await writer.post(
+                    "/api/v1/incidents", json=feature(location="VN-CN:1089+333")
+                )
+                assert created.status_code == 201, created.text
+                moved = await writer.post(
+                    f"/api/v1/incidents/{created.json()['id']}/transitions",
+                    json={"to": "verified"},
+                )
+                assert moved.status_code == 200, moved.text
+            body = await asyncio.wait_for(stream.aread(), timeout=30)
+    got = _events(body.decode())
+    assert [e["event"] for e in got] == ["incident.transitioned"]
+    assert got[0]["data"]["data"]["id"] == created.json()["id"]
