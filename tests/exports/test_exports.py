@@ -13,6 +13,8 @@ from typing import Any
 
 import pyogrio
 import pytest
+import shapely
+import shapely.geometry
 from asyncpg.exceptions import DivisionByZeroError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -110,6 +112,18 @@ async def test_gdal_formats_read_back(
     titles = {str(v) for v in fields[columns.index("title")]}
     assert "Camera giám sát ở Đồng Đăng" in titles
     assert len(geometry) == 3
+    # Geometry and CRS read back: lon/lat in WGS 84, each incident where the GeoJSON export
+    # (and the database) puts it, to the 7 decimals the service writes.
+    assert info["crs"] == "EPSG:4326"
+    exported = json.loads(
+        (await _get(client, tokens, "/api/v1/exports/incidents", tag=tag)).content
+    )
+    where = {str(f["id"]): shapely.geometry.shape(f["geometry"]) for f in exported["features"]}
+    for incident_id, wkb in zip(fields[columns.index("id")], geometry, strict=True):
+        read = shapely.force_2d(shapely.from_wkb(wkb))
+        expected = where[str(incident_id)]
+        assert read.geom_type == expected.geom_type
+        assert read.equals_exact(expected, tolerance=1e-7), (read.wkt, expected.wkt)
 
 
 @pytest.mark.parametrize("layer", ["markers", "segments", "clearing-works"])
