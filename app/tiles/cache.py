@@ -24,6 +24,7 @@ LAYERS_OF_TABLE: dict[str, tuple[str, ...]] = {
     "admin_units": ("districts",),
     "clearing_works": ("clearing-works", "segments"),
     "clearing_completions": ("segments",),
+    "clearing_work_kinds": ("segments",),  # which kinds clear (migration a7f3c5e9d2b4)
 }
 
 

@@ -116,3 +116,61 @@ async def test_cached_tiles_are_dropped_by_committed_writes(
         officer_view = await http.get(url, headers=bearer(tokens.officer_other))
         assert officer_view.headers["x-tile-cache"] == "miss"
         assert str(new_id) not in ids_in(officer_view.content, "incidents")
+
+
+# What each layer draws from, read off its SQL by hand (the segments carry the age of
+# their clearing, which reads the works, their completions and whether a kind clears):
+# a committed write to any of these tables must drop that layer's cached tiles.
+DRAWN_FROM = {
+    "markers": {"markers", "borders"},
+    "incidents": {"incidents", "borders"},
+    "segments": {"segments", "borders", "markers", "clearing_works", "clearing_completions",
+                 "clearing_work_kinds"},
+    "borders": {"borders"},
+    "districts": {"admin_units"},
+    "clearing-works": {"clearing_works", "borders"},
+}  # fmt: skip
+
+
+async def test_every_layer_is_dropped_by_a_write_to_what_it_draws(
+    scratch_url: str, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from app.tiles.router import LAYERS
+
+    assert set(DRAWN_FROM) == set(LAYERS), "a new layer: say what it draws from"
+    app = app_on(scratch_url, tmp_path)
+    engine = create_async_engine(scratch_url)
+    analyst = bearer(tokens.analyst)
+    try:
+        async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
+
+            async def listening() -> bool:
+                return bool(app.state.tile_cache.listening)
+
+            await _until(listening, "the cache to listen")
+            for table in sorted(set().union(*DRAWN_FROM.values())):
+                urls = {name: f"/tiles/{name}/6/51/28.mvt" for name in LAYERS}
+                for url in urls.values():
+                    await http.get(url, headers=analyst)
+                    assert (await http.get(url, headers=analyst)).headers["x-tile-cache"] == "hit"
+                async with engine.begin() as conn:  # a write that changes no row still counts
+                    await conn.execute(text(f"UPDATE {table} SET {_KEYS[table]} = {_KEYS[table]} "
+                                            "WHERE false"))  # fmt: skip
+                for name, url in urls.items():
+                    fed = name in {n for n, tables in DRAWN_FROM.items() if table in tables}
+
+                    async def dropped(url: str = url) -> bool:
+                        r = await http.get(url, headers=analyst)
+                        return r.headers["x-tile-cache"] == "miss"
+
+                    if fed:
+                        await _until(dropped, f"a write to {table} to drop {name}")
+    finally:
+        await engine.dispose()
+
+
+_KEYS = {
+    "markers": "id", "borders": "id", "incidents": "id", "segments": "id",
+    "admin_units": "id", "clearing_works": "id", "clearing_completions": "id",
+    "clearing_work_kinds": "code",
+}  # fmt: skip
