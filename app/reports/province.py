@@ -94,6 +94,18 @@ WHERE i.province_code = :province AND s.happened_on BETWEEN y.first_day AND y.la
 GROUP BY s.kind ORDER BY s.kind
 """
 
+# Every step of the year, for the steps sheet (a document's citation beside it).
+_STEPS = """
+SELECT s.incident_id, i.title AS incident, s.kind, s.happened_on, s.level, s.body,
+       s.counterpart, s.place, s.summary, d.kind AS document_kind,
+       d.number AS document_number, d.issued_on AS document_issued_on, s.illustrative
+FROM incident_steps s JOIN incidents i ON i.id = s.incident_id
+LEFT JOIN documents d ON d.id = s.document_id
+WHERE i.province_code = :province
+  AND s.happened_on BETWEEN make_date(:year, 1, 1) AND make_date(:year, 12, 31)
+ORDER BY s.happened_on, s.incident_id, s.id
+"""
+
 _APPROVALS = f"""
 WITH {_YEAR},
 staged AS (
@@ -186,6 +198,7 @@ async def province_report(session: AsyncSession, province: str, year: int) -> di
     clearing = await _rows(session, _CLEARING, params)
     works = await _rows(session, _WORKS, params)
     documents = await _rows(session, _DOCUMENTS, params)
+    steps = await _rows(session, _STEPS, params)
 
     def occasion(kind: str) -> dict[str, int]:
         row = occasions.get(kind, {})
@@ -261,6 +274,7 @@ async def province_report(session: AsyncSession, province: str, year: int) -> di
             "note": "gates and crossings are not yet held by the service (issue 27)",
         },
         "cases": [_case_row(c) for c in cases],
+        "steps": [_step_row(step) for step in steps],
         "approval_requests": [_plain(a) for a in approvals],
         "clearing_works": [_plain(w) for w in works],
         "documents": [
@@ -293,6 +307,15 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
             value = float(value)
         out[key] = value
     return out
+
+
+def _step_row(step: dict[str, Any]) -> dict[str, Any]:
+    row = _plain(step)
+    kind = row.pop("document_kind")
+    number, issued = row.pop("document_number"), step["document_issued_on"]
+    row.pop("document_issued_on")
+    row["document"] = format_citation(kind, number, issued) if kind else None
+    return row
 
 
 def _case_row(case: dict[str, Any]) -> dict[str, Any]:
@@ -331,6 +354,23 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
     return [
         Table("summary", ["section", "measure", "count", "illustrative"], summary),
         Table("cases", CASE_COLUMNS, report["cases"]),
+        Table(
+            "steps",
+            [
+                "incident_id",
+                "incident",
+                "kind",
+                "happened_on",
+                "level",
+                "body",
+                "counterpart",
+                "place",
+                "summary",
+                "document",
+                "illustrative",
+            ],
+            report["steps"],
+        ),
         Table(
             "approvals",
             [

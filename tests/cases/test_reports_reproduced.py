@@ -197,7 +197,10 @@ async def test_report_view_as_xlsx_and_html(
     r = await client.get(base, params={"format": "xlsx"}, headers=bearer(tokens.analyst))
     assert r.status_code == 200
     book = load_workbook(io.BytesIO(r.content))
-    assert book.sheetnames == ["summary", "cases", "approvals", "clearing_works", "documents"]
+    assert book.sheetnames == [
+        "summary", "cases", "steps", "approvals", "clearing_works", "documents"
+    ]  # fmt: skip
+    assert book["steps"].max_row == len(body["steps"]) + 1 > 1
     rows = {
         (row[0], row[1]): row[2] for row in book["summary"].iter_rows(min_row=2, values_only=True)
     }
