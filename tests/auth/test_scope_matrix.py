@@ -10,7 +10,10 @@ import uuid
 from typing import Any
 
 import mapbox_vector_tile
+import pytest
 
+from app.auth.models import Role
+from app.auth.tokens import create_token
 from app.main import create_app
 from tests.conftest import Tokens, bearer
 from tests.incidents.helpers import feature
@@ -100,7 +103,20 @@ def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
     )
 
 
-async def test_no_read_leaks_another_provinces_event(client, tokens: Tokens) -> None:
+@pytest.mark.parametrize("outsider_role", ["officer", "reporter"])
+async def test_no_read_leaks_another_provinces_event(
+    client, db, tokens: Tokens, outsider_role: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Through every read, for a Cao Bằng officer and for a Cao Bằng reporter (a district
+    token: reporters read their whole province, and no further)."""
+    if outsider_role == "officer":
+        outsider_token = tokens.officer_other
+    else:
+        outsider_token = (
+            await create_token(
+                db, name="reporter Hà Quảng", role=Role.reporter, district_code="ha-quang"
+            )
+        ).plaintext
     marker = f"LEAK-{uuid.uuid4().hex[:10]}"
     incident_id = uuid.uuid4()
     created = await client.post(
@@ -110,7 +126,7 @@ async def test_no_read_leaks_another_provinces_event(client, tokens: Tokens) -> 
     )
     assert created.status_code == 201
     lon, lat = created.json()["geometry"]["coordinates"]
-    outsider, insider = bearer(tokens.officer_other), bearer(tokens.officer)
+    outsider, insider = bearer(outsider_token), bearer(tokens.officer)
 
     async def leaks(path: str, params: dict[str, Any] | None = None) -> tuple[bool, bool]:
         """(the outsider sees it, the insider sees it): the check must see it for insiders."""
