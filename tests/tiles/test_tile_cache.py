@@ -174,3 +174,90 @@ _KEYS = {
     "admin_units": "id", "clearing_works": "id", "clearing_completions": "id",
     "clearing_work_kinds": "code",
 }  # fmt: skip
+
+
+def test_the_cache_keeps_to_its_byte_budget_least_recently_used_first() -> None:
+    from app.tiles.cache import TileCache
+
+    cache = TileCache(max_bytes=1000, listening=True)
+    for n in range(10):
+        cache.put(("t", n), bytes(100), f'"{n}"')
+    assert cache.size_bytes == 1000
+    assert cache.get(("t", 0)) is not None  # used again: now the most recent
+    cache.put(("t", 10), bytes(100), '"10"')  # over budget: the least recent goes
+    assert cache.size_bytes == 1000
+    assert cache.get(("t", 1)) is None and cache.get(("t", 0)) is not None
+    cache.put(("big",), bytes(126), '"big"')  # over an eighth of the budget: not kept
+    assert cache.get(("big",)) is None and cache.size_bytes == 1000
+    cache.set_listening(False)  # notices down: nothing served, nothing kept
+    assert cache.get(("t", 0)) is None and cache.size_bytes == 0
+    cache.put(("t", 0), bytes(10), '"0"')
+    assert cache.size_bytes == 0
+
+
+async def test_a_write_missed_while_notices_were_down_is_not_served_stale(
+    scratch_url: str, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The notice connection dies (terminated by the server), a marker changes before it
+    is back (its notice lost): once listening again, the tile shows the change."""
+    app = app_on(scratch_url, tmp_path)
+    engine = create_async_engine(scratch_url)
+    analyst = bearer(tokens.analyst)
+    try:
+        async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
+            cache = app.state.tile_cache
+            states: list[bool] = []
+            original = cache.set_listening
+
+            def recorded(on: bool) -> None:
+                states.append(on)
+                original(on)
+
+            cache.set_listening = recorded
+
+            async def listening() -> bool:
+                return bool(cache.listening)
+
+            await _until(listening, "the cache to listen")
+            probe = await http.get(
+                "/api/v1/chainage", params={"border": "VN-CN", "ref": "1090"}, headers=analyst
+            )
+            x, y = tile_of(*probe.json()["geometry"]["coordinates"], 12)
+            url = f"/tiles/markers/12/{x}/{y}.mvt"
+            await http.get(url, headers=analyst)
+            assert (await http.get(url, headers=analyst)).headers["x-tile-cache"] == "hit"
+            async with engine.begin() as conn:
+                # The listener: this database's one connection without an application name,
+                # other than this one.
+                ended = await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND application_name = '' "
+                        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                    )
+                )
+                assert ended.all() != []
+                await conn.execute(
+                    text("UPDATE markers SET condition = 'destroyed' WHERE code = '1090'")
+                )
+
+            async def back() -> bool:
+                return False in states and states[-1] is True and bool(cache.listening)
+
+            for _ in range(3):  # the health check notices within 5 s, then it reconnects
+                try:
+                    await _until(back, "the notices to go down and come back")
+                    break
+                except AssertionError:
+                    continue
+            assert False in states and cache.listening
+            r = await http.get(url, headers=analyst)
+            codes = {
+                f["properties"]["code"]: f["properties"]["condition"]
+                for f in mapbox_vector_tile.decode(r.content)["markers"]["features"]
+            }
+            assert codes["1090"] == "destroyed"
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE markers SET condition = 'intact' WHERE code = '1090'"))
+        await engine.dispose()
