@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -182,3 +183,91 @@ def test_filters_match_an_independent_evaluation(
     served = {f["id"] for f in _markers(service, tokens.analyst, expr.text)}
     expected = {f["id"] for f in population if expr.value(f) is True}
     assert served == expected, expr.text
+
+
+# The temporal operators as OGC CQL2 defines them (Allen's relations over [start, end];
+# an instant is the interval [t, t]).
+ALLEN = {
+    "T_AFTER": lambda a0, a1, b0, b1: a0 > b1,
+    "T_BEFORE": lambda a0, a1, b0, b1: a1 < b0,
+    "T_CONTAINS": lambda a0, a1, b0, b1: a0 < b0 and a1 > b1,
+    "T_DISJOINT": lambda a0, a1, b0, b1: a1 < b0 or a0 > b1,
+    "T_DURING": lambda a0, a1, b0, b1: a0 > b0 and a1 < b1,
+    "T_EQUALS": lambda a0, a1, b0, b1: a0 == b0 and a1 == b1,
+    "T_FINISHEDBY": lambda a0, a1, b0, b1: a0 < b0 and a1 == b1,
+    "T_FINISHES": lambda a0, a1, b0, b1: a0 > b0 and a1 == b1,
+    "T_INTERSECTS": lambda a0, a1, b0, b1: a0 <= b1 and a1 >= b0,
+    "T_MEETS": lambda a0, a1, b0, b1: a1 == b0,
+    "T_METBY": lambda a0, a1, b0, b1: a0 == b1,
+    "T_OVERLAPPEDBY": lambda a0, a1, b0, b1: b0 < a0 < b1 < a1,
+    "T_OVERLAPS": lambda a0, a1, b0, b1: a0 < b0 < a1 < b1,
+    "T_STARTEDBY": lambda a0, a1, b0, b1: a0 == b0 and a1 > b1,
+    "T_STARTS": lambda a0, a1, b0, b1: a0 == b0 and a1 < b1,
+}
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 1, 1, tzinfo=UTC)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+def incidents(service: Service, tokens: Tokens) -> list[tuple[str, datetime]]:
+    r = httpx.get(
+        f"{service.base}/ogc/collections/incidents/items", params={"limit": 10000},
+        headers=bearer(tokens.analyst), timeout=60,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    found = [
+        (f["id"], datetime.fromisoformat(f["properties"]["occurred_at"]))
+        for f in r.json()["features"]
+    ]
+    assert len(found) >= 40
+    return found
+
+
+@settings(
+    max_examples=max(60, EXAMPLES * 30),
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_temporal_filters_match_allens_relations(
+    service: Service, tokens: Tokens, incidents: list[tuple[str, datetime]], data: st.DataObject
+) -> None:
+    """Every temporal operator of CQL2 on `occurred_at`, against an instant or an interval
+    (possibly open at either end), with the literals often equal to an incident's own
+    time so that the equalities and the interval ends are exercised."""
+    times = sorted({t for _, t in incidents})
+    moment = st.one_of(
+        st.sampled_from(times),
+        st.datetimes(datetime(2018, 1, 1), datetime(2025, 1, 1)).map(
+            lambda t: t.replace(microsecond=0, tzinfo=UTC)
+        ),
+    )
+    op = data.draw(st.sampled_from(sorted(ALLEN)), label="op")
+    if data.draw(st.booleans(), label="interval"):
+        first, second = sorted((data.draw(moment), data.draw(moment)))
+        open_start = data.draw(st.booleans(), label="open start")
+        open_end = data.draw(st.booleans(), label="open end")
+        b0 = EARLIEST if open_start else first
+        b1 = LATEST if open_end else second
+        literal = "INTERVAL('{}', '{}')".format(
+            ".." if open_start else _iso(first), ".." if open_end else _iso(second)
+        )
+    else:
+        b0 = b1 = data.draw(moment)
+        literal = f"TIMESTAMP('{_iso(b0)}')"
+    flt = f"{op}(occurred_at, {literal})"
+    r = httpx.get(
+        f"{service.base}/ogc/collections/incidents/items",
+        params={"filter": flt, "filter-lang": "cql2-text", "limit": 10000},
+        headers=bearer(tokens.analyst),
+        timeout=60,
+    )
+    assert r.status_code == 200, (flt, r.text)
+    served = {f["id"] for f in r.json()["features"]}
+    expected = {i for i, t in incidents if ALLEN[op](t, t, b0, b1)}
+    assert served == expected, flt
