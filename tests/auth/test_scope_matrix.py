@@ -244,3 +244,32 @@ async def test_no_read_leaks_another_provinces_event(
         "/api/v1/reports/districts", params={**report, "province": "lang-son"}, headers=outsider
     )
     assert other.status_code == 403
+
+
+async def test_a_works_incident_ids_are_public_and_nothing_else_of_them(
+    client, tokens: Tokens
+) -> None:
+    """Decided (issue 32): clearing works are read by every province (they are planned
+    jointly), and the incidents a work names are part of its record, as opaque ids. Nothing
+    else of such an incident reaches another province: its title is not in the work, and
+    the id itself answers 404 there."""
+    title = f"WORK-LINK-{uuid.uuid4().hex[:8]}"
+    incident = await client.post(
+        "/api/v1/incidents",
+        json=feature(location="VN-CN:1095+100", title=title),
+        headers=bearer(tokens.officer),
+    )
+    assert incident.status_code == 201, incident.text
+    ident = incident.json()["id"]
+    work = await client.post(
+        "/api/v1/clearing-works",
+        json={"range": "VN-CN:1095-1096", "kind": "re_clearing", "incident_ids": [ident],
+              "planned_start": "2026-01-10"},
+        headers=bearer(tokens.officer),
+    )  # fmt: skip
+    assert work.status_code == 201, work.text
+    outsider = bearer(tokens.officer_other)
+    seen = await client.get(f"/api/v1/clearing-works/{work.json()['id']}", headers=outsider)
+    assert seen.json()["properties"]["incident_ids"] == [ident]
+    assert title not in seen.text
+    assert (await client.get(f"/api/v1/incidents/{ident}", headers=outsider)).status_code == 404
