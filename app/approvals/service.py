@@ -15,11 +15,11 @@ from app.approvals.schemas import ApprovalCreate, StageCreate
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.auth.scopes import require_province, require_role
+from app.auth.scopes import read_scope, require_province, require_role
 from app.borders.service import border_id_of
 from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
-from app.documents.service import cite, documents_citing, scope_of
+from app.documents.service import cite, documents_citing
 from app.errors import Conflict, InvalidInput, NotFound
 from app.geojson import COORD_DECIMALS
 from app.incidents.location import from_location
@@ -236,7 +236,7 @@ _VISIBLE = "(CAST(:scope AS text) IS NULL OR r.province_code = :scope)"
 
 def visibility(caller: Caller, params: dict[str, Any]) -> str:
     """The requests a caller reads, as SQL over `r` (the OGC collection uses it too)."""
-    params["scope"] = scope_of(caller)
+    params["scope"] = read_scope(caller)
     return _VISIBLE
 
 
@@ -246,7 +246,7 @@ async def get_request(
     row = (
         await session.execute(
             text(_REQUEST_SQL + f" WHERE r.id = :id AND {_VISIBLE}"),
-            {"id": request_id, "scope": scope_of(caller)},
+            {"id": request_id, "scope": read_scope(caller)},
         )
     ).first()
     if row is None:
@@ -287,7 +287,7 @@ async def list_requests(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     clauses: list[str] = [_VISIBLE]
-    params: dict[str, Any] = {"limit": limit, "offset": offset, "scope": scope_of(caller)}
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "scope": read_scope(caller)}
     if province:
         clauses.append("r.province_code = :province")
         params["province"] = province

@@ -23,3 +23,10 @@ def require_province(caller: Caller, province_code: str | None, *, what: str) ->
         raise Forbidden(
             f"{what} lies in {where}, outside this token's scope ({caller.province_code})"
         )
+
+
+def read_scope(caller: Caller) -> str | None:
+    """The province a caller's reads are limited to (officers and reporters), or None for
+    those who read every province (admins and analysts). A token without a province
+    reads none: the empty string matches no province."""
+    return None if caller.role in (Role.admin, Role.analyst) else caller.province_code or ""

@@ -173,3 +173,34 @@ async def clearing_status(
         )
     ).one()
     return str(row[0]), int(row[1])
+
+
+async def work_approvals(
+    session: AsyncSession, work_id: uuid.UUID, *, scope: str | None
+) -> list[dict[str, Any]]:
+    """The approval procedures of a work (app/approvals records them), as the work's
+    detail lists them; `scope` as auth.scopes.read_scope. Read here, not through that
+    package: clearing sits below it in the layering."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT r.id, r.requested_by_side, r.requester, r.work_title, r.status,
+                   (SELECT min(s.happened_on) FROM approval_stages s
+                    WHERE s.request_id = r.id) AS submitted_on
+            FROM approval_requests r
+            WHERE r.work_id = :w
+              AND (CAST(:scope AS text) IS NULL OR r.province_code = :scope)
+            ORDER BY submitted_on, r.id
+            """
+        ),
+        {"w": work_id, "scope": scope},
+    )
+    return [
+        {
+            **dict(r._mapping),
+            "id": str(r.id),
+            "submitted_on": r.submitted_on.isoformat() if r.submitted_on else None,
+            "href": f"/api/v1/approvals/{r.id}",
+        }
+        for r in rows
+    ]

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from app.approvals.service import list_requests
 from app.auth.dependencies import CallerDep
+from app.auth.scopes import read_scope
 from app.borders.service import border_id_of
 from app.clearing import queries, service
 from app.clearing.models import WorkStatus
@@ -81,12 +81,7 @@ async def list_works(
 async def get_work(work_id: WorkId, session: SessionDep, caller: CallerDep) -> Response:
     # The work's approval is its procedure (app/approvals); `approval` beside it is the
     # flat {body, ref, year} the work was recorded with.
-    procedures, _ = await list_requests(
-        session,
-        caller=caller, province=None, status=[], side=None, year=None, work_id=work_id,
-        limit=100, offset=0,
-    )  # fmt: skip
-    approvals = [{**p, "href": f"/api/v1/approvals/{p['id']}"} for p in procedures]
+    approvals = await queries.work_approvals(session, work_id, scope=read_scope(caller))
     return await _work_response(session, work_id, extra={"approvals": approvals})
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.auth.scopes import require_role
+from app.auth.scopes import read_scope, require_role
 from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
 from app.documents.schemas import DocumentCreate, DocumentLinkIn
@@ -258,11 +258,6 @@ FROM documents d
 """
 
 
-def scope_of(caller: Caller) -> str | None:
-    """The province a caller's reads are limited to; None for admins and analysts."""
-    return None if caller.role in (Role.admin, Role.analyst) else caller.province_code or ""
-
-
 def document_json(row: Any) -> dict[str, Any]:
     body = dict(row._mapping)
     body["id"] = str(body["id"])
@@ -288,7 +283,7 @@ async def get_document(
     row = (
         await session.execute(
             text(_DOCUMENT_JSON + f" WHERE d.id = :id AND {_VISIBLE}"),
-            {"id": document_id, "scope": scope_of(caller)},
+            {"id": document_id, "scope": read_scope(caller)},
         )
     ).first()
     if row is None:
@@ -312,7 +307,7 @@ async def list_documents(
     """Newest first. `q` matches the folded citation, number, issuer and subject, so
     `cong van 1232` finds `Công văn số 1232/UBND-THNC`."""
     clauses: list[str] = [_VISIBLE]
-    params: dict[str, Any] = {"limit": limit, "offset": offset, "scope": scope_of(caller)}
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "scope": read_scope(caller)}
     if q:
         for n, word in enumerate(fold(q).split()[:8]):
             clauses.append(f"d.search_text LIKE :w{n}")
