@@ -147,6 +147,10 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> None:
         password = os.environ.get("BORDERMARK_LOGIN_PASSWORD", "")
         created = asyncio.run(ensure_login(settings.libpq_url(), args.revision, password))
         print(f"login {args.revision} {'created' if created else 'updated'} in bordermark_app")
+    elif args.action == "functions":
+        from app.db_functions import definitions, page
+
+        print(page(asyncio.run(definitions(settings.libpq_url()))), end="")
     elif args.action == "upgrade":
         command.upgrade(config, args.revision or "head")
     elif args.action == "downgrade":
@@ -313,10 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="apply, undo or show the database migrations")
     db.add_argument(
         "action",
-        choices=["upgrade", "downgrade", "current", "login-role"],
-        help="upgrade (to the head), downgrade (one step), show the current revision, or\n"
+        choices=["upgrade", "downgrade", "current", "login-role", "functions"],
+        help="upgrade (to the head), downgrade (one step), show the current revision,\n"
         "login-role NAME: create the service's own login (password from\n"
-        "BORDERMARK_LOGIN_PASSWORD), which cannot rewrite the audit log",
+        "BORDERMARK_LOGIN_PASSWORD), which cannot rewrite the audit log, or\n"
+        "functions: print the database's bordermark_* functions as they stand",
     )
     db.add_argument(
         "revision", nargs="?", help="a revision id instead of head / one step; for login-role, NAME"
