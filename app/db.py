@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -43,6 +46,21 @@ async def session_memo(
     if key not in memo:
         memo[key] = await compute()
     return memo[key]  # type: ignore[no-any-return]
+
+
+def plain_row(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row's values as JSON takes them: UUIDs as text, dates and times in ISO 8601,
+    numerics (PostgreSQL's `numeric`, read as Decimal) as floats; the rest as they are."""
+    plain: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        elif isinstance(value, date):  # datetime too
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = float(value)
+        plain[key] = value
+    return plain
 
 
 @functools.lru_cache(maxsize=256)

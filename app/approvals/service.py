@@ -17,6 +17,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import read_scope, require_province, require_role
 from app.borders.service import border_id_of
+from app.db import plain_row
 from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
 from app.documents.service import cite, documents_citing
@@ -221,16 +222,6 @@ FROM approval_requests r JOIN borders b ON b.id = r.border_id
 """
 
 
-def _plain(row: Any) -> dict[str, Any]:
-    body = dict(row._mapping)
-    for key, value in body.items():
-        if isinstance(value, uuid.UUID):
-            body[key] = str(value)
-        elif hasattr(value, "isoformat"):
-            body[key] = value.isoformat()
-    return body
-
-
 _VISIBLE = "(CAST(:scope AS text) IS NULL OR r.province_code = :scope)"
 
 
@@ -251,7 +242,7 @@ async def get_request(
     ).first()
     if row is None:
         raise NotFound(f"no approval request {request_id}")
-    request = _plain(row)
+    request = plain_row(row._mapping)
     stages = await session.execute(
         text(
             "SELECT s.stage, s.happened_on, s.body, s.document_id, s.note, s.illustrative, "
@@ -263,7 +254,7 @@ async def get_request(
     )
     request["stages"] = []
     for s in stages:
-        stage = _plain(s)
+        stage = plain_row(s._mapping)
         kind, number, issued = stage.pop("kind"), stage.pop("number"), s.document_issued_on
         stage.pop("document_issued_on")
         stage["document"] = format_citation(kind, number, issued) if kind else None
@@ -319,4 +310,4 @@ async def list_requests(
         ),
         params,
     )
-    return [_plain(r) for r in rows], int(total)
+    return [plain_row(r._mapping) for r in rows], int(total)

@@ -19,6 +19,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_role
 from app.cases.schemas import BreachReviewCreate, StepCreate
+from app.db import plain_row
 from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
 from app.documents.service import cite, documents_citing
@@ -172,11 +173,7 @@ async def steps_of(
     cited = await documents_citing(session, LinkTarget.step, [str(r.id) for r in rows])
     steps = []
     for r in rows:
-        step = dict(r._mapping)
-        step["id"] = str(step["id"])
-        step["happened_on"] = step["happened_on"].isoformat()
-        step["recorded_at"] = step["recorded_at"].isoformat()
-        step["document_id"] = str(step["document_id"]) if step["document_id"] else None
+        step = plain_row(r._mapping)
         step["documents"] = cited.get(step["id"], [])
         steps.append(step)
     return steps

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import plain_row
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
 from app.paging import Page, fetch_page
@@ -195,12 +196,4 @@ async def work_approvals(
         ),
         {"w": work_id, "scope": scope},
     )
-    return [
-        {
-            **dict(r._mapping),
-            "id": str(r.id),
-            "submitted_on": r.submitted_on.isoformat() if r.submitted_on else None,
-            "href": f"/api/v1/approvals/{r.id}",
-        }
-        for r in rows
-    ]
+    return [{**plain_row(r._mapping), "href": f"/api/v1/approvals/{r.id}"} for r in rows]

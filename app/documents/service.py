@@ -19,6 +19,7 @@ from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import read_scope, require_role
+from app.db import plain_row
 from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
 from app.documents.schemas import DocumentCreate, DocumentLinkIn
@@ -259,12 +260,8 @@ FROM documents d
 
 
 def document_json(row: Any) -> dict[str, Any]:
-    body = dict(row._mapping)
-    body["id"] = str(body["id"])
-    body["citation"] = format_citation(body["kind"], body["number"], body["issued_on"])
-    for key in ("issued_on", "created_at", "updated_at"):
-        if body[key] is not None:
-            body[key] = body[key].isoformat()
+    body = plain_row(row._mapping)
+    body["citation"] = format_citation(row.kind, row.number, row.issued_on)
     sha = body.pop("attachment_sha256")
     name = body.pop("attachment_filename")
     body["file"] = (

@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import plain_row
 from app.documents.citations import format_citation
 from app.errors import NotFound
 from app.incidents.context import LOCAL_TIME_ZONE
@@ -275,10 +276,10 @@ async def province_report(session: AsyncSession, province: str, year: int) -> di
         },
         "cases": [_case_row(c) for c in cases],
         "steps": [_step_row(step) for step in steps],
-        "approval_requests": [_plain(a) for a in approvals],
-        "clearing_works": [_plain(w) for w in works],
+        "approval_requests": [plain_row(a) for a in approvals],
+        "clearing_works": [plain_row(w) for w in works],
         "documents": [
-            {**_plain(d), "citation": format_citation(d["kind"], d["number"], d["issued_on"])}
+            {**plain_row(d), "citation": format_citation(d["kind"], d["number"], d["issued_on"])}
             for d in documents
         ],
     }
@@ -296,21 +297,8 @@ def report_html(report: dict[str, Any]) -> str:
     return _templates.get_template("province.html").render(r=report)
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in row.items():
-        if hasattr(value, "isoformat"):
-            value = value.isoformat()
-        elif hasattr(value, "hex") and not isinstance(value, bytes | str):
-            value = str(value)
-        elif hasattr(value, "as_integer_ratio") and not isinstance(value, int | float):
-            value = float(value)
-        out[key] = value
-    return out
-
-
 def _step_row(step: dict[str, Any]) -> dict[str, Any]:
-    row = _plain(step)
+    row = plain_row(step)
     kind = row.pop("document_kind")
     number, issued = row.pop("document_number"), step["document_issued_on"]
     row.pop("document_issued_on")
@@ -319,7 +307,7 @@ def _step_row(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def _case_row(case: dict[str, Any]) -> dict[str, Any]:
-    row = _plain(case)
+    row = plain_row(case)
     row["articles"] = ", ".join(sorted({b["article"] for b in case["breaches"]}))
     del row["breaches"]
     return row
