@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.areas.service import require_area
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
@@ -23,13 +22,13 @@ from app.db import plain_row
 from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
 from app.documents.service import cite, documents_citing
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput
 from app.incidents import queries as incident_queries
 from app.incidents.context import LOCAL_TIME_ZONE
 from app.incidents.lifecycle import require_transition
 from app.incidents.models import Status
 from app.incidents.schemas import TransitionRequest
-from app.incidents.service import transition
+from app.incidents.service import load_writable, transition
 
 LOCAL = ZoneInfo(LOCAL_TIME_ZONE)
 # A step's day as an instant: noon, Vietnam time (the day stays the day in any zone
@@ -39,20 +38,7 @@ STEP_TIME = time(12, 0)
 
 async def _writable_incident(session: AsyncSession, caller: Caller, incident_id: uuid.UUID) -> Any:
     require_role(caller, Role.officer)
-    row = (
-        await session.execute(
-            text(
-                "SELECT encode(ST_AsBinary(geom), 'hex') AS wkb, occurred_at, status, "
-                "province_code FROM incidents WHERE id = :id"
-            ),
-            {"id": incident_id},
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"no incident {incident_id}")
-    incident_queries.require_visible(caller, row.province_code, incident_id)
-    await require_area(session, caller, wkb_hex=row.wkb, what=f"incident {incident_id}")
-    return row
+    return await load_writable(session, caller, incident_id)
 
 
 async def _document_citation(session: AsyncSession, document_id: uuid.UUID) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.auth.models import Role
+from app.auth.scopes import read_scope
 from app.db import fetch_row, fetch_rows
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS, envelope_sql
@@ -97,7 +98,8 @@ def visibility(caller: Caller, params: dict[str, Any]) -> str:
 def require_visible(caller: Caller, province_code: str | None, incident_id: object) -> None:
     """An incident the caller cannot see is not found, whatever it asks of it (a write
     answering 403 would tell another province's officer that the id exists)."""
-    if caller.role not in (Role.admin, Role.analyst) and province_code != caller.province_code:
+    scope = read_scope(caller)
+    if scope is not None and province_code != scope:
         raise NotFound(f"no incident {incident_id}")
 
 

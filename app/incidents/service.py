@@ -489,11 +489,14 @@ FROM incidents i JOIN borders b ON b.id = i.border_id WHERE i.id = :id FOR UPDAT
 """
 
 
-async def _load_for_update(session: AsyncSession, caller: Caller, incident_id: uuid.UUID) -> Any:
+async def load_writable(session: AsyncSession, caller: Caller, incident_id: uuid.UUID) -> Any:
+    """The incident, locked for this transaction, once the caller may change it: 404 when
+    the caller cannot see it, 403 outside its area (a reporter's district)."""
     current = (await session.execute(text(_CURRENT_SQL), {"id": incident_id})).one_or_none()
     if current is None:
         raise NotFound(f"no incident {incident_id}")
     require_visible(caller, current.province_code, incident_id)
+    await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
     return current
 
 
@@ -513,8 +516,7 @@ async def patch_incident(
     """Reporters add information in their district, officers edit in their province.
     Needs If-Match. A new place, category or time recomputes the context. Commits."""
     require_role(caller, Role.reporter, Role.officer)
-    current = await _load_for_update(session, caller, incident_id)
-    await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
+    current = await load_writable(session, caller, incident_id)
     check_version(current.version, if_match, what=f"incident {incident_id}", required=True)
     fields = patch.model_fields_set
     values: dict[str, Any] = {}
@@ -603,8 +605,7 @@ async def transition(
 ) -> None:
     """Officers move incidents of their province through the lifecycle. Commits."""
     require_role(caller, Role.officer)
-    current = await _load_for_update(session, caller, incident_id)
-    await require_area(session, caller, wkb_hex=current.wkb, what=f"incident {incident_id}")
+    current = await load_writable(session, caller, incident_id)
     check_version(current.version, if_match, what=f"incident {incident_id}", required=False)
     source = Status(current.status)
     require_transition(source, request.to)
