@@ -11,7 +11,7 @@ from app.db import SessionDep
 from app.documents import service
 from app.documents.models import DocumentKind, LinkTarget
 from app.documents.schemas import DocumentCreate, DocumentLinksAdd
-from app.errors import NotFound, PayloadTooLarge
+from app.errors import NotFound
 from app.incidents import attachments
 from app.params import LimitParam, app_settings, page_size
 
@@ -102,9 +102,9 @@ async def put_file(
     file: Annotated[UploadFile, File(description="PDF, JPEG, PNG, WebP, HEIC, GIF or TIFF")],
 ) -> JSONResponse:
     settings = app_settings(request)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.attachment_max_bytes + 65_536:
-        raise PayloadTooLarge(f"files are limited to {settings.attachment_max_bytes} bytes")
+    attachments.refuse_declared_oversize(
+        request.headers.get("content-length"), settings.attachment_max_bytes
+    )
     await service.get_document(session, document_id, caller=caller)  # 404 before storing anything
     stored = attachments.store(
         file.file, root=settings.attachments_dir, max_bytes=settings.attachment_max_bytes
@@ -113,9 +113,7 @@ async def put_file(
         session,
         caller=caller,
         document_id=document_id,
-        sha256=stored.sha256,
-        size_bytes=stored.size_bytes,
-        media_type=stored.media_type,
+        stored=stored,
         filename=(file.filename or stored.sha256)[:255],
     )
     return JSONResponse(await service.get_document(session, document_id, caller=caller))

@@ -24,6 +24,7 @@ from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
 from app.documents.schemas import DocumentCreate, DocumentLinkIn
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.incidents.attachments import StoredFile, register
 from app.text import fold
 
 # The table each link target lives in, and its key column.
@@ -208,25 +209,17 @@ async def attach_file(
     *,
     caller: Caller,
     document_id: uuid.UUID,
-    sha256: str,
-    size_bytes: int,
-    media_type: str,
+    stored: StoredFile,
     filename: str,
 ) -> None:
     await _writable(session, caller, document_id)
-    await session.execute(
-        text(
-            "INSERT INTO attachments (sha256, size_bytes, media_type) VALUES (:s, :n, :t) "
-            "ON CONFLICT (sha256) DO NOTHING"
-        ),
-        {"s": sha256, "n": size_bytes, "t": media_type},
-    )
+    await register(session, stored)
     await session.execute(
         text(
             "UPDATE documents SET attachment_sha256 = :s, attachment_filename = :f, "
             "version = version + 1, updated_at = now() WHERE id = :id"
         ),
-        {"s": sha256, "f": filename, "id": document_id},
+        {"s": stored.sha256, "f": filename, "id": document_id},
     )
     record(
         session,
@@ -234,7 +227,7 @@ async def attach_file(
         action="document.file",
         entity_type="document",
         entity_id=str(document_id),
-        detail={"sha256": sha256, "filename": filename},
+        detail={"sha256": stored.sha256, "filename": filename},
     )
     await session.commit()
 

@@ -128,6 +128,24 @@ def store(source: BinaryIO, *, root: Path, max_bytes: int) -> StoredFile:
             os.unlink(tmp_name)
 
 
+def refuse_declared_oversize(content_length: str | None, max_bytes: int) -> None:
+    """413 before reading a body whose declared length already passes the limit (the
+    multipart envelope allowed for); store() still counts what really arrives."""
+    if content_length and content_length.isdigit() and int(content_length) > max_bytes + 64 * 1024:
+        raise PayloadTooLarge(f"attachments are limited to {max_bytes} bytes")
+
+
+async def register(session: AsyncSession, stored: StoredFile) -> None:
+    """Record a stored file once, whatever links to it (incidents, documents)."""
+    await session.execute(
+        text(
+            "INSERT INTO attachments (sha256, size_bytes, media_type) VALUES (:s, :n, :t) "
+            "ON CONFLICT (sha256) DO NOTHING"
+        ),
+        {"s": stored.sha256, "n": stored.size_bytes, "t": stored.media_type},
+    )
+
+
 async def require_can_attach(
     session: AsyncSession, *, caller: Caller, incident_id: uuid.UUID
 ) -> None:
@@ -154,13 +172,7 @@ async def attach(
 ) -> bool:
     """Link a stored file to an incident; False when it was linked already. Commits."""
     await require_can_attach(session, caller=caller, incident_id=incident_id)
-    await session.execute(
-        text(
-            "INSERT INTO attachments (sha256, size_bytes, media_type) VALUES (:s, :n, :t) "
-            "ON CONFLICT (sha256) DO NOTHING"
-        ),
-        {"s": stored.sha256, "n": stored.size_bytes, "t": stored.media_type},
-    )
+    await register(session, stored)
     linked = (
         await session.execute(
             text(

@@ -351,13 +351,9 @@ async def upload_attachment(
     file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, HEIC, GIF, TIFF or PDF")],
 ) -> JSONResponse:
     settings = app_settings(request)
-    declared = request.headers.get("content-length")
-    if (
-        declared
-        and declared.isdigit()
-        and int(declared) > settings.attachment_max_bytes + 64 * 1024
-    ):
-        raise PayloadTooLarge(f"attachments are limited to {settings.attachment_max_bytes} bytes")
+    attachments.refuse_declared_oversize(
+        request.headers.get("content-length"), settings.attachment_max_bytes
+    )
     await queries.incident_feature_json(session, incident_id, caller=caller)  # 404 when not visible
     await attachments.require_can_attach(session, caller=caller, incident_id=incident_id)
     stored = attachments.store(
