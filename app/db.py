@@ -77,7 +77,7 @@ _NAMED_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
 @functools.lru_cache(maxsize=1024)
-def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
+def positional_sql(sql: str) -> tuple[str, tuple[str, ...]]:
     """`... :a ... :b ... :a` -> (`... $1 ... $2 ... $1`, ("a", "b"))."""
     names: dict[str, int] = {}
 
@@ -106,7 +106,7 @@ async def fetch_rows(
     transaction once a write began it (tests roll it back). Reads only: before the
     session's first SQLAlchemy statement, no transaction is open yet, so a write sent this
     way would commit on its own."""
-    positional, names = _positional(sql)
+    positional, names = positional_sql(sql)
     given = params or {}
     conn = await driver_connection(session)
     return list(await conn.fetch(positional, *(given[name] for name in names)))

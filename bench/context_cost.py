@@ -23,7 +23,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.db import _positional
+from app.db import positional_sql
 from app.incidents import context
 
 PARTS = ("located", "side_summary", "zone_summary", "units", "nearest", "counted_from",
@@ -43,7 +43,7 @@ async def main(args: argparse.Namespace) -> None:
         seconds: dict[str, list[float]] = {part: [] for part in PARTS}
         for _ in range(args.rounds):
             for part in PARTS:
-                sql, names = _positional(context.CONTEXT_OF_IDS + f"SELECT count(*) FROM {part}")
+                sql, names = positional_sql(context.CONTEXT_OF_IDS + f"SELECT count(*) FROM {part}")
                 started = time.perf_counter()
                 await conn.fetchval(sql, *(values[name] for name in names))
                 seconds[part].append(time.perf_counter() - started)

@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.db import _positional
-from app.ogc.collections import COLLECTIONS
-from app.ogc.router import items_page_statement
+from app.db import positional_sql
+from app.layers import LAYERS
+from app.ogc.statements import items_page_statement
 
 BBOX_PAGE = 1000
 
@@ -65,9 +65,9 @@ async def sample_markers(url: str) -> list[tuple[str, float, float]]:
 
 
 # The floors are the very statements the service sends for the same requests (built by the
-# same code, app/ogc/router.py items_page_statement), run from asyncpg: what PostgreSQL
+# same code, app/ogc/statements.py items_page_statement), run from asyncpg: what PostgreSQL
 # alone costs for them.
-INCIDENTS = COLLECTIONS["incidents"]
+INCIDENTS = LAYERS["incidents"]
 BENCH_CALLER = Caller(token_id=None, name="bench", role=Role.analyst)
 
 
@@ -78,7 +78,7 @@ def service_statement(
     sql, params = items_page_statement(
         INCIDENTS, BENCH_CALLER, limit=limit, bbox=bbox, cql_text=cql_text
     )
-    positional, names = _positional(sql)
+    positional, names = positional_sql(sql)
     return positional, [params[name] for name in names]
 
 

@@ -27,17 +27,19 @@ from floors import BBOX_PAGE, BENCH_CALLER, INCIDENTS, dense_bbox, service_state
 
 from app.geojson import COORD_DECIMALS
 from app.incidents.queries import INCIDENT_PROPERTIES
-from app.ogc.router import _where
+from app.ogc.crs import CRS84
+from app.ogc.params import Bbox
+from app.ogc.statements import items_where
 
 PROPERTIES_FUNCTION = "bordermark_incident_properties"
 
 
 def keys_sql(box: list[float]) -> dict[str, str]:
-    """The page's keys the two ways the service's statement can take (app/ogc/router.py
+    """The page's keys the two ways the service's statement can take (app/ogc/statements.py
     _keys_sql), each with the WHERE the service builds for this bbox: from the geometry's
     index, or from the extent box's index alone (where few match, as here). $1 is the
     page's length."""
-    keys = _where(INCIDENTS, BENCH_CALLER, box, None)
+    keys = items_where(INCIDENTS, BENCH_CALLER, Bbox(box, CRS84))
     assert not keys.params and keys.on_extent_box is not None  # an analyst's bbox, no more
     return {
         f"keys by {way}": f"SELECT array_agg(id) FROM (SELECT i.id FROM incidents i "

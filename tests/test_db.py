@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Environment, Settings
-from app.db import _positional, create_engine, fetch_row, fetch_value
+from app.db import create_engine, fetch_row, fetch_value, positional_sql
 
 
 async def test_a_connection_the_server_closed_is_replaced(scratch_url: str) -> None:
@@ -34,13 +34,13 @@ async def test_a_connection_the_server_closed_is_replaced(scratch_url: str) -> N
 
 
 def test_named_parameters_become_positional_as_text_reads_them() -> None:
-    sql, names = _positional(
+    sql, names = positional_sql(
         "SELECT CAST(:b AS date), '08:30', x::int, :a, ST_X(:c) WHERE y = :b AND z = :a"
     )
     assert sql == "SELECT CAST($1 AS date), '08:30', x::int, $2, ST_X($3) WHERE y = $1 AND z = $2"
     assert names == ("b", "a", "c")
     # A name followed by a cast is not a parameter for text() either.
-    assert _positional("SELECT :a::text") == ("SELECT :a::text", ())
+    assert positional_sql("SELECT :a::text") == ("SELECT :a::text", ())
 
 
 async def test_asyncpg_reads_see_the_sessions_own_transaction(db: AsyncSession) -> None:

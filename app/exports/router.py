@@ -135,7 +135,7 @@ async def export_markers(
     border: BorderQuery = None,
     format: ExportFormat = "geojson",
 ) -> Response:
-    return await _export(request, session, caller, layers.markers(border), format)
+    return await _export(request, session, caller, layers.on_border("markers", border), format)
 
 
 @router.get("/segments", summary="Segments as GeoJSON, CSV, GPKG, KML")
@@ -146,7 +146,7 @@ async def export_segments(
     border: BorderQuery = None,
     format: ExportFormat = "geojson",
 ) -> Response:
-    return await _export(request, session, caller, layers.segments(border), format)
+    return await _export(request, session, caller, layers.on_border("segments", border), format)
 
 
 @router.get("/clearing-works", summary="Clearing works as GeoJSON, CSV, GPKG, KML")
@@ -159,4 +159,6 @@ async def export_clearing_works(
     format: ExportFormat = "geojson",
 ) -> Response:
     statuses = [s.value for s in status or []]
-    return await _export(request, session, caller, layers.clearing_works(border, statuses), format)
+    return await _export(
+        request, session, caller, layers.on_border("clearing-works", border, statuses), format
+    )

@@ -155,7 +155,7 @@ class Incident(Timestamped, Base):
     search_text: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     # The geometry's bounding box, kept by PostgreSQL (migration 8a4d2c6e0b19): its SP-GiST
     # index, which includes the id, gives a bbox page its keys without reading the table
-    # (app/ogc/router.py). Never loaded with an incident.
+    # (app/ogc/statements.py). Never loaded with an incident.
     extent_box = mapped_column(PgBox(), Computed("box(geom)", persisted=True), deferred=True)
 
     # Context computed on arrival (and again when geometry, category or zones change).

@@ -52,7 +52,7 @@ NEAR_MEASURE_ALL_AT_MOST = 2_000
 def incident_feature(extra_properties: str = "") -> str:
     """An incident's feature as the database stores it (bordermark_incident_feature):
     to_json of a row type, whose fields are the members; the geometry written out, so
-    that another CRS can take its place (app/ogc/router.py)."""
+    that another CRS can take its place (app/ogc/statements.py)."""
     props = INCIDENT_PROPERTIES
     if extra_properties:
         props = f"(({INCIDENT_PROPERTIES})::jsonb || {extra_properties})::json"

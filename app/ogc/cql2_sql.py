@@ -15,6 +15,7 @@ import cql2
 
 from app.errors import InvalidInput
 from app.geo.geometry import InvalidGeometry, parse_geometry
+from app.layers.spec import Queryable
 
 MAX_NODES = 200
 MAX_DEPTH = 20
@@ -65,12 +66,6 @@ TEMPORAL = {
 }
 DISTANCE_UNITS = {"meters": 1.0, "metres": 1.0, "m": 1.0, "kilometers": 1000.0, "km": 1000.0}
 MAX_DWITHIN_M = 500_000.0
-
-
-@dataclass(frozen=True)
-class Queryable:
-    sql: str
-    type: str  # string | number | boolean | timestamp | geometry
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from app.layers import LAYERS
+
 OGC_PREFIX = "/ogc"
 
 
@@ -68,8 +70,6 @@ OGC_PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
 
 
 def _ogc_parameters(paths: dict[str, Any]) -> dict[str, Any]:
-    from app.ogc.collections import COLLECTIONS
-
     for item in paths.values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
@@ -77,7 +77,7 @@ def _ogc_parameters(paths: dict[str, Any]) -> dict[str, Any]:
                 if shape is not None:
                     parameter.update(shape)
                 if parameter["name"] == "collection_id":
-                    parameter["schema"] = {"type": "string", "enum": list(COLLECTIONS)}
+                    parameter["schema"] = {"type": "string", "enum": list(LAYERS)}
     return paths
 
 

@@ -14,18 +14,22 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.layers import TILE_LAYERS
+
 CHANNEL = "bordermark_tiles"
-# Which tile layers each table feeds.
-LAYERS_OF_TABLE: dict[str, tuple[str, ...]] = {
-    "incidents": ("incidents",),
-    "markers": ("markers", "segments"),
-    "segments": ("segments",),
-    "borders": ("borders", "segments", "markers", "incidents", "clearing-works"),
-    "admin_units": ("districts",),
-    "clearing_works": ("clearing-works", "segments"),
-    "clearing_completions": ("segments",),
-    "clearing_work_kinds": ("segments",),  # which kinds clear (migration a7f3c5e9d2b4)
-}
+
+
+def _layers_of_table() -> dict[str, tuple[str, ...]]:
+    """Which tile layers each table feeds, as the layers declare it."""
+    fed: dict[str, list[str]] = {}
+    for layer in TILE_LAYERS.values():
+        assert layer.tiles is not None
+        for table in layer.tiles.drawn_from:
+            fed.setdefault(table, []).append(layer.id)
+    return {table: tuple(layers) for table, layers in fed.items()}
+
+
+LAYERS_OF_TABLE = _layers_of_table()
 
 
 @dataclass

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.ogc.collections import COLLECTIONS
+from app.layers import LAYERS
 from tests.conftest import Tokens, app_on, bearer, serving
 
 PROBE = Path(__file__).with_name("qgis_probe.py")
@@ -43,7 +43,7 @@ async def _matched(base: str, token: str) -> dict[str, int]:
     """Each collection's size as the token sees it, by count=true."""
     sizes = {}
     async with httpx.AsyncClient(base_url=base, headers=bearer(token), timeout=60) as c:
-        for name in COLLECTIONS:
+        for name in LAYERS:
             r = await c.get(f"/ogc/collections/{name}/items", params={"limit": 1, "count": "true"})
             sizes[name] = r.json()["numberMatched"]
     return sizes
@@ -57,7 +57,7 @@ async def _qgis(base: str, token: str, tmp_path: Path) -> dict:  # type: ignore[
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
         "XDG_CACHE_HOME": str(profile / "cache"),  # QGIS's tile cache: none from other runs
-        "PROBE_COLLECTIONS": json.dumps(list(COLLECTIONS)),
+        "PROBE_COLLECTIONS": json.dumps(list(LAYERS)),
         "PROBE_TILE_LAYERS": json.dumps(TILE_LAYERS),
     }
     # Debian's interpreter: the qgis module is not in the project's virtualenv.

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from app.errors import InvalidInput
-from app.ogc.collections import COLLECTIONS
+from app.layers import LAYERS
 from app.ogc.cql2_sql import parse, to_sql
 from tests.conftest import Tokens, bearer
 from tests.faults.conftest import FaultDatabase, Service
@@ -208,7 +208,7 @@ def test_invalid_ogc_parameters_are_400s(
 # A generator of filters: well-formed trees over the incidents' queryables with operands of
 # every type in every place (the type confusions), arguments of the wrong count or shape,
 # and deep wrappers of every kind the parser recurses on.
-PROPERTIES = [*COLLECTIONS["incidents"].queryables, "nope"]
+PROPERTIES = [*LAYERS["incidents"].queryables, "nope"]
 OPERATORS = ["=", "<>", "<", ">=", "like", "between", "in", "isnull", "s_intersects",
              "s_within", "s_dwithin", "t_after", "t_during", "t_intersects", "and", "or",
              "not", "casei", "+"]  # fmt: skip
@@ -265,7 +265,7 @@ deep_text = st.builds(
 def _translated_or_refused(flt: str, lang: str) -> None:
     """In process: a filter is translated, or refused with InvalidInput; nothing else."""
     with contextlib.suppress(InvalidInput):
-        to_sql(parse(flt, lang), COLLECTIONS["incidents"].queryables)
+        to_sql(parse(flt, lang), LAYERS["incidents"].queryables)
 
 
 @settings(max_examples=max(200, EXAMPLES * 100), deadline=None)

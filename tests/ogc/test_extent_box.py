@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.ogc import router as ogc_router
-from app.ogc.collections import COLLECTIONS
+from app.layers import LAYERS
+from app.ogc import statements as ogc_statements
 from tests.conftest import Tokens, bearer
 
-INCIDENTS = COLLECTIONS["incidents"]
+INCIDENTS = LAYERS["incidents"]
 # Around Hữu Nghị (marker 1089), where the demo data's incidents cluster, and wider.
 BBOXES = ["106.60,21.85,106.85,22.10", "102.0,8.0,110.0,24.0"]
 
@@ -54,10 +54,10 @@ async def test_a_bbox_pages_the_same_from_the_box_index_and_from_the_geometry(
 ) -> None:
     await db.execute(text("ANALYZE incidents"))  # the estimate needs statistics
     for bbox in BBOXES:
-        monkeypatch.setattr(ogc_router, "EXTENT_BOX_AT_MOST", 1e12)  # always the box index
+        monkeypatch.setattr(ogc_statements, "EXTENT_BOX_AT_MOST", 1e12)  # always the box index
         assert await _few_match(db, bbox, 1e12)
         by_box, matched_by_box = await _walk(client, tokens.of(who), bbox)
-        monkeypatch.setattr(ogc_router, "EXTENT_BOX_AT_MOST", 0)  # always the geometry
+        monkeypatch.setattr(ogc_statements, "EXTENT_BOX_AT_MOST", 0)  # always the geometry
         assert not await _few_match(db, bbox, 0)
         by_geometry, matched_by_geometry = await _walk(client, tokens.of(who), bbox)
         assert len(by_box) > 4, "several pages"
@@ -86,7 +86,7 @@ def test_the_bbox_is_written_into_the_statement_not_bound() -> None:
     s instead of 20-30 ms at a million incidents)."""
     caller = Caller(token_id=None, name="test", role=Role.analyst)
     bbox = [106.693462, 21.977826, 106.703462, 21.987826]
-    sql, params = ogc_router.items_page_statement(INCIDENTS, caller, limit=10, bbox=bbox)
+    sql, params = ogc_statements.items_page_statement(INCIDENTS, caller, limit=10, bbox=bbox)
     assert not {"x1", "y1", "x2", "y2"} & set(params)
     assert "ST_MakeEnvelope(106.693462, 21.977826, 106.703462, 21.987826, 4326)" in sql
     # The box way reads the incidents alone (no join to keep its column in the scan).
@@ -133,7 +133,7 @@ async def test_a_point_just_outside_is_outside_either_way_and_in_the_count(
     x2 = let_in_at[0]
     bbox = f"{x - 0.05!r},{y - 0.05!r},{x2!r},{y + 0.05!r}"
     for at_most in (1e12, 0):  # the box index, then the geometry
-        monkeypatch.setattr(ogc_router, "EXTENT_BOX_AT_MOST", at_most)
+        monkeypatch.setattr(ogc_statements, "EXTENT_BOX_AT_MOST", at_most)
         ids, matched = await _walk(client, tokens.analyst, bbox)
         assert incident_id not in ids
         counted = (

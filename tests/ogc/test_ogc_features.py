@@ -15,8 +15,8 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.db import fetch_rows
 from app.geojson import page_features
-from app.ogc import router as ogc_router
-from app.ogc.collections import COLLECTIONS
+from app.layers import LAYERS
+from app.ogc import statements as ogc_statements
 from tests.conftest import Tokens, bearer
 from tests.incidents.helpers import feature
 
@@ -87,8 +87,8 @@ async def test_the_page_statement_the_bench_runs_is_the_one_items_serves(
     features = served.json()["features"]
     assert 0 < len(features) < 100, "the demo data has some incidents near marker 1089"
     analyst = Caller(token_id=None, name="bench", role=Role.analyst)
-    sql, params = ogc_router.items_page_statement(
-        COLLECTIONS["incidents"], analyst, limit=100, bbox=bbox, cql_text=cql_text
+    sql, params = ogc_statements.items_page_statement(
+        LAYERS["incidents"], analyst, limit=100, bbox=bbox, cql_text=cql_text
     )
     page, has_next = page_features(await fetch_rows(db, sql, params), 100)
     assert [json.loads(f) for f in page] == features
@@ -107,7 +107,7 @@ async def test_large_collections_extent_is_estimated_and_covers_every_feature(
 
     exact = await bbox()
     await db.execute(text("ANALYZE markers"))  # reltuples above the (lowered) threshold
-    monkeypatch.setattr(ogc_router, "EXACT_EXTENT_UP_TO_ROWS", 0)
+    monkeypatch.setattr(ogc_statements, "EXACT_EXTENT_UP_TO_ROWS", 0)
     estimated = await bbox()
     assert estimated != exact  # the estimate (single precision) answered, not ST_Extent
     assert estimated[0] <= exact[0] and estimated[1] <= exact[1]
@@ -123,7 +123,7 @@ async def test_large_collections_extent_is_estimated_and_covers_every_feature(
 async def test_temporal_extent_comes_off_an_index(db: AsyncSession, collection_id: str) -> None:
     """Map clients read the collections' extents when they connect: a scan of a million
     incidents or tens of thousands of works would be in each of those requests."""
-    sql = COLLECTIONS[collection_id].temporal_extent_sql
+    sql = LAYERS[collection_id].temporal_extent_sql
     assert sql is not None
     await db.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(r[0] for r in await db.execute(text(f"EXPLAIN {sql}")))
@@ -534,7 +534,7 @@ async def test_openapi_30_definition(client, tokens: Tokens) -> None:
     assert by_name["bbox"]["schema"]["type"] == "array"
     assert by_name["bbox"]["schema"]["items"] == {"type": "number"}
     assert (by_name["bbox"]["style"], by_name["bbox"]["explode"]) == ("form", False)
-    assert set(by_name["collection_id"]["schema"]["enum"]) == set(COLLECTIONS)
+    assert set(by_name["collection_id"]["schema"]["enum"]) == set(LAYERS)
     text = r.text
     # Nothing 3.1-only is left: no null types, no const, no examples arrays.
     assert '"type":"null"' not in text.replace(" ", "") and '"const"' not in text
@@ -693,7 +693,7 @@ async def test_owslib_reads_collections_and_items(live_server: str, tokens: Toke
         return ids, page, crossing
 
     ids, page, crossing = await asyncio.to_thread(read)
-    assert ids == list(COLLECTIONS)
+    assert ids == list(LAYERS)
     assert page["numberReturned"] == 50 and len(page["features"]) == 50
     assert crossing["features"] and all(
         f["properties"]["side"] == "VN" for f in crossing["features"]

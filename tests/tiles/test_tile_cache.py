@@ -135,7 +135,7 @@ DRAWN_FROM = {
 async def test_every_layer_is_dropped_by_a_write_to_what_it_draws(
     scratch_url: str, tokens: Tokens, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from app.tiles.router import LAYERS
+    from app.layers import TILE_LAYERS as LAYERS
 
     assert set(DRAWN_FROM) == set(LAYERS), "a new layer: say what it draws from"
     app = app_on(scratch_url, tmp_path)

@@ -1,0 +1,40 @@
+"""A tile's one statement, from its layer's declaration: the layer's tile fields in MVT,
+lines and areas simplified to a pixel, the layer's filters; dense layers group points
+(dense.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.auth.caller import Caller
+from app.layers.spec import Layer, TileQuery
+from app.tiles.dense import HALF_WORLD_M, incident_tile_sql
+
+EXTENT = 4096
+WORLD_M = 2 * HALF_WORLD_M
+
+
+def tile_sql(
+    layer: Layer, caller: Caller, query: TileQuery, params: dict[str, Any], max_features: int
+) -> str:
+    """The tile's one statement; `params` gains its values."""
+    assert layer.tiles is not None
+    where = layer.tiles.where(caller, query, params) if layer.tiles.where else "TRUE"
+    if layer.tiles.dense:
+        params["max_features"] = max_features
+        return incident_tile_sql(layer.source, layer.tile_columns(), where, params)
+    geom = f"ST_Transform({layer.geom}, 3857)"
+    if layer.tiles.simplify:
+        # One pixel of tolerance: nothing a map at this zoom could show is lost.
+        geom = f"ST_Simplify({geom}, :pixel)"
+    return f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b3857,
+                           ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS b4326),
+    features AS (
+      SELECT ST_AsMVTGeom({geom}, bounds.b3857, :extent, 64, true) AS geom,
+             {layer.tile_columns()}
+      FROM {layer.source} {layer.tiles.joins}, bounds
+      WHERE {layer.geom} && bounds.b4326 AND {where}
+    )
+    SELECT ST_AsMVT(features.*, :layer, :extent, 'geom') FROM features WHERE geom IS NOT NULL
+    """
