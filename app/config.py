@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # The vertices of a batch's geometries together (413 past it: send smaller batches).
     max_batch_vertices: int = Field(default=100_000, ge=2)
     # A batch of at least batch_part_min_items per part is stored in this many parts at
-    # once, a transaction each on a connection of its own (service.submit_batch); 1: the
+    # once, a transaction each on a connection of its own (intake.submit_batch_and_commit); 1: the
     # whole batch in one transaction.
     batch_parts: int = Field(default=2, ge=1, le=8)
     batch_part_min_items: int = Field(default=100, ge=1)

@@ -28,10 +28,11 @@ from app.cases.service import add_step
 from app.documents.models import LinkTarget
 from app.documents.service import cite
 from app.errors import Conflict
+from app.incidents.edits import transition_and_commit
+from app.incidents.intake import submit
 from app.incidents.lifecycle import TRANSITIONS
 from app.incidents.models import Status
 from app.incidents.schemas import IncidentSubmission, TransitionRequest
-from app.incidents.service import submit, transition
 
 DATA = Path(__file__).parent / "data"
 NAMESPACE = uuid.UUID("6f1d2c1e-93a4-4c55-9f0e-6b6f7264656d")
@@ -217,7 +218,7 @@ async def _step(session: AsyncSession, row: dict[str, str]) -> None:
     )
     if target is not None and target is not current and target not in TRANSITIONS[current]:
         # The reports start where a case is already verified: verify it that day first.
-        await transition(
+        await transition_and_commit(
             session,
             caller=SEED_CALLER,
             incident_id=incident,

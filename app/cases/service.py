@@ -25,10 +25,10 @@ from app.documents.service import cite, documents_citing
 from app.errors import Conflict, InvalidInput
 from app.incidents import queries as incident_queries
 from app.incidents.context import LOCAL_TIME_ZONE
+from app.incidents.edits import load_writable, transition_and_commit
 from app.incidents.lifecycle import require_transition
 from app.incidents.models import Status
 from app.incidents.schemas import TransitionRequest
-from app.incidents.service import load_writable, transition
 
 LOCAL = ZoneInfo(LOCAL_TIME_ZONE)
 # A step's day as an instant: noon, Vietnam time (the day stays the day in any zone
@@ -129,7 +129,7 @@ async def add_step(
         await session.commit()
         return step_id, True
     # The transition commits the step with it, or refuses both.
-    await transition(
+    await transition_and_commit(
         session,
         caller=caller,
         incident_id=incident_id,

@@ -28,9 +28,9 @@ from app.errors import Conflict, DomainError, InvalidInput
 from app.geo.geometry import InvalidGeometry, parse_geometry
 from app.geo.marker_codes import InvalidMarkerCode, MarkerKind, parse_marker_code
 from app.imports.reader import Row
+from app.incidents.intake import submit
 from app.incidents.queries import visibility
 from app.incidents.schemas import IncidentSubmission
-from app.incidents.service import submit
 from app.markers.models import MarkerCondition
 from app.markers.service import (
     MarkerInput,

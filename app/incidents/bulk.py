@@ -1,13 +1,10 @@
-"""Many submissions stored at once (a batch sync), in a few statements for them all.
-
-The one-by-one path (service._store) costs five or six round trips per incident; here each
-step runs once for the whole batch: the categories named, the places (chainage references
-resolved together, the borders of client geometries found together), the area check, and
-one INSERT that computes each new incident's context as it stores it (service.py then
-writes the history, audit and events of the new ones). An item's refusal is its own
-result, with the one-by-one path's checks and messages. Should the shared INSERT fail on a
-value PostgreSQL refuses but validation let through, nothing is written and the caller
-stores the items one by one instead, which isolates that item.
+"""The steps of storing submissions together (intake.py runs them for one report, a
+batch or a coalesced group), each once for all the items: the categories named, the places
+(chainage references resolved together, the borders of client geometries found together),
+the area check, and one INSERT that computes each new incident's context as it stores it.
+An item's refusal is its own result. Should the shared INSERT fail on a value PostgreSQL
+refuses but validation let through, nothing is written and intake.py stores the items one
+by one instead, which isolates that item.
 
 The INSERT takes the rows in the order of their ids, so concurrent batches naming the
 same ids wait for each other in one order and never deadlock; of one id sent twice in a
@@ -19,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import shapely
 from shapely.geometry import Point, shape
@@ -63,6 +60,7 @@ class Item:
     crs_param: str | None  # the request's `crs`
     place: Place | None = None
     refused: DomainError | None = None
+    outcome: Literal["created", "duplicate"] | None = None  # once stored, unless refused
     digest: str = ""
     # For chainage references and client geometries resolved in the shared statements.
     border: str = ""
@@ -266,7 +264,7 @@ async def check_area(session: AsyncSession, items: Sequence[Item]) -> None:
                 item.refused, item.place = outside_area("the incident", (code, level)), None
 
 
-# What an incident's events tell of it (service._emit), besides its border's code: the
+# What an incident's events tell of it (history.emit_events), besides its border's code: the
 # INSERT returns them for the incidents it stores, so their events need no read after it.
 EVENT_COLUMNS = ("id", "title", "category", "status", "severity", "occurred_at",
                  "province_code", "district_code", "chainage_ref", "side")  # fmt: skip
@@ -352,14 +350,15 @@ async def _stored(session: AsyncSession, params: dict[str, Any]) -> dict[Any, Ro
 async def settle_replays(
     session: AsyncSession, items: Sequence[Item], stored: Mapping[Any, Any]
 ) -> None:
-    """Of the items not stored now, those whose id is on file: the same content is a
-    duplicate (refused stays None), other content a conflict."""
+    """Each item's outcome: created if the insert stored it (the first of an id sent twice),
+    else, its id being on file, a duplicate of the same content or a conflict."""
     first = {i.submission.id for i in items if i.submission.id in stored}
     claimed: set[Any] = set()
     again = []
     for item in items:
         if item.submission.id in first and item.submission.id not in claimed:
             claimed.add(item.submission.id)
+            item.outcome = "created"
         else:
             again.append(item)
     if not again:
@@ -373,8 +372,9 @@ async def settle_replays(
         )
     }
     for item in again:
-        item.place = None  # not created now
-        if on_file.get(item.submission.id) != item.digest:
+        if on_file.get(item.submission.id) == item.digest:
+            item.outcome = "duplicate"
+        else:
             item.refused = Conflict(
                 f"incident {item.submission.id} was already submitted with different content; "
                 "send it again unchanged, or use a new id for a new report (or PATCH to edit)",

@@ -5,7 +5,7 @@ submission waiting when it is free (there is no timer: a submission that arrives
 goes at once; while one group is being stored, the next gathers; under load, when the
 last group held more than one, it first lets the event loop run `gather_rounds` rounds so
 that requests already received, still being parsed, join this group), stores the group in
-one transaction with the statements of a batch (service.store_together: one INSERT
+one transaction with the statements of a batch (intake.store_together: one INSERT
 computes every context, one commit), and answers each request with its own outcome or
 refusal. A
 context statement costs about as much for eight incidents as for one, so under load the
@@ -31,8 +31,8 @@ from app.auth.models import Role
 from app.auth.scopes import require_role
 from app.errors import DomainError
 from app.incidents import bulk
+from app.incidents.intake import SubmitOutcome, outcome_of, store_one_by_one, store_together
 from app.incidents.schemas import IncidentSubmission
-from app.incidents.service import SubmitOutcome, outcome_of, store_together, submit_alone
 from app.operations.background import background
 
 
@@ -110,7 +110,7 @@ class SubmissionCoalescer:
                 stored = await store_together(
                     session, items=items, max_vertices=self.max_vertices, savepoint=False
                 )
-                if stored is not None:
+                if stored:
                     await session.commit()
         except Exception as exc:  # the group's transaction failed: so does each request
             for w in group:
@@ -118,9 +118,9 @@ class SubmissionCoalescer:
             return
         self.groups += 1
         self.submissions += len(group)
-        if stored is None:
-            for w in group:
-                await self._store_alone(w)
+        if not stored:
+            for w, item in zip(group, items, strict=True):
+                await self._store_alone(w, item)
             return
         for w, item in zip(group, items, strict=True):
             try:
@@ -128,17 +128,12 @@ class SubmissionCoalescer:
             except DomainError as refused:
                 _answer_with_error(w, refused)
 
-    async def _store_alone(self, w: _Waiting) -> None:
+    async def _store_alone(self, w: _Waiting, item: bulk.Item) -> None:
         try:
             async with self.sessionmaker() as session:
-                outcome = await submit_alone(
-                    session,
-                    caller=w.caller,
-                    submission=w.submission,
-                    crs_param=w.crs_param,
-                    max_vertices=self.max_vertices,
-                )
+                await store_one_by_one(session, [item], max_vertices=self.max_vertices)
                 await session.commit()
+            outcome = outcome_of(item)
         except Exception as exc:
             _answer_with_error(w, exc)
             return

@@ -22,7 +22,7 @@ from app.geojson import (
     parse_bbox,
     raw_geojson,
 )
-from app.incidents import attachments, queries, service
+from app.incidents import attachments, edits, intake, queries
 from app.incidents.coalesce import SubmissionCoalescer
 from app.incidents.context import LOCAL_TIME_ZONE
 from app.incidents.location import resolve_place
@@ -89,7 +89,7 @@ async def submit_incident(
         await session.close()
         outcome = await coalescer.submit(caller=caller, submission=body, crs_param=crs)
     else:
-        outcome = await service.submit_and_commit(
+        outcome = await intake.submit_and_commit(
             session,
             caller=caller,
             submission=body,
@@ -130,7 +130,7 @@ async def submit_batch(
                 f"a batch holds at most {settings.max_batch_vertices} vertices in all; "
                 "send its reports in smaller batches"
             )
-    results = await service.submit_batch(
+    results = await intake.submit_batch_and_commit(
         session,
         caller=caller,
         features=body.features,
@@ -282,7 +282,7 @@ async def patch_incident(
     crs: CrsParam = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    await service.patch_incident(
+    await edits.patch_and_commit(
         session,
         caller=caller,
         incident_id=incident_id,
@@ -305,7 +305,7 @@ async def post_transition(
     caller: CallerDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    await service.transition(
+    await edits.transition_and_commit(
         session,
         caller=caller,
         incident_id=incident_id,

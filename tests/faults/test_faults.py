@@ -27,7 +27,7 @@ from tests.faults.conftest import (
     sync_until_acknowledged,
 )
 
-# Batches of 250 are stored in two parts at once (service.submit_batch), whatever the
+# Batches of 250 are stored in two parts at once (intake.submit_batch_and_commit), whatever the
 # defaults become: the tests below are about a batch whose parts commit apart.
 IN_PARTS = {"BORDERMARK_BATCH_PARTS": "2", "BORDERMARK_BATCH_PART_MIN_ITEMS": "100"}
 

@@ -15,16 +15,15 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.auth.caller import Caller
 from app.auth.tokens import resolve_token
 from app.db import create_sessionmaker
-from app.errors import Conflict, Forbidden, InvalidInput, invalid_data
+from app.errors import INVALID_DATA_DETAIL, Conflict, Forbidden, InvalidInput
 from app.incidents.coalesce import SubmissionCoalescer
+from app.incidents.intake import SubmitOutcome
 from app.incidents.schemas import IncidentSubmission
-from app.incidents.service import SubmitOutcome
 from tests.conftest import Tokens, app_on, bearer, serving
 from tests.incidents.helpers import feature
 
@@ -95,7 +94,7 @@ async def test_a_group_answers_each_submission_with_its_own_outcome(
     assert isinstance(answers[4], Forbidden)
     assert answers[5] == SubmitOutcome("created", uuid.UUID(theirs["id"]))
     # PostgreSQL refused the NUL: the group was stored one by one, and only it failed.
-    assert isinstance(answers[6], DBAPIError) and invalid_data(answers[6])
+    assert isinstance(answers[6], InvalidInput) and answers[6].detail == INVALID_DATA_DETAIL
     async with scratch_engine.connect() as conn:
         rows = await conn.execute(
             text("SELECT id::text, created_by_token_id, district_code FROM incidents "

@@ -80,7 +80,7 @@ async def test_concurrent_batches_sharing_ids_neither_deadlock_nor_double(
 ) -> None:
     """Two field apps syncing the same queue at once, in opposite orders: every id is
     stored once, each batch answers every item, and no batch fails. Each batch whole, or
-    in two parts at once (service.submit_batch), six transactions through four
+    in two parts at once (intake.submit_batch_and_commit), six transactions through four
     connections."""
     app = create_app(
         Settings(
