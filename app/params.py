@@ -6,7 +6,7 @@ import math
 from typing import Annotated
 
 import numpy as np
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from app.config import Settings
 from app.errors import InvalidInput
@@ -98,3 +98,6 @@ def app_settings(request: Request) -> Settings:
     """The settings the app was created with (create_app puts them on app.state)."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

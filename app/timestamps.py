@@ -1,11 +1,16 @@
-"""Column helpers shared by the domain models."""
+"""Column helpers shared by the domain models, and the offices' time zone."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, func
 from sqlalchemy.orm import Mapped, mapped_column
+
+# The offices' local time: dates without a zone, days and months of reports are in it.
+LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"
+LOCAL = ZoneInfo(LOCAL_TIME_ZONE)
 
 
 class Timestamped:

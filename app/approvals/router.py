@@ -11,7 +11,7 @@ from app.approvals.models import Side, Stage
 from app.approvals.schemas import ApprovalCreate, StageCreate
 from app.auth.dependencies import CallerDep
 from app.db import SessionDep
-from app.params import LimitParam, app_settings, page_size
+from app.params import LimitParam, SettingsDep, page_size
 
 router = APIRouter(prefix="/api/v1", tags=["approvals"])
 RequestId = Annotated[uuid.UUID, Path(description="The approval request's UUID")]
@@ -31,6 +31,7 @@ async def create_approval(
 
 @router.get("/approvals", summary="Requests for approval, newest submission first")
 async def list_approvals(
+    settings: SettingsDep,
     request: Request,
     session: SessionDep,
     caller: CallerDep,
@@ -42,7 +43,6 @@ async def list_approvals(
     limit: LimitParam = None,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> JSONResponse:
-    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     found, matched = await service.list_requests(
         session,

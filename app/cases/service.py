@@ -8,7 +8,6 @@ import json
 import uuid
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,13 +23,12 @@ from app.documents.models import LinkTarget
 from app.documents.service import cite, documents_citing
 from app.errors import Conflict, InvalidInput
 from app.incidents import queries as incident_queries
-from app.incidents.context import LOCAL_TIME_ZONE
 from app.incidents.edits import load_writable, transition_and_commit
 from app.incidents.lifecycle import require_transition
 from app.incidents.models import Status
 from app.incidents.schemas import TransitionRequest
+from app.timestamps import LOCAL
 
-LOCAL = ZoneInfo(LOCAL_TIME_ZONE)
 # A step's day as an instant: noon, Vietnam time (the day stays the day in any zone
 # from UTC-11 to UTC+12, so a summary by local day counts it where it happened).
 STEP_TIME = time(12, 0)

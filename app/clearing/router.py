@@ -17,7 +17,7 @@ from app.db import SessionDep
 from app.errors import InvalidInput
 from app.geojson import decode_cursor, feature_collection, raw_geojson, self_link
 from app.paging import page_response
-from app.params import CursorParam, LimitParam, app_settings, etag_of, if_match_version, page_size
+from app.params import CursorParam, LimitParam, SettingsDep, etag_of, if_match_version, page_size
 
 router = APIRouter(prefix="/api/v1", tags=["clearing works"])
 WorkId = Annotated[uuid.UUID, Path(description="The clearing work's UUID")]
@@ -49,6 +49,7 @@ async def create_work(body: WorkCreate, session: SessionDep, caller: CallerDep) 
 
 @router.get("/clearing-works", summary="Clearing works as GeoJSON, along the line")
 async def list_works(
+    settings: SettingsDep,
     request: Request,
     session: SessionDep,
     caller: CallerDep,
@@ -60,7 +61,6 @@ async def list_works(
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
-    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     after = decode_cursor(cursor, types=(str, float, str)) if cursor else None
     filters = queries.WorkFilter(

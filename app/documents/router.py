@@ -13,7 +13,7 @@ from app.documents.models import DocumentKind, LinkTarget
 from app.documents.schemas import DocumentCreate, DocumentLinksAdd
 from app.errors import NotFound
 from app.incidents import attachments
-from app.params import LimitParam, app_settings, page_size
+from app.params import LimitParam, SettingsDep, page_size
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 DocumentId = Annotated[uuid.UUID, Path(description="The document's UUID")]
@@ -33,6 +33,7 @@ async def create_document(
 
 @router.get("/documents", summary="Search the documents register, newest first")
 async def list_documents(
+    settings: SettingsDep,
     request: Request,
     session: SessionDep,
     caller: CallerDep,
@@ -52,7 +53,6 @@ async def list_documents(
     limit: LimitParam = None,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> JSONResponse:
-    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     documents, matched = await service.list_documents(
         session,
@@ -95,13 +95,13 @@ async def add_links(
 
 @router.put("/documents/{document_id}/file", summary="Attach the scanned document (PDF or image)")
 async def put_file(
+    settings: SettingsDep,
     request: Request,
     document_id: DocumentId,
     session: SessionDep,
     caller: CallerDep,
     file: Annotated[UploadFile, File(description="PDF, JPEG, PNG, WebP, HEIC, GIF or TIFF")],
 ) -> JSONResponse:
-    settings = app_settings(request)
     attachments.refuse_declared_oversize(
         request.headers.get("content-length"), settings.attachment_max_bytes
     )
@@ -121,7 +121,11 @@ async def put_file(
 
 @router.get("/documents/{document_id}/file", summary="Download the scanned document")
 async def get_file(
-    request: Request, document_id: DocumentId, session: SessionDep, caller: CallerDep
+    settings: SettingsDep,
+    request: Request,
+    document_id: DocumentId,
+    session: SessionDep,
+    caller: CallerDep,
 ) -> FileResponse:
     document = await service.get_document(session, document_id, caller=caller)
     if document["file"] is None:
@@ -129,7 +133,7 @@ async def get_file(
     sha = document["file"]["sha256"]
     media_type = await service.file_media_type(session, sha)
     return FileResponse(
-        attachments.content_path(app_settings(request).attachments_dir, sha),
+        attachments.content_path(settings.attachments_dir, sha),
         media_type=media_type,
         filename=attachments.served_filename(document["file"]["filename"], media_type),
         headers={"X-Content-Type-Options": "nosniff"},

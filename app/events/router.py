@@ -1,27 +1,23 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import secrets
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, HttpUrl
-from sqlalchemy import text
 
-from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
 from app.auth.models import Role
 from app.auth.scopes import require_role
 from app.db import SessionDep
-from app.errors import Conflict, InvalidInput, NotFound
-from app.events.models import EVENT_TYPES
-from app.events.targets import ForbiddenTarget, check_target
-from app.params import app_settings
+from app.errors import InvalidInput
+from app.events import subscriptions
+from app.events.feed import Feed
+from app.params import SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["events and webhooks"])
 
@@ -56,77 +52,28 @@ class SubscriptionPatch(BaseModel):
     active: bool
 
 
-_SUBSCRIPTION_JSON = """json_build_object('id', id, 'url', url, 'event_types', event_types,
-  'border', border, 'province', province_code, 'category', category, 'active', active,
-  'consecutive_failures', consecutive_failures, 'disabled_reason', disabled_reason,
-  'created_at', created_at)"""
-
-
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to events (admin)")
 async def create_subscription(
-    request: Request, caller: AdminDep, body: SubscriptionCreate, session: SessionDep
+    caller: AdminDep, body: SubscriptionCreate, session: SessionDep, settings: SettingsDep
 ) -> JSONResponse:
-    unknown = sorted(set(body.event_types) - set(EVENT_TYPES))
-    if unknown:
-        raise InvalidInput(
-            f"unknown event types {unknown}; known: {EVENT_TYPES}", field="event_types"
-        )
-    settings = app_settings(request)
-    try:
-        await check_target(str(body.url), allow_private=settings.allows_private_webhook_targets)
-    except ForbiddenTarget as exc:
-        raise InvalidInput(str(exc), field="url") from exc
-    active = (
-        await session.execute(text("SELECT count(*) FROM webhook_subscriptions WHERE active"))
-    ).scalar_one()
-    if active >= settings.webhook_max_subscriptions:
-        raise Conflict(
-            f"{active} subscriptions are active, the most this service keeps "
-            "(BORDERMARK_WEBHOOK_MAX_SUBSCRIPTIONS); disable one first"
-        )
-    secret = body.secret or secrets.token_urlsafe(32)
-    sub_id = uuid.uuid4()
-    await session.execute(
-        text(
-            "INSERT INTO webhook_subscriptions (id, url, secret, event_types, border, "
-            "province_code, category) "
-            "VALUES (:id, :url, :secret, :types, :border, :province, :category)"
-        ),
-        {
-            "id": sub_id,
-            "url": str(body.url),
-            "secret": secret,
-            "types": body.event_types,
-            "border": body.border.upper() if body.border else None,
-            "province": body.province,
-            "category": body.category,
-        },
-    )
-    record(
+    created = await subscriptions.create_and_commit(
         session,
         caller=caller,
-        action="webhook.create",
-        entity_type="webhook",
-        entity_id=str(sub_id),
-        detail={"url": str(body.url), "event_types": body.event_types},
+        url=str(body.url),
+        secret=body.secret,
+        event_types=body.event_types,
+        border=body.border,
+        province=body.province,
+        category=body.category,
+        allow_private=settings.allows_private_webhook_targets,
+        max_active=settings.webhook_max_subscriptions,
     )
-    await session.commit()
-    found = (
-        await session.execute(
-            text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions WHERE id = :id"),
-            {"id": sub_id},
-        )
-    ).scalar_one()
-    # The secret is shown once, here; the receiver needs it to check signatures.
-    return JSONResponse({**json.loads(found), "secret": secret}, status_code=201)
+    return JSONResponse(created, status_code=201)
 
 
 @router.get("/webhooks", summary="Subscriptions (admin)")
 async def list_subscriptions(session: SessionDep, caller: AdminDep) -> JSONResponse:
-    rows = await session.execute(
-        text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions ORDER BY created_at")
-    )
-    return JSONResponse({"webhooks": [json.loads(r[0]) for r in rows]})
+    return JSONResponse({"webhooks": await subscriptions.list_all(session)})
 
 
 @router.patch("/webhooks/{sub_id}", summary="Enable or disable a subscription (admin)")
@@ -136,47 +83,10 @@ async def patch_subscription(
     body: SubscriptionPatch,
     session: SessionDep,
 ) -> JSONResponse:
-    found = (
-        await session.execute(
-            text(
-                "UPDATE webhook_subscriptions SET active = :a, consecutive_failures = 0, "
-                "disabled_reason = CASE WHEN :a THEN NULL ELSE 'disabled by an admin' END "
-                f"WHERE id = :id RETURNING {_SUBSCRIPTION_JSON}::text"
-            ),
-            {"a": body.active, "id": sub_id},
-        )
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"no webhook {sub_id}")
-    if body.active:  # what waited while it was disabled goes out now, oldest first
-        await session.execute(
-            text(
-                "UPDATE webhook_deliveries SET next_attempt_at = now() "
-                "WHERE subscription_id = :id AND state = 'pending' AND next_attempt_at > now()"
-            ),
-            {"id": sub_id},
-        )
-    else:
-        # An admin turning it off means: send nothing more. (A subscription the service
-        # disabled after dead deliveries keeps what is queued, sent once it is enabled.)
-        await session.execute(
-            text(
-                "UPDATE webhook_deliveries SET state = 'dead', "
-                "last_error = 'not sent: the subscription was disabled by an admin' "
-                "WHERE subscription_id = :id AND state = 'pending'"
-            ),
-            {"id": sub_id},
-        )
-    record(
-        session,
-        caller=caller,
-        action="webhook.update",
-        entity_type="webhook",
-        entity_id=str(sub_id),
-        detail={"active": body.active},
+    changed = await subscriptions.set_active_and_commit(
+        session, caller=caller, sub_id=sub_id, active=body.active
     )
-    await session.commit()
-    return JSONResponse(json.loads(found))
+    return JSONResponse(changed)
 
 
 @router.delete(
@@ -187,23 +97,7 @@ async def patch_subscription(
 async def delete_subscription(
     sub_id: Annotated[uuid.UUID, Path()], caller: AdminDep, session: SessionDep
 ) -> Response:
-    url = (
-        await session.execute(
-            text("DELETE FROM webhook_subscriptions WHERE id = :id RETURNING url"),
-            {"id": sub_id},
-        )
-    ).scalar_one_or_none()
-    if url is None:
-        raise NotFound(f"no webhook {sub_id}")
-    record(
-        session,
-        caller=caller,
-        action="webhook.delete",
-        entity_type="webhook",
-        entity_id=str(sub_id),
-        detail={"url": url},
-    )
-    await session.commit()
+    await subscriptions.delete_and_commit(session, caller=caller, sub_id=sub_id)
     return Response(status_code=204)
 
 
@@ -214,25 +108,7 @@ async def deliveries(
     caller: AdminDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
-    rows = await session.execute(
-        text(
-            "SELECT json_build_object('id', d.id, 'event_id', d.event_id, 'type', e.type, "
-            "'state', d.state, 'attempts', d.attempts, 'next_attempt_at', d.next_attempt_at, "
-            "'last_status_code', d.last_status_code, 'last_error', d.last_error, "
-            "'delivered_at', d.delivered_at)::text FROM webhook_deliveries d "
-            "JOIN events e ON e.id = d.event_id WHERE d.subscription_id = :id "
-            "ORDER BY d.id DESC LIMIT :n"
-        ),
-        {"id": sub_id, "n": limit},
-    )
-    return JSONResponse({"deliveries": [json.loads(r[0]) for r in rows]})
-
-
-def _visible(caller: Caller, params: dict[str, Any]) -> str:
-    if caller.role in (Role.admin, Role.analyst):
-        return "TRUE"
-    params["scope_province"] = caller.province_code
-    return "province_code = :scope_province"
+    return JSONResponse({"deliveries": await subscriptions.deliveries(session, sub_id, limit)})
 
 
 @router.get(
@@ -268,43 +144,22 @@ async def event_stream(
                 field="Last-Event-ID",
             )
         start = int(last_event_id)
-    params: dict[str, Any] = {}
-    where = _visible(caller, params)
-    if type:
-        where += " AND type = ANY(:types)"
-        params["types"] = type
+    feed = Feed.of(caller, type)
     sessionmaker = request.app.state.sessionmaker
     # With no place to resume from, `limit=N` reads the N latest events the caller may see
     # and closes (what a script asking for "3 events" means); without `limit` a new
     # subscriber starts from now and follows.
     catch_up_only = start is None and limit is not None
     if start is None:
-        latest = (
-            f"SELECT coalesce((SELECT min(id) - 1 FROM (SELECT id FROM events WHERE {where} "
-            "ORDER BY id DESC LIMIT :latest) l), (SELECT max(id) FROM events), 0)"
-            if limit is not None
-            else "SELECT coalesce(max(id), 0) FROM events"
-        )
         async with sessionmaker() as session:
-            start = int(
-                (await session.execute(text(latest), {**params, "latest": limit})).scalar_one()
-            )
+            start = await feed.start(session, limit)
 
     async def stream() -> AsyncIterator[bytes]:
         cursor, sent, idle, quiet = start, 0, 0.0, 0.0
         yield b"retry: 3000\n\n"
         while limit is None or sent < limit:
             async with sessionmaker() as session:
-                rows = (
-                    await session.execute(
-                        text(
-                            "SELECT id, type, json_build_object('id', id, 'type', type, "
-                            "'occurred_at', occurred_at, 'data', payload)::text FROM events "
-                            f"WHERE id > :after AND {where} ORDER BY id LIMIT 100"
-                        ),
-                        {**params, "after": cursor},
-                    )
-                ).all()
+                rows = await feed.after(session, cursor)
             for event_id, event_type, data in rows:
                 yield f"id: {event_id}\nevent: {event_type}\ndata: {data}\n\n".encode()
                 cursor, sent = event_id, sent + 1

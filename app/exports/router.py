@@ -20,7 +20,7 @@ from app.db import SessionDep
 from app.exports import layers, writers
 from app.exports.slots import releasing
 from app.geojson import GEOJSON_MEDIA_TYPE
-from app.incidents.router import IncidentFilterDep
+from app.incidents.filters import IncidentFilterDep
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 ExportFormat = Literal["geojson", "csv", "gpkg", "kml"]

@@ -17,7 +17,7 @@ from app.db import SessionDep
 from app.errors import InvalidInput, PayloadTooLarge
 from app.imports.reader import UnreadableFile, file_info, read_rows
 from app.imports.service import import_rows
-from app.params import CrsParam, app_settings, epsg_param
+from app.params import CrsParam, SettingsDep, epsg_param
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 SUFFIXES = {".geojson", ".json", ".csv", ".gpkg"}
@@ -26,6 +26,7 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
 @router.post("/markers:import", summary="Import markers from GeoJSON, CSV or GeoPackage (admin)")
 async def import_markers(
+    settings: SettingsDep,
     request: Request,
     session: SessionDep,
     caller: CallerDep,
@@ -34,7 +35,6 @@ async def import_markers(
     crs: CrsParam = None,
 ) -> JSONResponse:
     require_role(caller, Role.admin)
-    settings = app_settings(request)
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInput(f"the file must end in one of {sorted(SUFFIXES)}", field="file")

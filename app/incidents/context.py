@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import cached_text
+from app.timestamps import LOCAL_TIME_ZONE
 
 # An event this close to the line is on it (GPS error is metres anyway).
 ON_LINE_M = 1.0
@@ -33,7 +34,6 @@ UNIT_REACH_M = 5_000.0
 DEGREE_SLACK = 1.15
 # About a centimetre in degrees (see _unit_at).
 EDGE_SLACK_DEGREES = 1e-7
-LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"
 
 
 def _unit_at(level: str) -> str:

@@ -103,6 +103,18 @@ def require_visible(caller: Caller, province_code: str | None, incident_id: obje
         raise NotFound(f"no incident {incident_id}")
 
 
+async def require_visible_id(session: AsyncSession, caller: Caller, incident_id: uuid.UUID) -> None:
+    """404 unless the incident exists and the caller may see it."""
+    found = (
+        await session.execute(
+            text("SELECT province_code FROM incidents WHERE id = :id"), {"id": incident_id}
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"no incident {incident_id}")
+    require_visible(caller, found[0], incident_id)
+
+
 @dataclass
 class IncidentFilter:
     border: str | None = None

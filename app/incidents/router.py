@@ -2,11 +2,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Path, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
 
@@ -15,34 +13,40 @@ from app.auth.dependencies import CallerDep
 from app.config import Settings
 from app.db import SessionDep
 from app.errors import InvalidInput, PayloadTooLarge
-from app.geo.chainage import is_range, split_border_prefix
 from app.geo.geometry import count_positions
 from app.geojson import (
-    decode_cursor,
-    parse_bbox,
     raw_geojson,
 )
 from app.incidents import attachments, edits, intake, queries
 from app.incidents.coalesce import SubmissionCoalescer
-from app.incidents.context import LOCAL_TIME_ZONE
-from app.incidents.location import resolve_place
-from app.incidents.models import IncidentCategory, Severity, Status
+from app.incidents.filters import IncidentFilterDep, list_cursor
+from app.incidents.models import IncidentCategory
 from app.incidents.schemas import BatchRequest, IncidentPatch, IncidentSubmission, TransitionRequest
 from app.paging import page_response
 from app.params import (
     CrsParam,
     CursorParam,
     LimitParam,
+    SettingsDep,
     app_settings,
     etag_of,
     if_match_version,
     page_size,
 )
-from app.text import fold
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 IncidentId = Annotated[uuid.UUID, Path(description="The incident's UUID")]
-LOCAL = ZoneInfo(LOCAL_TIME_ZONE)
+
+
+async def _visible_incident(
+    incident_id: IncidentId, session: SessionDep, caller: CallerDep
+) -> uuid.UUID:
+    await queries.require_visible_id(session, caller, incident_id)
+    return incident_id
+
+
+# The incident's id once the caller may see it: 404 otherwise, before anything else.
+VisibleIncident = Annotated[uuid.UUID, Depends(_visible_incident)]
 
 
 def _similar_settings(settings: Settings) -> queries.SimilarSettings:
@@ -75,13 +79,13 @@ async def _feature_response(
     "(201 first, 200 after, 409 if changed)",
 )
 async def submit_incident(
+    settings: SettingsDep,
     request: Request,
     body: IncidentSubmission,
     session: SessionDep,
     caller: CallerDep,
     crs: CrsParam = None,
 ) -> Response:
-    settings = app_settings(request)
     coalescer: SubmissionCoalescer | None = request.app.state.coalescer
     if coalescer is not None and coalescer.running:
         # Give back the connection the token lookup may hold while this waits: the group's
@@ -108,13 +112,13 @@ async def submit_incident(
 
 @router.post("/incidents:batch", summary="Sync up to 500 incidents; one result per item, in order")
 async def submit_batch(
+    settings: SettingsDep,
     request: Request,
     body: BatchRequest,
     session: SessionDep,
     caller: CallerDep,
     crs: CrsParam = None,
 ) -> JSONResponse:
-    settings = app_settings(request)
     if len(body.features) > settings.max_batch_items:
         raise InvalidInput(
             f"a batch holds at most {settings.max_batch_items} features", field="features"
@@ -146,92 +150,6 @@ async def submit_batch(
     return JSONResponse({"results": [r.as_json() for r in results], "counts": counts})
 
 
-def _local(value: datetime | None) -> datetime | None:
-    """Dates without a zone are the office's local time (Vietnam, UTC+7)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=LOCAL)
-
-
-async def _near(session: Any, near: str, border: str | None) -> tuple[float, float]:
-    parts = near.split(",")
-    if len(parts) == 2:
-        try:
-            lon, lat = float(parts[0]), float(parts[1])
-        except ValueError as exc:
-            raise InvalidInput("near is lon,lat or a marker like VN-CN:1089", field="near") from exc
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise InvalidInput("near lon,lat out of range", field="near")
-        return lon, lat
-    try:
-        place = await resolve_place(
-            session, geometry=None, location=near, epsg=4326, border_hint=border, max_vertices=2
-        )
-    except InvalidInput as exc:
-        raise InvalidInput(
-            f"near is lon,lat or a marker like VN-CN:1089: {exc.detail}", field="near"
-        ) from exc
-    point = place.geom.centroid
-    return float(point.x), float(point.y)
-
-
-async def incident_filters(
-    session: SessionDep,
-    border: Annotated[str | None, Query(max_length=5)] = None,
-    province: Annotated[str | None, Query(max_length=40)] = None,
-    district: Annotated[str | None, Query(max_length=40)] = None,
-    category: Annotated[list[str] | None, Query(description="One or more categories")] = None,
-    status: Annotated[list[Status] | None, Query()] = None,
-    severity: Annotated[list[Severity] | None, Query()] = None,
-    occurred_since: datetime | None = None,
-    occurred_until: datetime | None = None,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
-    near: Annotated[str | None, Query(description="VN-CN:1089 or lon,lat", max_length=120)] = None,
-    within_m: Annotated[float | None, Query(gt=0, le=100_000)] = None,
-    zone: Annotated[str | None, Query(max_length=40)] = None,
-    crosses_line: bool | None = None,
-    range_: Annotated[
-        str | None, Query(alias="range", max_length=120, description="VN-CN:1042-1053/1")
-    ] = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Text, with or without diacritics")
-    ] = None,
-    tag: Annotated[list[str] | None, Query()] = None,
-) -> queries.IncidentFilter:
-    """The incident filters, shared by the list and the exports."""
-    filters = queries.IncidentFilter(
-        border=border,
-        province=province,
-        district=district,
-        categories=list(category or []),
-        statuses=[s.value for s in status or []],
-        severities=[s.value for s in severity or []],
-        occurred_since=_local(occurred_since),
-        occurred_until=_local(occurred_until),
-        bbox=parse_bbox(bbox),
-        zone=zone,
-        crosses_line=crosses_line,
-        q=fold(q) if q and q.strip() else None,
-        tags=list(tag or []),
-    )
-    if near is not None:
-        filters.near = await _near(session, near, border)
-        filters.within_m = within_m or 1_000.0
-    if range_ is not None:
-        _, ref = split_border_prefix(range_)
-        if not is_range(ref):
-            raise InvalidInput("range is a stretch like VN-CN:1042-1053/1", field="range")
-        place = await resolve_place(
-            session, geometry=None, location=range_, epsg=4326, border_hint=border, max_vertices=2
-        )
-        filters.range_wkb = place.wkb_hex
-        filters.within_m = within_m or 500.0
-    return filters
-
-
-IncidentFilterDep = Annotated[queries.IncidentFilter, Depends(incident_filters)]
-
-
 @router.get("/incident-categories", summary="The event taxonomy (codes and names)")
 async def list_categories(session: SessionDep, caller: CallerDep) -> list[dict[str, Any]]:
     rows = await session.execute(
@@ -244,6 +162,7 @@ async def list_categories(session: SessionDep, caller: CallerDep) -> list[dict[s
 
 @router.get("/incidents", summary="Incidents as GeoJSON with combinable filters, newest first")
 async def list_incidents(
+    settings: SettingsDep,
     request: Request,
     session: SessionDep,
     caller: CallerDep,
@@ -251,16 +170,8 @@ async def list_incidents(
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
-    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
-    key_types: tuple[type, ...] = (float, str) if filters.near else (str, str)
-    after = decode_cursor(cursor, types=key_types) if cursor else None
-    if after is not None:
-        try:
-            after[0] = float(after[0]) if filters.near else datetime.fromisoformat(after[0])
-            after[1] = uuid.UUID(after[1])
-        except ValueError as exc:
-            raise InvalidInput("cursor is not one this service issued", field="cursor") from exc
+    after = list_cursor(cursor, filters) if cursor else None
     page = await queries.list_incidents(session, filters, caller=caller, limit=size, after=after)
     return page_response(request, page)
 
@@ -274,6 +185,7 @@ async def get_incident(
 
 @router.patch("/incidents/{incident_id}", summary="Edit an incident (If-Match required)")
 async def patch_incident(
+    settings: SettingsDep,
     request: Request,
     incident_id: IncidentId,
     body: IncidentPatch,
@@ -289,7 +201,7 @@ async def patch_incident(
         patch=body,
         if_match=if_match_version(if_match),
         crs_param=crs,
-        max_vertices=app_settings(request).max_vertices,
+        max_vertices=settings.max_vertices,
     )
     return await _feature_response(request, session, incident_id, caller)
 
@@ -331,11 +243,14 @@ async def get_history(
     "/incidents/{incident_id}/similar", summary="Open incidents of the same category nearby"
 )
 async def get_similar(
-    request: Request, incident_id: IncidentId, session: SessionDep, caller: CallerDep
+    settings: SettingsDep,
+    request: Request,
+    incident_id: VisibleIncident,
+    session: SessionDep,
+    caller: CallerDep,
 ) -> JSONResponse:
-    await queries.incident_feature_json(session, incident_id, caller=caller)
     found = await queries.similar(
-        session, incident_id, caller=caller, settings=_similar_settings(app_settings(request))
+        session, incident_id, caller=caller, settings=_similar_settings(settings)
     )
     return JSONResponse({"id": str(incident_id), "similar": found})
 
@@ -344,17 +259,16 @@ async def get_similar(
     "/incidents/{incident_id}/attachments", status_code=201, summary="Upload a photo or PDF"
 )
 async def upload_attachment(
+    settings: SettingsDep,
     request: Request,
-    incident_id: IncidentId,
+    incident_id: VisibleIncident,
     session: SessionDep,
     caller: CallerDep,
     file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, HEIC, GIF, TIFF or PDF")],
 ) -> JSONResponse:
-    settings = app_settings(request)
     attachments.refuse_declared_oversize(
         request.headers.get("content-length"), settings.attachment_max_bytes
     )
-    await queries.incident_feature_json(session, incident_id, caller=caller)  # 404 when not visible
     await attachments.require_can_attach(session, caller=caller, incident_id=incident_id)
     stored = attachments.store(
         file.file, root=settings.attachments_dir, max_bytes=settings.attachment_max_bytes
@@ -383,15 +297,15 @@ async def list_attachments(
 
 @router.get("/incidents/{incident_id}/attachments/{sha256}", summary="Download an attachment")
 async def download_attachment(
+    settings: SettingsDep,
     request: Request,
-    incident_id: IncidentId,
+    incident_id: VisibleIncident,
     sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
     session: SessionDep,
     caller: CallerDep,
 ) -> FileResponse:
-    await queries.incident_feature_json(session, incident_id, caller=caller)
     media_type, filename = await attachments.attachment_of(session, incident_id, sha256)
-    path = attachments.content_path(app_settings(request).attachments_dir, sha256)
+    path = attachments.content_path(settings.attachments_dir, sha256)
     return FileResponse(
         path,
         media_type=media_type,

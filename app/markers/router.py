@@ -25,6 +25,7 @@ from app.params import (
     CrsParam,
     CursorParam,
     LimitParam,
+    SettingsDep,
     app_settings,
     epsg_param,
     etag_of,
@@ -60,6 +61,7 @@ def _etag(feature_json: str) -> str:
 
 @router.get("/markers", summary="Markers as GeoJSON, in code order, with keyset paging")
 async def list_markers(
+    settings: SettingsDep,
     request: Request,
     session: SessionDep,
     caller: CallerDep,
@@ -71,7 +73,6 @@ async def list_markers(
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
-    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     after = decode_cursor(cursor, types=(str, int, int, int)) if cursor else None
     filters = queries.MarkerFilter(

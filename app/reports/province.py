@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import plain_row
 from app.documents.citations import format_citation
 from app.errors import NotFound
-from app.incidents.context import LOCAL_TIME_ZONE
 from app.reports.service import Table
+from app.timestamps import LOCAL_TIME_ZONE
 
 _YEAR = f"""
 year AS (

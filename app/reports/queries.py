@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.incidents.context import LOCAL_TIME_ZONE
+from app.timestamps import LOCAL_TIME_ZONE
 
 # A marker belongs to the district whose polygon it stands on, or touches within this.
 MARKER_UNIT_REACH_M = 1_000.0

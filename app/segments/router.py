@@ -12,7 +12,7 @@ from app.geojson import (
     raw_geojson,
 )
 from app.paging import page_response
-from app.params import CursorParam, LimitParam, app_settings, marker_code_param, page_size
+from app.params import CursorParam, LimitParam, SettingsDep, marker_code_param, page_size
 from app.segments import queries, service
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 
 @router.get("", summary="Segments between consecutive markers, with geodesic lengths")
 async def list_segments(
+    settings: SettingsDep,
     request: Request,
     session: SessionDep,
     caller: CallerDep,
@@ -29,7 +30,6 @@ async def list_segments(
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
-    settings = app_settings(request)
     size = page_size(limit, default=settings.default_page_size, maximum=settings.max_page_size)
     page = await queries.list_segments(
         session,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from app.errors import NotFound, ServiceUnavailable
-from app.params import app_settings
+from app.params import SettingsDep
 
 STATIC = FilePath(__file__).parent / "static"
 MEDIA_TYPES = {
@@ -84,8 +84,10 @@ async def static_file(name: Annotated[str, Path(max_length=60)]) -> Response:
 
 
 @router.get("/map/vendor/maplibre-gl/{name}")
-async def maplibre_file(request: Request, name: Annotated[str, Path(max_length=60)]) -> Response:
-    return _file(_vendored(app_settings(request).map_assets_dir), name)
+async def maplibre_file(
+    request: Request, settings: SettingsDep, name: Annotated[str, Path(max_length=60)]
+) -> Response:
+    return _file(_vendored(settings.map_assets_dir), name)
 
 
 def _vendored(directory: FilePath) -> FilePath:
