@@ -58,7 +58,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check app seed tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy app seed
+	$(BIN)/mypy app seed bench
 
 test: postgis web test-tools lint typecheck
 	$(BIN)/pytest

@@ -45,7 +45,7 @@ def page_rows_sql(feature: str) -> str:
     (see page_features_sql): joined by the service (page_features, collection_body), not
     aggregated by PostgreSQL, whose string_agg, concatenation and conversion of a megabyte
     cost 5 of the dense bbox page's 19 ms (bench/results/2026-12-06.md)."""
-    return f"SELECT convert_to(({feature})::text, 'UTF8') FROM page ORDER BY rn"
+    return f"SELECT convert_to(({feature})::text, 'UTF8') FROM page ORDER BY rn"  # noqa: S608
 
 
 def page_features(rows: Sequence[Sequence[bytes]], limit: int) -> tuple[list[bytes], bool]:

@@ -30,7 +30,7 @@ SELECT {page_features_sql("feature")},
        count(*) > :limit,
        (SELECT sort_key::text FROM page WHERE rn = :limit)
 FROM page
-"""
+"""  # noqa: S608
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,15 @@ async def main(args: argparse.Namespace) -> None:
         ids = [
             r[0]
             for r in await conn.fetch(
-                f"SELECT id FROM incidents WHERE {args.where} ORDER BY id LIMIT $1", args.rows
+                f"SELECT id FROM incidents WHERE {args.where} ORDER BY id LIMIT $1",  # noqa: S608
+                args.rows,
             )
         ]
         values = {"ids": ids, "reach": context.UNIT_REACH_M}
         seconds: dict[str, list[float]] = {part: [] for part in PARTS}
         for _ in range(args.rounds):
             for part in PARTS:
-                sql, names = positional_sql(context.CONTEXT_OF_IDS + f"SELECT count(*) FROM {part}")
+                sql, names = positional_sql(context.CONTEXT_OF_IDS + f"SELECT count(*) FROM {part}")  # noqa: S608
                 started = time.perf_counter()
                 await conn.fetchval(sql, *(values[name] for name in names))
                 seconds[part].append(time.perf_counter() - started)

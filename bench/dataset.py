@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import text
@@ -292,7 +293,7 @@ async def generate(session: AsyncSession, rows: int) -> dict[str, float]:
     return timings
 
 
-def _values(rows: list[tuple[object, ...]]) -> str:
+def _values(rows: Sequence[tuple[object, ...]]) -> str:
     def literal(v: object) -> str:
         return str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'"
 

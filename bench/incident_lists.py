@@ -26,7 +26,7 @@ FILTERS = ("", "&category=fire", "&status=reported", "&occurred_since=2025-01-01
 
 def pages(client: httpx.Client, query: str) -> list[list[tuple[str, float]]]:
     url: str | None = f"/api/v1/incidents?{query}"
-    got = []
+    got: list[list[tuple[str, float]]] = []
     while url and len(got) < 4:
         body = client.get(url).raise_for_status().json()
         got.append([(f["id"], f["properties"].get("distance_m")) for f in body["features"]])

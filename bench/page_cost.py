@@ -42,7 +42,7 @@ def keys_sql(box: list[float]) -> dict[str, str]:
     keys = items_where(INCIDENTS, BENCH_CALLER, Bbox(box, CRS84))
     assert not keys.params and keys.on_extent_box is not None  # an analyst's bbox, no more
     return {
-        f"keys by {way}": f"SELECT array_agg(id) FROM (SELECT i.id FROM incidents i "
+        f"keys by {way}": f"SELECT array_agg(id) FROM (SELECT i.id FROM incidents i "  # noqa: S608
         f"WHERE {where} ORDER BY i.id LIMIT $1) k"
         for way, where in (("geometry", keys.where), ("extent box", keys.on_extent_box))
     }

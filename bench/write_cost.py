@@ -29,7 +29,7 @@ COPIED = (
     "chainage_ref, chainage_m, distance_to_line_m, side, crosses_line, province_code, "
     "district_code, district_codes, zones, zone_measures, breaches, created_at, updated_at"
 )
-INSERT = f"INSERT INTO incidents (id, {COPIED}) SELECT gen_random_uuid(), {COPIED} FROM src"
+INSERT = f"INSERT INTO incidents (id, {COPIED}) SELECT gen_random_uuid(), {COPIED} FROM src"  # noqa: S608
 VARIANTS = {
     "as it is": [],
     "without the stored features' trigger": [
@@ -50,7 +50,7 @@ async def main(args: argparse.Namespace) -> None:
     conn = await asyncpg.connect(args.db, server_settings={"jit": "off", "timezone": "UTC"})
     try:
         await conn.execute(
-            f"CREATE TEMP TABLE src AS SELECT {COPIED} FROM incidents "
+            f"CREATE TEMP TABLE src AS SELECT {COPIED} FROM incidents "  # noqa: S608
             f"ORDER BY id LIMIT {ROWS}"
         )  # fmt: skip
         seconds: dict[str, list[float]] = {name: [] for name in VARIANTS}

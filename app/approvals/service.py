@@ -39,7 +39,7 @@ LIMIT 1
 async def _exists(session: AsyncSession, table: str, key: uuid.UUID | None, field: str) -> None:
     if key is None:
         return
-    found = await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})
+    found = await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})  # noqa: S608
     if found.first() is None:
         raise InvalidInput(f"no {field.removesuffix('_id')} {key}", field=field)
 
@@ -210,7 +210,7 @@ json_build_object('type', 'Feature', 'id', r.id,
     'submitted_on', (SELECT min(s.happened_on) FROM approval_stages s
                      WHERE s.request_id = r.id),
     'illustrative', r.illustrative, 'note', r.note, 'version', r.version))
-"""
+"""  # noqa: S608
 
 _REQUEST_SQL = """
 SELECT r.id, b.code AS border, r.requested_by_side, r.requester, r.work_title, r.work_kind,
@@ -300,7 +300,8 @@ async def list_requests(
     where = " AND ".join(clauses)
     total = (
         await session.execute(
-            text(f"SELECT count(*) FROM approval_requests r WHERE {where}"), params
+            text(f"SELECT count(*) FROM approval_requests r WHERE {where}"),  # noqa: S608
+            params,
         )
     ).scalar_one()
     rows = await session.execute(

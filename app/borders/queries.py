@@ -26,14 +26,14 @@ json_build_object(
       FROM border_zones z WHERE z.border_id = b.id), '[]'::json)
   )
 )
-"""
+"""  # noqa: S608
 
 
 async def borders_features(session: AsyncSession, *, with_geometry: bool) -> tuple[str, int]:
     row = (
         await session.execute(
             text(
-                f"SELECT coalesce(json_agg({BORDER_FEATURE} ORDER BY b.code), '[]')::text, "
+                f"SELECT coalesce(json_agg({BORDER_FEATURE} ORDER BY b.code), '[]')::text, "  # noqa: S608
                 "count(*) FROM borders b"
             ),
             {"with_geometry": with_geometry},
@@ -45,7 +45,7 @@ async def borders_features(session: AsyncSession, *, with_geometry: bool) -> tup
 async def border_feature(session: AsyncSession, code: str, *, with_geometry: bool) -> str:
     found = (
         await session.execute(
-            text(f"SELECT {BORDER_FEATURE}::text FROM borders b WHERE b.code = :code"),
+            text(f"SELECT {BORDER_FEATURE}::text FROM borders b WHERE b.code = :code"),  # noqa: S608
             {"code": code.upper(), "with_geometry": with_geometry},
         )
     ).scalar_one_or_none()

@@ -97,7 +97,7 @@ async def _point_at(session: AsyncSession, border_id: int, metres: float) -> dic
     found = (
         await session.execute(
             text(
-                f"SELECT ST_AsGeoJSON(bordermark_point_at(measured_geom, :m), {COORD_DECIMALS}) "
+                f"SELECT ST_AsGeoJSON(bordermark_point_at(measured_geom, :m), {COORD_DECIMALS}) "  # noqa: S608
                 "FROM borders WHERE id = :b"
             ),
             {"b": border_id, "m": metres},
@@ -151,7 +151,7 @@ async def resolve_range(
                   FROM borders WHERE id = :b
                 )
                 SELECT ST_AsGeoJSON(g, {COORD_DECIMALS}), ST_Length(g::geography) FROM s
-                """
+                """  # noqa: S608
             ),
             {"b": border_id, "m1": start_m, "m2": end_m},
         )
@@ -214,7 +214,7 @@ async def locate(session: AsyncSession, *, border: str, lon: float, lat: float) 
                         FROM markers m WHERE m.border_id = b.id
                         ORDER BY m.geom::geography <-> p.g::geography LIMIT 1)::text AS nearest
                 FROM borders b, p WHERE b.id = :b
-                """
+                """  # noqa: S608
             ),
             {"lon": lon, "lat": lat, "b": border_id},
         )

@@ -46,7 +46,7 @@ json_build_object(
     'version', w.version, 'created_at', w.created_at, 'updated_at', w.updated_at
   )
 )
-"""
+"""  # noqa: S608
 
 
 @dataclass
@@ -93,7 +93,7 @@ async def list_works(
       WHERE {where}
       ORDER BY rn LIMIT :limit_plus_one
     )
-    """
+    """  # noqa: S608
     return await fetch_page(session, sql, params, limit=limit)
 
 
@@ -101,7 +101,7 @@ async def work_feature(session: AsyncSession, work_id: uuid.UUID) -> tuple[str, 
     row = (
         await session.execute(
             text(
-                f"SELECT {WORK_FEATURE}::text, w.version FROM clearing_works w "
+                f"SELECT {WORK_FEATURE}::text, w.version FROM clearing_works w "  # noqa: S608
                 "JOIN borders b ON b.id = w.border_id WHERE w.id = :id"
             ),
             {"id": work_id},
@@ -160,7 +160,7 @@ async def clearing_status(
     FROM status st
     WHERE NOT :stale_only
        OR coalesce(st.cleared_m / nullif(st.end_m - st.start_m, 0), 0) < :min_share
-    """
+    """  # noqa: S608
     row = (
         await session.execute(
             text(sql),

@@ -388,7 +388,7 @@ async def patch_work(
         assignments = ", ".join(f"{n} = :{n}" for n in values)  # names from a fixed list
         await session.execute(
             text(
-                f"UPDATE clearing_works SET {assignments}, version = version + 1, "
+                f"UPDATE clearing_works SET {assignments}, version = version + 1, "  # noqa: S608
                 "updated_at = now() WHERE id = :id"
             ),
             {**values, "id": work_id},

@@ -60,7 +60,7 @@ async def _check_targets(session: AsyncSession, links: Sequence[DocumentLinkIn])
                 f"{link.target_type.value} ids are UUIDs, not {link.target_id!r}",
                 field="links.target_id",
             ) from None
-        found = await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})
+        found = await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})  # noqa: S608
         if found.first() is None:
             raise InvalidInput(
                 f"no {link.target_type.value} {link.target_id}", field="links.target_id"
@@ -249,7 +249,7 @@ SELECT d.id, d.kind, d.number, d.issuer, d.recipient, d.direction, d.issued_on, 
                  FROM document_links l WHERE l.document_id = d.id AND {_LINK_VISIBLE}),
                 '[]') AS links
 FROM documents d
-"""
+"""  # noqa: S608
 
 
 def document_json(row: Any) -> dict[str, Any]:
@@ -315,14 +315,14 @@ async def list_documents(
         params["year"] = year
     if target_type is not None:
         clauses.append(
-            "EXISTS (SELECT 1 FROM document_links l WHERE l.document_id = d.id "
+            "EXISTS (SELECT 1 FROM document_links l WHERE l.document_id = d.id "  # noqa: S608
             "AND l.target_type = :tt AND (CAST(:tid AS text) IS NULL OR l.target_id = :tid) "
             f"AND {_LINK_VISIBLE})"
         )
         params.update(tt=target_type.value, tid=target_id.lower() if target_id else None)
     where = " AND ".join(clauses)
     total = (
-        await session.execute(text(f"SELECT count(*) FROM documents d WHERE {where}"), params)
+        await session.execute(text(f"SELECT count(*) FROM documents d WHERE {where}"), params)  # noqa: S608
     ).scalar_one()
     rows = await session.execute(
         text(

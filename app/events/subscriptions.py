@@ -84,7 +84,7 @@ async def create_and_commit(
     await session.commit()
     found = (
         await session.execute(
-            text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions WHERE id = :id"),
+            text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions WHERE id = :id"),  # noqa: S608
             {"id": sub_id},
         )
     ).scalar_one()
@@ -93,7 +93,7 @@ async def create_and_commit(
 
 async def list_all(session: AsyncSession) -> list[dict[str, Any]]:
     rows = await session.execute(
-        text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions ORDER BY created_at")
+        text(f"SELECT {_SUBSCRIPTION_JSON}::text FROM webhook_subscriptions ORDER BY created_at")  # noqa: S608
     )
     return [json.loads(r[0]) for r in rows]
 
@@ -104,7 +104,7 @@ async def set_active_and_commit(
     found = (
         await session.execute(
             text(
-                "UPDATE webhook_subscriptions SET active = :a, consecutive_failures = 0, "
+                "UPDATE webhook_subscriptions SET active = :a, consecutive_failures = 0, "  # noqa: S608
                 "disabled_reason = CASE WHEN :a THEN NULL ELSE 'disabled by an admin' END "
                 f"WHERE id = :id RETURNING {_SUBSCRIPTION_JSON}::text"
             ),

@@ -119,7 +119,7 @@ def kml_placemarks_sql(attrs_sql: str, columns: list[str], layer: str) -> str:
     escaped = (
         f"replace(replace(replace({cleaned}, E'\\n', '&#10;'), E'\\r', '&#13;'), E'\\t', '&#9;')"
     )
-    return f"SELECT {escaped} FROM ({attrs_sql}) a"
+    return f"SELECT {escaped} FROM ({attrs_sql}) a"  # noqa: S608
 
 
 async def kml_stream(

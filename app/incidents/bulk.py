@@ -165,7 +165,7 @@ async def _resolve_refs(session: AsyncSession, borders: _Borders, items: list[It
             LEFT JOIN markers m ON m.border_id = r.border_id AND m.number = r.number
                  AND m.aux_index = r.aux AND m.bank_index = r.bank
             ORDER BY r.n
-            """,
+            """,  # noqa: S608
         {
             "borders": [borders.id_of(i.border) for i in items],
             "numbers": [i.ref.marker.number for i in items if i.ref],
@@ -271,7 +271,7 @@ EVENT_COLUMNS = ("id", "title", "category", "status", "severity", "occurred_at",
 
 # The batch's rows, each stored with its context (context.py) by one statement.
 _INSERT = (
-    with_context(
+    with_context(  # noqa: S608
         """given AS MATERIALIZED (
           SELECT r.*, ST_GeomFromWKB(decode(r.wkb, 'hex'), 4326) AS geom
           FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(n int, id uuid, hash text,
@@ -293,7 +293,7 @@ FROM given g JOIN final f ON f.id = g.n
 ORDER BY g.id, g.n
 ON CONFLICT (id) DO NOTHING
 RETURNING {", ".join(EVENT_COLUMNS)}
-"""
+"""  # noqa: S608
 )
 
 

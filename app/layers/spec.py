@@ -147,7 +147,7 @@ class Layer:
         if self.datetime is None:
             return None
         column = self.datetime_indexed or self.datetime
-        return f"SELECT min({column})::timestamptz, max({column})::timestamptz FROM {self.table}"
+        return f"SELECT min({column})::timestamptz, max({column})::timestamptz FROM {self.table}"  # noqa: S608
 
     @property
     def default_geometry_json(self) -> str:

@@ -83,7 +83,7 @@ async def list_markers(
       ORDER BY rn
       LIMIT :limit_plus_one
     )
-    """
+    """  # noqa: S608
     return await fetch_page(session, sql, params, limit=limit)
 
 
@@ -91,7 +91,7 @@ async def marker_feature(session: AsyncSession, *, border: str, code: MarkerCode
     found = (
         await session.execute(
             text(
-                f"SELECT {MARKER_FEATURE}::text "
+                f"SELECT {MARKER_FEATURE}::text "  # noqa: S608
                 "FROM markers m JOIN borders b ON b.id = m.border_id "
                 "WHERE b.code = :border AND m.number = :n AND m.aux_index = :a "
                 "AND m.bank_index = :k"
@@ -136,7 +136,7 @@ async def nearest_markers(
              ORDER BY near.d)::text, '[]'),
            count(*)
     FROM near JOIN markers m ON m.id = near.id JOIN borders b ON b.id = m.border_id
-    """
+    """  # noqa: S608
     params: dict[str, Any] = {"lon": lon, "lat": lat, "k": k}
     if border:
         params["border"] = border.upper()

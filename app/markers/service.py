@@ -295,7 +295,7 @@ async def update_marker(
         params.update(lon=changes.point.x, lat=changes.point.y)
     await session.execute(
         text(
-            f"UPDATE markers SET {assignments}{geom_sql}, version = version + 1, "
+            f"UPDATE markers SET {assignments}{geom_sql}, version = version + 1, "  # noqa: S608
             "updated_at = now() WHERE id = :id"
         ),
         params,

@@ -98,7 +98,7 @@ def items_where(
     # The bbox's own corners: box(geometry) would read the envelope's stored box, rounded
     # outward to float4 (each feature's extent box holds its own doubles).
     corners = (
-        "(SELECT box(point(min(ST_X(d.geom)), min(ST_Y(d.geom))), "
+        "(SELECT box(point(min(ST_X(d.geom)), min(ST_Y(d.geom))), "  # noqa: S608
         f"point(max(ST_X(d.geom)), max(ST_Y(d.geom)))) FROM ST_DumpPoints({envelope}) d)"
     )
     on_box = f"{layer.extent_box} && {corners}"
@@ -115,7 +115,7 @@ def _select_properties(feature: str, chosen: list[str] | None) -> str:
     if chosen is None:
         return feature
     return (
-        f"jsonb_set(({feature})::jsonb, '{{properties}}', coalesce((SELECT jsonb_object_agg(k, v) "
+        f"jsonb_set(({feature})::jsonb, '{{properties}}', coalesce((SELECT jsonb_object_agg(k, v) "  # noqa: S608
         f"FROM jsonb_each(({feature})::jsonb -> 'properties') AS p(k, v) "
         "WHERE k = ANY(:chosen_properties)), '{}'::jsonb))"
     )
@@ -126,7 +126,7 @@ def _keys_sql(layer: Layer, keys: KeyFilter, order: str) -> tuple[str, str]:
 
     def matching(where: str) -> str:
         return (
-            f"SELECT {layer.key} AS k FROM {layer.source_for(where, order)} WHERE {where} "
+            f"SELECT {layer.key} AS k FROM {layer.source_for(where, order)} WHERE {where} "  # noqa: S608
             f"ORDER BY {order} LIMIT :limit_plus_one OFFSET :offset"
         )
 
@@ -143,7 +143,7 @@ def _keys_sql(layer: Layer, keys: KeyFilter, order: str) -> tuple[str, str]:
             WHERE (SELECT few FROM gate)
             UNION ALL
             SELECT k FROM ({matching(keys.where)}) by_geometry
-            WHERE NOT (SELECT few FROM gate)"""
+            WHERE NOT (SELECT few FROM gate)"""  # noqa: S608
     return both, gate
 
 
@@ -161,15 +161,15 @@ def page_statement(
     if layer.stored and out == CRS84 and chosen is None:
         # The stored features, as they are; one missing (rows written with the triggers
         # off, until bordermark_rebuild_incident_features()) is built here instead.
-        built = f"SELECT ({layer.feature})::text FROM {layer.source} WHERE {layer.key} = keys.k"
+        built = f"SELECT ({layer.feature})::text FROM {layer.source} WHERE {layer.key} = keys.k"  # noqa: S608
         page = f"""
           SELECT coalesce(s.feature, ({built})) AS feature, keys.rn
-          FROM keys LEFT JOIN {layer.stored} s ON s.{layer.stored_key} = keys.k"""
+          FROM keys LEFT JOIN {layer.stored} s ON s.{layer.stored_key} = keys.k"""  # noqa: S608
         feature = "feature"
     else:
         page = f"""
           SELECT {geometry_sql(layer, out)} AS feature, keys.rn
-          FROM {layer.source} JOIN keys ON keys.k = {layer.key}"""
+          FROM {layer.source} JOIN keys ON keys.k = {layer.key}"""  # noqa: S608
         feature = _select_properties("feature", chosen)
     key_sql, gate = _keys_sql(layer, keys, order)
     sql = f"""
@@ -183,7 +183,7 @@ def page_statement(
         ), page AS ({page}
         )
         {page_rows_sql(feature)}
-        """
+        """  # noqa: S608
     bound = {**keys.params, "limit_plus_one": limit + 1, "offset": offset}
     if chosen is not None:
         bound["chosen_properties"] = chosen
@@ -207,14 +207,14 @@ def items_page_statement(
 
 
 def count_statement(layer: Layer, keys: KeyFilter) -> str:
-    return f"SELECT count(*) FROM {layer.source_for(keys.where)} WHERE {keys.where}"
+    return f"SELECT count(*) FROM {layer.source_for(keys.where)} WHERE {keys.where}"  # noqa: S608
 
 
 def feature_statement(layer: Layer, out: OutputCrs, caller: Caller) -> tuple[str, dict[str, Any]]:
     """One feature by its id (`:fid`, text) within the caller's scope."""
     in_scope = items_where(layer, caller)
     sql = (
-        f"SELECT ({geometry_sql(layer, out)})::jsonb FROM {layer.source} "
+        f"SELECT ({geometry_sql(layer, out)})::jsonb FROM {layer.source} "  # noqa: S608
         f"WHERE {in_scope.where} AND {layer.key}::text = :fid"
     )
     return sql, in_scope.params
@@ -239,7 +239,7 @@ async def spatial_extent(session: AsyncSession, layer: Layer) -> list[float] | N
     if row is None:  # a small table, or no statistics yet: exactly
         row = await fetch_row(
             session,
-            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "  # noqa: S608
             f"FROM (SELECT ST_Extent({layer.geom}) AS e FROM {layer.table}) x",
         )
     return None if row is None or row[0] is None else [float(v) for v in row]

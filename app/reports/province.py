@@ -76,7 +76,7 @@ WHERE (i.occurred_at >= y.s AND i.occurred_at < y.e)
    OR EXISTS (SELECT 1 FROM steps s WHERE s.case_id = i.id)
    OR EXISTS (SELECT 1 FROM moves m WHERE m.incident_id = i.id)
 ORDER BY i.occurred_at, i.id
-"""
+"""  # noqa: S608
 
 # Distinct occasions of each kind of step in the year: a note about three cases is one
 # (same day, document, place and counterpart).
@@ -93,7 +93,7 @@ SELECT s.kind,
 FROM incident_steps s JOIN incidents i ON i.id = s.incident_id, year y
 WHERE i.province_code = :province AND s.happened_on BETWEEN y.first_day AND y.last_day
 GROUP BY s.kind ORDER BY s.kind
-"""
+"""  # noqa: S608
 
 # Every step of the year, for the steps sheet (a document's citation beside it).
 _STEPS = """
@@ -133,7 +133,7 @@ FROM staged st, year y
 WHERE st.active_in_year
    OR (st.submitted_on <= y.last_day AND st.stage_at_end IN ('submitted', 'forwarded', 'commented'))
 ORDER BY st.submitted_on, st.id
-"""
+"""  # noqa: S608
 
 _CLEARING = """
 SELECT w.kind, k.name_vi AS kind_name,

@@ -53,7 +53,7 @@ WITH {_PERIOD}, inc AS (
   WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
     AND (CAST(:province AS text) IS NULL OR i.province_code = :province)
 )
-"""
+"""  # noqa: S608
 
 # The incident tallies in scope (models.py): counters plus the deltas not yet folded in.
 _TALLIES = """
@@ -117,7 +117,7 @@ async def _opened_in_months(
     SELECT t.unit{month}, t.dimension, t.value, sum(t.opened)::int AS count
     FROM t WHERE t.day >= :first AND t.day < :after
     GROUP BY t.unit{group}, t.dimension, t.value
-    """
+    """  # noqa: S608
     params = {**_bounds(q), "grain": "month", "first": months[0], "after": months[1]}
     return await _rows(session, sql, params)
 
@@ -133,7 +133,7 @@ async def _opened_on_days(
     FROM inc, period
     WHERE inc.occurred_at >= period.s AND inc.occurred_at < period.e
     GROUP BY inc.unit{month}, inc.category, inc.status, inc.zones
-    """
+    """  # noqa: S608
     return await _rows(session, sql, {**_bounds(q), "start": first, "end": last})
 
 
@@ -210,7 +210,7 @@ async def resolved(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]
            round(days[1]::numeric, 1) AS median_days_to_resolve,
            round(days[2]::numeric, 1) AS p90_days_to_resolve
     FROM stats
-    """
+    """  # noqa: S608
     return await _rows(session, sql, _bounds(q))
 
 
@@ -226,7 +226,7 @@ async def open_at_end(session: AsyncSession, q: ReportQuery) -> list[dict[str, A
     SELECT t.unit, {first} AS first, sum(t.opened - t.closed)::int AS net
     FROM t WHERE t.day <= :end
     GROUP BY t.unit{", 2" if q.by_month else ""} ORDER BY t.unit{", 2" if q.by_month else ""}
-    """
+    """  # noqa: S608
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for row in await _rows(session, sql, {**_bounds(q), "grain": "day"}):
         row["month"] = f"{row['first']:%Y-%m}"

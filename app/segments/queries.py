@@ -27,7 +27,7 @@ json_build_object(
     'sightline_overridden', s.sightline_width_m IS NOT NULL
   )
 )
-"""
+"""  # noqa: S608
 
 
 async def list_segments(
@@ -69,7 +69,7 @@ async def list_segments(
       ORDER BY rn
       LIMIT :limit_plus_one
     )
-    """
+    """  # noqa: S608
     return await fetch_page(session, sql, params, limit=limit)
 
 
@@ -77,7 +77,7 @@ async def segment_feature(session: AsyncSession, segment_id: int) -> str:
     found = (
         await session.execute(
             text(
-                f"SELECT {SEGMENT_FEATURE}::text FROM segments s "
+                f"SELECT {SEGMENT_FEATURE}::text FROM segments s "  # noqa: S608
                 "JOIN borders b ON b.id = s.border_id "
                 "JOIN markers fm ON fm.id = s.from_marker_id "
                 "JOIN markers tm ON tm.id = s.to_marker_id WHERE s.id = :id"

@@ -84,4 +84,4 @@ def incident_tile_sql(source: str, columns: str, where: str, params: dict[str, A
       FROM {source} JOIN cells c ON i.id = {_ID_IN_KEY}
     )
     SELECT ST_AsMVT(features.*, :layer, :extent, 'geom') FROM features WHERE geom IS NOT NULL
-    """
+    """  # noqa: S608

@@ -37,4 +37,4 @@ def tile_sql(
       WHERE {layer.geom} && bounds.b4326 AND {where}
     )
     SELECT ST_AsMVT(features.*, :layer, :extent, 'geom') FROM features WHERE geom IS NOT NULL
-    """
+    """  # noqa: S608

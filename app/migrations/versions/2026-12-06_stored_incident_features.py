@@ -102,7 +102,7 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$
-"""
+"""  # noqa: S608
 
 # From scratch: after this migration, after a change of the properties, and after writes
 # that bypassed the triggers (session_replication_role = replica).
@@ -114,7 +114,7 @@ BEGIN
     (SELECT 1 FROM incidents i WHERE i.id = f.incident_id);
   {STORE_FROM.format(rows="incidents")};
 END $$
-"""
+"""  # noqa: S608
 
 
 def upgrade() -> None:
