@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from app.auth.dependencies import CallerDep
 from app.auth.scopes import read_scope
 from app.borders.service import border_id_of
-from app.clearing import queries, service
+from app.clearing import completions, queries, service
 from app.clearing.models import WorkStatus
 from app.clearing.schemas import CompletionCreate, WorkCreate, WorkPatch
 from app.db import SessionDep
@@ -105,7 +105,7 @@ async def patch_work(
 async def add_completion(
     work_id: WorkId, body: CompletionCreate, session: SessionDep, caller: CallerDep
 ) -> Response:
-    await service.add_completion(session, caller=caller, work_id=work_id, body=body)
+    await completions.add_completion(session, caller=caller, work_id=work_id, body=body)
     return await _work_response(session, work_id, status_code=201)
 
 
