@@ -10,7 +10,7 @@ the probe goes on. Peak RSS is the server's VmHWM after each export (the kernel'
 Targets: peak RSS under 200 MB; p99 during the export within 3 x the p99 before.
 
 Run: .venv/bin/python bench/exports_under_load.py [--rows 1000000] [--before 20]
-Writes bench/results/<date>-exports-under-load.md. Not a test: figures vary with the machine.
+Appends to bench/results/<date>.md (sitting.py). Not a test: figures vary with the machine.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from scale_reports_exports import (  # noqa: E402
     rss_kb,
     serve,
 )
+from sitting import append_run  # noqa: E402
 
 MARKER_1089 = (106.7145, 21.9882)  # replaced by the register's position at start
 
@@ -154,8 +155,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    out = ROOT / "bench" / "results" / f"{date.today().isoformat()}-exports-under-load.md"
-    out.write_text("\n".join(lines) + "\n")
+    append_run(lines)
     print("\n".join(lines))
 
 

@@ -5,7 +5,7 @@ bbox and filter pages the bench rows measure never do.
     .venv/bin/python bench/layer_counts.py [--rows 1000000] [--rounds 15]
 
 Each row: the median and min-max of `--rounds` sequential requests (after two warm-ups),
-in milliseconds, as the client sees them. Results: bench/results/<date>-layer-counts.md.
+in milliseconds, as the client sees them. Results: appended to bench/results/<date>.md (sitting.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from exports_under_load import token  # noqa: E402
 from scale_reports_exports import free_port, prepare, private_cluster, serve  # noqa: E402
+from sitting import append_run  # noqa: E402
 
 # (what it is, the request): QGIS opens a layer with limit=10, counts it with limit=1.
 REQUESTS = [
@@ -103,8 +104,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    out = ROOT / "bench" / "results" / f"{date.today().isoformat()}-layer-counts.md"
-    out.write_text("\n".join(lines) + "\n")
+    append_run(lines)
     print("\n".join(lines))
 
 

@@ -13,14 +13,13 @@ floors; wrk for the POSTs and the cached tiles), which is not the system under t
 scenario runs for a bounded time; figures are medians of rounds.
 
 Run: .venv/bin/python bench/run.py [--quick] [--rows N] [--seconds S] [--rounds R]
-Writes bench/results/<date>.md and .json. Not a test: figures vary with the machine.
+Appends to bench/results/<date>.md and .json (sitting.py). Not a test: figures vary with the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
@@ -29,7 +28,6 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -45,6 +43,7 @@ from growth import growth_rows, near_growth  # noqa: E402
 from measure import Row, Setup  # noqa: E402
 from reads import bbox_rows, near_rows, tile_rows  # noqa: E402
 from scale_reports_exports import export_run, free_port, prepare, rss_kb, summary_rounds  # noqa: E402
+from sitting import append_run  # noqa: E402
 from writes import batch_rows, post_rows  # noqa: E402
 
 from app.embedded_pg import EmbeddedCluster, ensure_postgis_installed, find_bin_dir  # noqa: E402
@@ -297,13 +296,12 @@ def fmt(v: float | None) -> str:
 
 
 def write_results(args: argparse.Namespace, prep: dict[str, float], rows: list[Row]) -> None:
-    today = date.today().isoformat()
     flags = " ".join(
         f for f, on in (("--quick", args.quick), ("--growth-only", args.growth_only)) if on
     )
     command = "make bench" + (f" ARGS='{flags}'" if flags else "")
     lines = [
-        f"# Benchmarks, {today}",
+        f"# {command}",
         "",
         f"Command: `{command}` (`.venv/bin/python bench/run.py {'--quick ' if args.quick else ''}"
         f"{'--growth-only ' if args.growth_only else ''}"
@@ -325,14 +323,7 @@ def write_results(args: argparse.Namespace, prep: dict[str, float], rows: list[R
         )
     lines += ["", "Notes per row:", ""]
     lines += [f"- {r.scenario} ({r.measure}): {r.note}" for r in rows if r.note]
-    out = ROOT / "bench" / "results"
-    suffix = ("-quick" if args.quick else "") + ("-growth" if args.growth_only else "")
-    (out / f"{today}{suffix}.md").write_text("\n".join(lines) + "\n")
-    (out / f"{today}{suffix}.json").write_text(
-        json.dumps(
-            {"args": vars(args), "prepare": prep, "rows": [asdict(r) for r in rows]}, indent=2
-        )
-    )
+    append_run(lines, {"args": vars(args), "prepare": prep, "rows": [asdict(r) for r in rows]})
     print("\n".join(lines))
 
 

@@ -10,7 +10,7 @@ through the API; bench/dataset.py says how they cluster and settle). Then:
   an httpx client; wall time, rows/s, and the server's peak RSS (VmHWM) before and after.
 
 Run: .venv/bin/python bench/scale_reports_exports.py [--rows 1000000] [--rounds 5]
-Writes bench/results/<date>-reports-exports.md. Not a test: figures vary with the machine.
+Appends to bench/results/<date>.md (sitting.py). Not a test: figures vary with the machine.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import dataset  # noqa: E402
 from alembic import command  # noqa: E402
+from sitting import append_run  # noqa: E402
 
 from app.bootstrap import alembic_config  # noqa: E402
 from app.config import Environment, Settings  # noqa: E402
@@ -228,8 +229,7 @@ def main() -> None:
         f"({total_rows / export['wall_s']:,.0f} rows/s, {export['bytes'] / 1e6:,.0f} MB); "
         f"server RSS {export['rss_before_kb'] / 1024:.0f} MB before, peak {export['peak_rss_kb'] / 1024:.0f} MB",
     ]
-    out = ROOT / "bench" / "results" / f"{date.today().isoformat()}-reports-exports.md"
-    out.write_text("\n".join(lines) + "\n")
+    append_run(lines)
     print("\n".join(lines))
 
 
