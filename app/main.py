@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="bordermark",
-        version="0.1.0",
+        version="0.5.0",
         description=(
             "Border-marker incident GIS service: the register of boundary markers, the border "
             "line between them, chainage, border events and clearing works. Every endpoint "
