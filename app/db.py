@@ -100,8 +100,8 @@ async def fetch_rows(
     """The rows of a read, through asyncpg itself.
 
     For the hot paths (OGC items, tiles, token lookups, a submission's checks):
-    SQLAlchemy's statement machinery costs about 0.5 ms of CPU per statement here, more
-    than PostgreSQL takes for a short indexed read. The same SQL with `:name` parameters,
+    SQLAlchemy's statement machinery costs more CPU per statement than PostgreSQL takes
+    for a short indexed read. The same SQL with `:name` parameters,
     the same values as text() would bind, on the session's own connection: in its
     transaction once a write began it (tests roll it back). Reads only: before the
     session's first SQLAlchemy statement, no transaction is open yet, so a write sent this

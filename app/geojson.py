@@ -33,9 +33,8 @@ def raw_geojson(
 def page_features_sql(feature: str) -> str:
     """The first `:limit` rows of a page CTE (`feature`, `rn`), in `rn` order, as one JSON
     array in UTF-8 bytes rather than as text. A page is up to megabytes, mostly Vietnamese
-    (two bytes a character in a Python str): as text, the service decoded it, copied it
-    into the collection and encoded it again, 6 ms of its CPU for a 1,000-feature page
-    (bench/results/2026-12-02.md, fifth sitting); as bytes it is copied once."""
+    (two bytes a character in a Python str): as text, the service would decode it, copy it
+    into the collection and encode it again; as bytes it is copied once."""
     features = f"coalesce(json_agg({feature} ORDER BY rn) FILTER (WHERE rn <= :limit), '[]')"
     return f"convert_to({features}::text, 'UTF8')"
 
@@ -44,7 +43,7 @@ def page_rows_sql(feature: str) -> str:
     """A page CTE's (`feature`, `rn`) features, a row each in `rn` order, as UTF-8 bytes
     (see page_features_sql): joined by the service (page_features, collection_body), not
     aggregated by PostgreSQL, whose string_agg, concatenation and conversion of a megabyte
-    cost 5 of the dense bbox page's 19 ms (bench/results/2026-12-06.md)."""
+    cost more than the service's join."""
     return f"SELECT convert_to(({feature})::text, 'UTF8') FROM page ORDER BY rn"  # noqa: S608
 
 
@@ -106,8 +105,7 @@ COLLECTION_HEAD = b'{"type":"FeatureCollection","features":'
 def collection_body(features: str | bytes | Sequence[bytes], tail: str) -> bytes:
     """`{"type":"FeatureCollection","features":[...]` and the rest of its members (`tail`,
     from its first comma to the closing brace), in one copy: `features` as the JSON array,
-    or as each feature's JSON. A megabyte page joined in steps (the array, then the whole)
-    cost 1.3 ms of the service's CPU, in one join 0.06 ms (timeit, 1,000 features)."""
+    or as each feature's JSON (one join: joining in steps copies a megabyte page twice)."""
     if isinstance(features, str):
         features = features.encode()
     if isinstance(features, bytes):
@@ -125,10 +123,9 @@ def envelope_sql(x1: float, y1: float, x2: float, y2: float, srid: int = 4326) -
     """ST_MakeEnvelope of a bbox, its numbers written into the statement, not bound.
 
     Bound, they let PostgreSQL keep one generic plan for every bbox once a connection has
-    run the statement five times, and that plan cannot know how much a bbox holds: at a
-    million incidents, after a dozen OGC pages of a small bbox, a 2 x 2 degree one took
-    770-964 ms where its own plan takes 19-31 ms (2026-12-06, bench/results). Written out,
-    each bbox is planned for itself. Finite floats only (repr is a numeric literal)."""
+    run the statement five times, and that plan cannot know how much a bbox holds (a large
+    bbox after small ones took many times its own plan). Written out, each bbox is planned
+    for itself. Finite floats only (repr is a numeric literal)."""
     corners = [float(v) for v in (x1, y1, x2, y2)]
     if not all(math.isfinite(v) for v in corners):
         raise ValueError(f"a bbox of finite numbers, not {corners}")

@@ -61,12 +61,9 @@ DB_RETRY_AFTER_S = 5
 
 
 def _freeze_what_start_up_built() -> None:
-    """Keep what start-up built (modules, routes, schemas: about 150,000 objects) out of
-    the garbage collector's full passes, which otherwise walk all of it each time: a pause
-    of 70-100 ms in whichever request is running, about once a worker per 15 s of POSTs at
-    300/s. The objects stay alive as before; only the collector stops revisiting them.
-    Measured at a million incidents, 2 workers (bench/results/2026-12-02.md): POST p99
-    58 -> 49 ms; a batch sync's full collection 67 -> 3.5 ms; medians unchanged."""
+    """Keep what start-up built (modules, routes, schemas) out of the garbage collector's
+    full passes, which otherwise walk all of it and pause whichever request is running.
+    The objects stay alive as before; only the collector stops revisiting them."""
     gc.collect()
     gc.freeze()
 

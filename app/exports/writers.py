@@ -26,9 +26,8 @@ from app.exports.copy_stream import json_rows
 from app.exports.kml_look import LOOKS
 from app.text import spreadsheet_cell
 
-# Rows per fetch. CSV goes out in small batches (a batch of 2,000 one-kilobyte GeoJSON
-# features was 14 MB of peak RSS more than 500, at the same speed, before GeoJSON moved to
-# COPY). GDAL appends are per call, so its files take larger batches.
+# Rows per fetch. CSV goes out in small batches (larger ones only cost memory, at the same
+# speed); GDAL appends are per call, so its files take larger batches.
 STREAM_BATCH = 500
 GDAL_BATCH = 2_000
 UTF8_BOM = "\ufeff"
@@ -78,9 +77,8 @@ KML_OWN_FIELDS = ("id", "description")  # a Placemark's own attribute and elemen
 
 
 # KML is streamed as PostgreSQL writes it (XML functions escape the text, ST_AsKML the
-# geometry), rows joined by COPY like GeoJSON's. GDAL's LIBKML driver had re-read and
-# rewritten the whole document on every appended batch: 3,408 features took 21.6 s and
-# 20,000 took 677 s, in a thread that held the event loop's interpreter lock.
+# geometry), rows joined by COPY like GeoJSON's: GDAL's LIBKML driver rewrites the whole
+# document on every appended batch.
 def _kml_value(column: str) -> str:
     """A column's text as KML carries it: arrays joined by `;` (as in CSV), times in
     ISO 8601, numbers and booleans as JSON writes them."""
@@ -222,9 +220,8 @@ def _column(values: list[Any]) -> np.ndarray:
     return np.array([None if v is None else str(v) for v in converted], dtype=object)
 
 
-# GeoPackage is written by GDAL in a process of its own (gdal_process.py). In a thread of
-# the service, GDAL's writes and the batches' conversion to columns held the interpreter:
-# /healthz's p99 went from 17 to 190 ms while a million incidents were written.
+# GeoPackage is written by GDAL in a process of its own (gdal_process.py): in a thread,
+# GDAL's writes and the conversion to columns hold the interpreter from every request.
 _GDAL_POOL: concurrent.futures.ProcessPoolExecutor | None = None
 
 

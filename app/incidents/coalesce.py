@@ -49,9 +49,8 @@ class SubmissionCoalescer:
     sessionmaker: async_sessionmaker[AsyncSession]
     max_vertices: int
     max_group: int = 64
-    # Ten rounds: at a million incidents, one worker, 8 concurrent POSTs, groups of 4.0 ->
-    # 5.7 and 339-363 -> 391-401/s (five rounds changed nothing, twenty did no better;
-    # bench/results/2026-12-02.md). A round lasts as long as the callbacks ready then
+    # Rounds of the event loop a group waits for requests on their way (ten grew the
+    # groups; more did no better). A round lasts as long as the callbacks ready then
     # (microseconds of request handling): never a fixed wait.
     gather_rounds: int = 10
     running: bool = False

@@ -39,13 +39,12 @@ INCIDENT_PROPERTIES = "bordermark_incident_properties(i, b.code)"
 SPHERE_SLACK = 1.01 / 0.99
 # A near page first reads this many incidents nearest first for each row it returns, at
 # least NEAR_SCAN_MIN and at most NEAR_SCAN_MAX (list_incidents): enough where most
-# incidents match, and a bounded cost (about 5 ms a thousand) where few do.
+# incidents match, and a bounded cost where few do.
 NEAR_SCAN_PER_ROW = 10
 NEAR_SCAN_MIN = 1_000
 NEAR_SCAN_MAX = 20_000
 # Circles the statistics expect to hold at most this many incidents are measured whole:
-# nearest first costs a sparse circle more (EXPLAIN ANALYZE at marker VN-CN:500, 300 m, a
-# million incidents: 16 ms, of which 7 ms for the index scan to start).
+# nearest first costs a sparse circle more (the index scan's start dominates).
 NEAR_MEASURE_ALL_AT_MOST = 2_000
 
 
@@ -212,8 +211,8 @@ async def list_incidents(
             return f"""{incidents} i CROSS JOIN LATERAL (SELECT {distance} AS d) dist
               JOIN borders b ON b.id = i.border_id"""
 
-        # Nearest first without measuring every match: around a busy gate, 45,700 incidents
-        # lie within 2 km of marker 1089, and measuring them all to keep 10 took 195 ms.
+        # Nearest first without measuring every match (around a busy gate, tens of
+        # thousands of incidents lie within 2 km, to keep 10).
         # - Where the statistics expect at most NEAR_MEASURE_ALL_AT_MOST incidents in the
         #   circle's box, or none of the ways below applies: every match in the circle is
         #   measured and sorted ('all').
@@ -223,7 +222,7 @@ async def list_incidents(
         #   of the (limit+1)-th (see there), measured and sorted ('within'). With fewer,
         #   when no other incident lies in the circle, those are the page ('knn'). Fewer
         #   out of a circle with more (a rare filter) is 'all': a nearest-first scan for a
-        #   few matches among thousands costs more (30 against 13 ms at marker 1206).
+        #   few matches among thousands costs more.
         # Each way is a branch with a one-time filter; features are built for the page alone.
         box = (
             f"ST_Expand(ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326), "
@@ -236,8 +235,8 @@ async def list_incidents(
                    AS few
         ),
         nearest AS MATERIALIZED (
-          -- No other condition: the planner, misled by the estimate of one, sorted a
-          -- bitmap scan of the 58,000 incidents of a circle instead (118 ms).
+          -- No other condition: with one, the planner's estimate led it to sort a bitmap
+          -- scan of the whole circle instead.
           SELECT i.*, i.geom::geography <-> {point} AS sphere FROM incidents i
           WHERE NOT (SELECT few FROM gate)
           ORDER BY i.geom::geography <-> {point} LIMIT :near_scan
@@ -283,8 +282,7 @@ async def list_incidents(
             where += " AND (i.occurred_at, i.id) < (CAST(:k0 AS timestamptz), CAST(:k1 AS uuid))"
             params.update(k0=after[0], k1=after[1])
         # The page's keys first, then their stored features: a kilobyte a row through a
-        # parallel plan's queue cost more than the plan saved (42 against 26 ms for 1,000
-        # of a province on the bench million).
+        # parallel plan's queue costs more than the plan saves.
         sql = f"""
         WITH keys AS MATERIALIZED (
           SELECT i.id, i.occurred_at FROM incidents i JOIN borders b ON b.id = i.border_id
@@ -327,9 +325,8 @@ async def incident_feature_json(
         "ORDER BY ia.uploaded_at) FROM incident_attachments ia "
         "JOIN attachments a ON a.sha256 = ia.sha256 WHERE ia.incident_id = i.id), '[]'::jsonb)"
     )
-    # The stored feature with the attachments as its last property: building the feature
-    # and merging the attachments as jsonb cost PostgreSQL 0.14 ms more, on the answer to
-    # every POST (bench/results/2026-12-06.md).
+    # The stored feature with the attachments spliced in as its last property: cheaper,
+    # on the answer to every POST, than building the feature or merging as jsonb.
     feature = with_last_property(stored_feature(), "attachments", attachments)
     row = await fetch_row(
         session,
@@ -371,12 +368,10 @@ async def similar(
 ) -> list[dict[str, Any]]:
     """Open incidents of the same category within `within_m` and `within_days` of this one:
     the likely duplicates an officer may dismiss. Every POST answers with them, so the
-    statement reads only the incidents (no join to borders: 0.35 ms less of PostgreSQL per
-    POST at a million), and the open states, the distance and the days are constants in
-    its text (code and settings, never input): PostgreSQL then keeps one generic plan for
-    it instead of planning every call, 1.46 -> 0.82 ms a call at a million
-    (bench/results/2026-12-02.md). It reads the open incidents' own spatial index
-    (ix_incidents_open_geog, whose predicate it repeats): 0.9 -> 0.3 ms."""
+    statement reads only the incidents (no join to borders), and the open states, the
+    distance and the days are constants in its text (code and settings, never input), so
+    PostgreSQL keeps one generic plan for it. It reads the open incidents' own spatial
+    index (ix_incidents_open_geog, whose predicate it repeats)."""
     params: dict[str, Any] = {"id": incident_id}
     scope = visibility(caller, params)
     rows = await fetch_rows(session, _similar_sql(settings, scope), params)

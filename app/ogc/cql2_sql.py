@@ -19,12 +19,10 @@ from app.layers.spec import Queryable
 
 MAX_NODES = 200
 MAX_DEPTH = 20
-# Bounds checked before the text or JSON reaches the native parser. It recurses on
-# nesting and overflows its stack (a segfault, not an exception) near 2,000 levels of
-# parentheses, arrays, NOT or signs; and a cql2-text that fails to parse costs it twice as
-# long for each level of brackets around the fault (its parser backtracks): 5 ms at 10
-# levels, 0.9 s at 18, minutes at 30 (measured here, cql2 0.6). A real filter nests a
-# few levels: 10 brackets leave room for a MultiPolygon literal (3) inside six groupings.
+# Bounds checked before the text or JSON reaches the native parser, which overflows its
+# stack (a segfault) on deep nesting and backtracks exponentially on brackets around a
+# fault. A real filter nests a few levels: 10 brackets leave room for a MultiPolygon
+# literal (3) inside six groupings.
 MAX_TEXT_NESTING = 10
 MAX_TEXT_NOTS = 64
 MAX_SIGN_RUN = 3
