@@ -211,10 +211,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         incidents_router,
         cases_router,
         borders_router,
-        imports_router,  # before markers: /markers:import
         markers_router,
-        clearing_router,  # before segments: /segments/clearing-status
         segments_router,
+        imports_router,
+        clearing_router,
         chainage_router,
         reports_router,
         approvals_router,
