@@ -12,6 +12,7 @@ from app.clearing.models import (
     ClearingWorkIncident,
     ClearingWorkKind,
 )
+from app.crossings.models import Crossing, CrossingLink, CrossingStatusChange
 from app.db import Base
 from app.documents.models import Document, DocumentLink
 from app.events.models import Event, WebhookDelivery, WebhookSubscription
@@ -45,6 +46,9 @@ __all__ = [
     "ClearingWork",
     "ClearingWorkIncident",
     "ClearingWorkKind",
+    "Crossing",
+    "CrossingLink",
+    "CrossingStatusChange",
     "Document",
     "DocumentLink",
     "Event",

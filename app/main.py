@@ -24,6 +24,7 @@ from app.cases.router import router as cases_router
 from app.chainage.router import router as chainage_router
 from app.clearing.router import router as clearing_router
 from app.config import Environment, Settings, get_settings
+from app.crossings.router import router as crossings_router
 from app.db import create_engine, create_sessionmaker
 from app.documents.router import router as documents_router
 from app.errors import (
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chainage_router,
         reports_router,
         approvals_router,
+        crossings_router,
         documents_router,
         exports_router,
         events_router,

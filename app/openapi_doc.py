@@ -65,6 +65,8 @@ SUCCESS_MEDIA_TYPES: list[tuple[str, str, list[str]]] = [
     ("*", "/api/v1/markers*", [GEOJSON, "application/json"]),
     ("*", "/api/v1/segments*", [GEOJSON, "application/json"]),
     ("*", "/api/v1/clearing-works*", [GEOJSON]),
+    ("POST", "/api/v1/crossings/*/links", ["application/json"]),
+    ("*", "/api/v1/crossings*", [GEOJSON]),
     ("GET", "/api/v1/chainage*", [GEOJSON]),
     ("GET", "/ogc/api", ["application/vnd.oai.openapi+json;version=3.0", HTML]),
     ("GET", "/ogc/collections/*/queryables", ["application/schema+json", HTML]),

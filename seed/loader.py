@@ -380,6 +380,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     await session.commit()
     from seed.cases import link_clearing_sources, load_demo_approvals, load_demo_documents
     from seed.clearing import load_demo_clearing_works
+    from seed.crossings import load_demo_crossings
     from seed.incidents import load_demo_incidents
 
     await load_demo_documents(session)
@@ -387,6 +388,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     await load_demo_clearing_works(session)
     await link_clearing_sources(session)
     await load_demo_approvals(session)
+    await load_demo_crossings(session)
     counts = (
         await session.execute(
             text(

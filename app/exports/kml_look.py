@@ -50,6 +50,16 @@ MARKER_CONDITION_COLOURS = {
     "at_risk": "ffb000d0",
 }
 WORK_STATUS_COLOURS = {"planned": "ffd0a040", "in_progress": "ff0c8cf5", "completed": "ff3aa02c"}
+# Crossings: green while open, red suspended, blue on the way, grey closed.
+CROSSING_STATUS_COLOURS = {
+    "open": "ff3aa02c",
+    "reopened": "ff3aa02c",
+    "upgraded": "ff3aa02c",
+    "suspended": "ff1c1ce3",
+    "planned": "ffd0a040",
+    "approved": "ffd0a040",
+    "closed": "ff9a9a9a",
+}
 UNKNOWN_COLOUR = "ff9a9a9a"
 
 
@@ -110,4 +120,5 @@ LOOKS: dict[str, KmlLook] = {
     "clearing_works": _by_colour(
         "work", "status", WORK_STATUS_COLOURS, "a.kind || ' ' || coalesce(a.range, '')"
     ),
+    "crossings": _by_colour("crossing", "status", CROSSING_STATUS_COLOURS, "a.name"),
 }

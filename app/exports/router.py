@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import date
 from typing import Annotated, Literal
 
@@ -21,6 +21,7 @@ from app.exports import layers, writers
 from app.exports.slots import releasing
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.incidents.filters import IncidentFilterDep
+from app.layers import LAYERS
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 ExportFormat = Literal["geojson", "csv", "gpkg", "kml"]
@@ -127,28 +128,6 @@ async def export_incidents(
     return await _export(request, session, caller, layers.incidents(filters, caller), format)
 
 
-@router.get("/markers", summary="Markers as GeoJSON, CSV, GPKG, KML")
-async def export_markers(
-    request: Request,
-    session: SessionDep,
-    caller: CallerDep,
-    border: BorderQuery = None,
-    format: ExportFormat = "geojson",
-) -> Response:
-    return await _export(request, session, caller, layers.on_border("markers", border), format)
-
-
-@router.get("/segments", summary="Segments as GeoJSON, CSV, GPKG, KML")
-async def export_segments(
-    request: Request,
-    session: SessionDep,
-    caller: CallerDep,
-    border: BorderQuery = None,
-    format: ExportFormat = "geojson",
-) -> Response:
-    return await _export(request, session, caller, layers.on_border("segments", border), format)
-
-
 @router.get("/clearing-works", summary="Clearing works as GeoJSON, CSV, GPKG, KML")
 async def export_clearing_works(
     request: Request,
@@ -161,4 +140,30 @@ async def export_clearing_works(
     statuses = [s.value for s in status or []]
     return await _export(
         request, session, caller, layers.on_border("clearing-works", border, statuses), format
+    )
+
+
+def _on_border(layer_id: str) -> Callable[..., Awaitable[Response]]:
+    """The export endpoint of a layer of the line filtered by border alone."""
+
+    async def export(
+        request: Request,
+        session: SessionDep,
+        caller: CallerDep,
+        border: BorderQuery = None,
+        format: ExportFormat = "geojson",
+    ) -> Response:
+        return await _export(request, session, caller, layers.on_border(layer_id, border), format)
+
+    return export
+
+
+# Layers whose export takes only `border`: an endpoint each, from their declaration.
+for _layer in (LAYERS["markers"], LAYERS["segments"], LAYERS["crossings"]):
+    router.add_api_route(
+        f"/{_layer.id}",
+        _on_border(_layer.id),
+        methods=["GET"],
+        name=f"export_{_layer.id.replace('-', '_')}",
+        summary=f"{_layer.title} as GeoJSON, CSV, GPKG, KML",
     )

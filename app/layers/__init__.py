@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from app.errors import NotFound
 from app.layers.events import BY_GEOMETRY_TYPE, INCIDENTS
+from app.layers.gates import CROSSINGS
 from app.layers.line import BORDERS, DISTRICTS, MARKERS, SEGMENTS
 from app.layers.spec import Layer
 from app.layers.works import APPROVALS, CLEARING_WORKS
@@ -18,6 +19,7 @@ LAYERS: dict[str, Layer] = {
         SEGMENTS,
         CLEARING_WORKS,
         APPROVALS,
+        CROSSINGS,
         BORDERS,
         DISTRICTS,
         *BY_GEOMETRY_TYPE,

@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.crossings.models import OPEN_STATES
 from app.db import plain_row
 from app.documents.citations import format_citation
 from app.errors import NotFound
@@ -171,6 +172,25 @@ ORDER BY d.issued_on NULLS LAST, d.id
 """
 
 
+# The province's crossings: their status at the year's end, and the changes dated in it.
+_GATES = f"""
+WITH {_YEAR}
+SELECT c.code, c.name_vn || coalesce(' – ' || c.name_other, '') AS name, c.level,
+       c.location_ref, c.place_illustrative,
+       (SELECT h.status FROM crossing_status_changes h, year
+        WHERE h.crossing_id = c.id AND h.effective_on <= year.last_day
+        ORDER BY h.effective_on DESC, h.id DESC LIMIT 1) AS status_at_end,
+       (SELECT string_agg(h.status || ' ' || h.effective_on
+                          || CASE WHEN h.dated_by = 'report' THEN ' (ngày báo cáo)' ELSE '' END,
+                          '; ' ORDER BY h.effective_on, h.id)
+        FROM crossing_status_changes h, year
+        WHERE h.crossing_id = c.id AND h.effective_on BETWEEN year.first_day AND year.last_day
+       ) AS changes_in_year
+FROM crossings c WHERE c.province_code = :province
+ORDER BY c.code
+"""  # noqa: S608
+
+
 async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in await session.execute(text(sql), params)]
 
@@ -200,6 +220,7 @@ async def province_report(session: AsyncSession, province: str, year: int) -> di
     works = await _rows(session, _WORKS, params)
     documents = await _rows(session, _DOCUMENTS, params)
     steps = await _rows(session, _STEPS, params)
+    gates = await _rows(session, _GATES, params)
 
     def occasion(kind: str) -> dict[str, int]:
         row = occasions.get(kind, {})
@@ -271,8 +292,10 @@ async def province_report(session: AsyncSession, province: str, year: int) -> di
             }
         },
         "gates": {
-            "recorded": False,
-            "note": "gates and crossings are not yet held by the service (issue 27)",
+            "recorded": True,
+            "open_at_end": sum(1 for g in gates if g["status_at_end"] in OPEN_STATES),
+            "changed_in_year": sum(1 for g in gates if g["changes_in_year"]),
+            "crossings": gates,
         },
         "cases": [_case_row(c) for c in cases],
         "steps": [_step_row(step) for step in steps],
@@ -389,6 +412,11 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
                 "notes",
             ],
             report["clearing_works"],
+        ),
+        Table(
+            "gates",
+            ["code", "name", "level", "location_ref", "status_at_end", "changes_in_year"],
+            report["gates"]["crossings"],
         ),
         Table(
             "documents",

@@ -37,6 +37,8 @@ NO_INCIDENT_DATA = {
     "/api/v1/exports/markers",
     "/api/v1/exports/segments",
     "/api/v1/exports/clearing-works",
+    "/api/v1/crossings",
+    "/api/v1/exports/crossings",
     "/api/v1/webhooks",  # admin only
     "/api/v1/webhooks/{sub_id}/deliveries",  # admin only
     "/ogc",
@@ -68,6 +70,7 @@ CHECKED = {
     "/api/v1/incidents/{incident_id}/breaches",
     "/api/v1/approvals",
     "/api/v1/approvals/{request_id}",
+    "/api/v1/crossings/{crossing_id}",
     "/api/v1/documents",
     "/api/v1/documents/{document_id}",
     "/api/v1/documents/{document_id}/file",
@@ -168,6 +171,14 @@ async def test_no_read_leaks_another_provinces_event(
         headers=insider,
     )  # fmt: skip
     assert step.status_code == approval.status_code == 201, step.text + approval.text
+    # A gate of the province that the event and the request concern.
+    gates = (await client.get("/api/v1/crossings", headers=insider)).json()["features"]
+    gate = next(g["id"] for g in gates if g["properties"]["province"] == "lang-son")
+    for kind, target in (("incident", ident), ("approval", approval.json()["id"])):
+        linked = await client.post(
+            f"/api/v1/crossings/{gate}/links", json={"type": kind, "id": target}, headers=insider
+        )
+        assert linked.status_code == 201, linked.text
     for path, params in [
         ("/api/v1/documents", {"limit": 1000}),
         ("/api/v1/documents", {"q": marker}),
@@ -176,6 +187,7 @@ async def test_no_read_leaks_another_provinces_event(
         ("/ogc/collections/approvals/items", {"limit": 1000}),
         (f"/api/v1/approvals/{approval.json()['id']}", None),
         ("/api/v1/reports/provinces/lang-son/2024", None),
+        (f"/api/v1/crossings/{gate}", None),
     ]:
         outside, inside = await leaks(path, params)
         assert inside, f"the check cannot see the case through {path} {params}"

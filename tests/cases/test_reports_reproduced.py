@@ -41,6 +41,11 @@ def case(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 async def test_lang_son_2020(client, tokens: Tokens) -> None:
     body = await report(client, tokens, "lang-son", 2020)
+    # I.5: Guangxi restored Na Hình – Kéo Ái, not Bình Nghi – Bình Nhi Quan.
+    gates = {g["code"]: g for g in body["gates"]["crossings"]}
+    assert gates["na-hinh"]["status_at_end"] == "reopened"
+    assert gates["binh-nghi"]["status_at_end"] == "suspended"
+    assert body["gates"]["open_at_end"] == 1  # the only gate the report finds open
     events = body["events"]
     assert events["settled"]["count"] == number_in(LS_2020_SETTLED) == 16
     assert events["reported_to_ministry"]["count"] == number_in(LS_2020_MINISTRY) == 8
@@ -99,7 +104,10 @@ async def test_lang_son_2024(client, tokens: Tokens) -> None:
     assert ours["submitted"]["count"] == 2 and ours["pending"]["count"] == 2
     titles = {a["work_title"] for a in body["approval_requests"]}
     assert any("Cốc Nam" in t for t in titles) and any("Tân Thanh" in t for t in titles)
-    assert body["gates"]["recorded"] is False
+    # The lanes' opening "trình Chính phủ phê duyệt": planned, as of the notice's day.
+    gates = {g["code"]: g for g in body["gates"]["crossings"]}
+    assert gates["coc-nam"]["status_at_end"] == gates["tan-thanh"]["status_at_end"] == "planned"
+    assert "2024-03-26" in gates["coc-nam"]["changes_in_year"]
 
 
 async def test_cao_bang_2022_and_2023(client, tokens: Tokens) -> None:
@@ -198,7 +206,7 @@ async def test_report_view_as_xlsx_and_html(
     assert r.status_code == 200
     book = load_workbook(io.BytesIO(r.content))
     assert book.sheetnames == [
-        "summary", "cases", "steps", "approvals", "clearing_works", "documents"
+        "summary", "cases", "steps", "approvals", "clearing_works", "gates", "documents"
     ]  # fmt: skip
     assert book["steps"].max_row == len(body["steps"]) + 1 > 1
     rows = {

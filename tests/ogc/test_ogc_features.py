@@ -38,6 +38,7 @@ async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
         "segments",
         "clearing-works",
         "approvals",
+        "crossings",
         "borders",
         "districts",
         "incidents-points",

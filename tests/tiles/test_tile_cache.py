@@ -129,6 +129,7 @@ DRAWN_FROM = {
     "borders": {"borders"},
     "districts": {"admin_units"},
     "clearing-works": {"clearing_works", "borders"},
+    "crossings": {"crossings", "borders"},
 }  # fmt: skip
 
 
@@ -172,7 +173,7 @@ async def test_every_layer_is_dropped_by_a_write_to_what_it_draws(
 _KEYS = {
     "markers": "id", "borders": "id", "incidents": "id", "segments": "id",
     "admin_units": "id", "clearing_works": "id", "clearing_completions": "id",
-    "clearing_work_kinds": "code",
+    "clearing_work_kinds": "code", "crossings": "code",
 }  # fmt: skip
 
 

@@ -96,8 +96,10 @@ async def test_map_renders_filters_switches_and_opens_an_incident(
     base = live_server.removesuffix("/ogc")
     page = await _signed_in(browser, base, tokens.analyst)
     assert await page.is_hidden("#login") and await page.is_visible("#panel")
-    for layer in ("districts-fill", "segments", "incidents-point"):
+    for layer in ("districts-fill", "segments", "incidents-point", "crossings"):
         assert await _rendered(page, layer), f"nothing rendered in {layer}"
+    drawn = {f["properties"]["code"]: f["properties"] for f in await _rendered(page, "crossings")}
+    assert drawn["binh-nghi"]["status"] == "suspended"
 
     # Segments carry their clearing age; the demo has cleared and uncleared stretches.
     ages = {f["properties"].get("days_since_cleared") for f in await _rendered(page, "segments")}

@@ -8,6 +8,7 @@ const LAYER_GROUPS = {
   districts: ["districts-fill", "districts-line"],
   segments: ["segments"],
   markers: ["markers"],
+  crossings: ["crossings"],
   incidents: ["incidents-area", "incidents-line", "incidents-point"],
 };
 const CATEGORY_COLOURS = [
@@ -63,6 +64,7 @@ function style() {
       districts: vector("districts"),
       segments: vector("segments"),
       markers: vector("markers"),
+      crossings: vector("crossings"),
       incidents: vector("incidents", incidentQuery()),
     },
     layers: [
@@ -95,6 +97,21 @@ function style() {
           "circle-radius": ["interpolate", ["linear"], ["zoom"], 7, 1.5, 12, 4],
           "circle-color": ["match", ["get", "condition"], "good", "#333333", "#c51b7d"],
           "circle-stroke-color": "#ffffff", "circle-stroke-width": 1,
+        },
+      },
+      {
+        // Gates and crossings: green while open, red suspended, blue on the way, grey unknown.
+        id: "crossings", type: "circle", source: "crossings", "source-layer": "crossings",
+        paint: {
+          "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 4, 12, 8],
+          "circle-color": [
+            "match", ["get", "status"],
+            ["open", "reopened", "upgraded"], "#1a9641",
+            "suspended", "#d7191c",
+            ["planned", "approved"], "#2c7bb6",
+            "#9aa5b1",
+          ],
+          "circle-stroke-color": "#000000", "circle-stroke-width": 1.5,
         },
       },
       {
