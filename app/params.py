@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Depends, Query, Request
@@ -101,3 +101,31 @@ def app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+def _declared_query_names(dependant: Any) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _declared_query_names(sub)
+    return names
+
+
+def only_declared_params(request: Request) -> None:
+    """Refuse a query parameter the endpoint does not declare (422): a filter misspelt or
+    not supported must not be silently ignored, answering with everything."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = _declared_query_names(dependant)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise InvalidInput(
+            f"unknown query parameter {unknown[0]!r}; this endpoint takes: "
+            f"{', '.join(sorted(declared))}",
+            field=unknown[0],
+        )
+
+
+# On list endpoints: `dependencies=[OnlyDeclaredParams]`.
+OnlyDeclaredParams = Depends(only_declared_params)

@@ -11,7 +11,7 @@ from app.approvals.models import Side, Stage
 from app.approvals.schemas import ApprovalCreate, StageCreate
 from app.auth.dependencies import CallerDep
 from app.db import SessionDep
-from app.params import LimitParam, SettingsDep, page_size
+from app.params import LimitParam, OnlyDeclaredParams, SettingsDep, page_size
 
 router = APIRouter(prefix="/api/v1", tags=["approvals"])
 RequestId = Annotated[uuid.UUID, Path(description="The approval request's UUID")]
@@ -29,7 +29,11 @@ async def create_approval(
     )
 
 
-@router.get("/approvals", summary="Requests for approval, newest submission first")
+@router.get(
+    "/approvals",
+    summary="Requests for approval, newest submission first",
+    dependencies=[OnlyDeclaredParams],
+)
 async def list_approvals(
     settings: SettingsDep,
     request: Request,

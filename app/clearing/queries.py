@@ -56,6 +56,10 @@ class WorkFilter:
     statuses: list[str] = field(default_factory=list)
     province: str | None = None
     year: int | None = None
+    # A stretch of the line (border, start_m, end_m): works overlapping it, or passing
+    # within `within_m` of its ends along the line.
+    stretch: tuple[str, float, float] | None = None
+    within_m: float = 0.0
 
 
 async def list_works(
@@ -81,6 +85,18 @@ async def list_works(
             "w.approval_year) = :year"
         )
         params["year"] = f.year
+    if f.stretch is not None:
+        clauses.append(
+            "b.code = :stretch_border "
+            "AND w.start_m <= CAST(:stretch_end AS float8) + CAST(:within_m AS float8) "
+            "AND w.end_m >= CAST(:stretch_start AS float8) - CAST(:within_m AS float8)"
+        )
+        params.update(
+            stretch_border=f.stretch[0],
+            stretch_start=f.stretch[1],
+            stretch_end=f.stretch[2],
+            within_m=f.within_m,
+        )
     if after is not None:
         clauses.append("(b.code, w.start_m, w.id) > (:k0, :k1, CAST(:k2 AS uuid))")
         params.update(k0=after[0], k1=after[1], k2=after[2])

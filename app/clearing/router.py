@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from app.auth.dependencies import CallerDep
 from app.auth.scopes import read_scope
 from app.borders.service import border_id_of
+from app.chainage.service import resolve_prefixed_range
 from app.clearing import completions, queries, service
 from app.clearing.models import WorkStatus
 from app.clearing.schemas import CompletionCreate, WorkCreate, WorkPatch
@@ -17,7 +18,15 @@ from app.db import SessionDep
 from app.errors import InvalidInput
 from app.geojson import decode_cursor, feature_collection, raw_geojson, self_link
 from app.paging import page_response
-from app.params import CursorParam, LimitParam, SettingsDep, etag_of, if_match_version, page_size
+from app.params import (
+    CursorParam,
+    LimitParam,
+    OnlyDeclaredParams,
+    SettingsDep,
+    etag_of,
+    if_match_version,
+    page_size,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["clearing works"])
 WorkId = Annotated[uuid.UUID, Path(description="The clearing work's UUID")]
@@ -47,7 +56,11 @@ async def create_work(body: WorkCreate, session: SessionDep, caller: CallerDep) 
     )
 
 
-@router.get("/clearing-works", summary="Clearing works as GeoJSON, along the line")
+@router.get(
+    "/clearing-works",
+    summary="Clearing works as GeoJSON, along the line",
+    dependencies=[OnlyDeclaredParams],
+)
 async def list_works(
     settings: SettingsDep,
     request: Request,
@@ -58,6 +71,13 @@ async def list_works(
     status: Annotated[list[WorkStatus] | None, Query()] = None,
     province: Annotated[str | None, Query(max_length=40)] = None,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    range_: Annotated[
+        str | None,
+        Query(alias="range", max_length=120, description="On this stretch: VN-CN:1042-1053/1"),
+    ] = None,
+    within_m: Annotated[
+        float, Query(ge=0, le=100_000, description="With `range`: or this close to its ends")
+    ] = 0.0,
     limit: LimitParam = None,
     cursor: CursorParam = None,
 ) -> Response:
@@ -69,7 +89,11 @@ async def list_works(
         statuses=[s.value for s in status or []],
         province=province,
         year=year,
+        within_m=within_m,
     )
+    if range_ is not None:
+        part = await resolve_prefixed_range(session, range_, field="range", border_hint=border)
+        filters.stretch = (part.border, part.start.chainage_m, part.end.chainage_m)
     page = await queries.list_works(session, filters, limit=size, after=after)
     return page_response(request, page)
 

@@ -71,6 +71,8 @@ class CrossingFilter:
     levels: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     open_on: date | None = None  # only those open that day
+    stretch_geojson: str | None = None  # only those within `within_m` of this stretch
+    within_m: float = 500.0
 
 
 def where_clause(f: CrossingFilter, params: dict[str, Any]) -> str:
@@ -88,6 +90,11 @@ def where_clause(f: CrossingFilter, params: dict[str, Any]) -> str:
     if f.statuses:
         clauses.append("c.status = ANY(:statuses)")
         params["statuses"] = list(f.statuses)
+    if f.stretch_geojson:
+        clauses.append(
+            "ST_DWithin(c.geom::geography, ST_GeomFromGeoJSON(:stretch)::geography, :within_m)"
+        )
+        params.update(stretch=f.stretch_geojson, within_m=f.within_m)
     if f.open_on:
         clauses.append(f"{STATUS_ON} IN ('open', 'reopened', 'upgraded')")
         params["on"] = f.open_on

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated
 
@@ -7,29 +8,21 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CallerDep
+from app.chainage.service import resolve_prefixed_range
 from app.crossings import queries, service
 from app.crossings.models import CrossingLevel, CrossingStatus
 from app.crossings.schemas import CrossingCreate, LinkIn, StatusChangeIn
 from app.db import SessionDep
-from app.errors import InvalidInput
 from app.geojson import GEOJSON_MEDIA_TYPE
+from app.params import OnlyDeclaredParams
 
 router = APIRouter(prefix="/api/v1", tags=["crossings"])
 CrossingId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The crossing's id")]
-_LIST_PARAMS = {"border", "province", "level", "status", "open_on"}
 
 
-def _refuse_unknown(request: Request, known: set[str]) -> None:
-    """A filter the list does not know is refused, not silently ignored."""
-    unknown = sorted(set(request.query_params) - known)
-    if unknown:
-        raise InvalidInput(
-            f"unknown query parameter {unknown[0]!r}; filters: {', '.join(sorted(known))}",
-            field=unknown[0],
-        )
-
-
-@router.get("/crossings", summary="Border gates and crossings as GeoJSON")
+@router.get(
+    "/crossings", summary="Border gates and crossings as GeoJSON", dependencies=[OnlyDeclaredParams]
+)
 async def list_crossings(
     request: Request,
     session: SessionDep,
@@ -41,14 +34,26 @@ async def list_crossings(
     open_on: Annotated[
         date | None, Query(description="Only those open that day (open, reopened, upgraded)")
     ] = None,
+    range_: Annotated[
+        str | None,
+        Query(alias="range", max_length=120, description="Near this stretch: VN-CN:1042-1053/1"),
+    ] = None,
+    within_m: Annotated[
+        float, Query(gt=0, le=100_000, description="With `range`: this close (default 500)")
+    ] = 500.0,
 ) -> JSONResponse:
-    _refuse_unknown(request, _LIST_PARAMS)
+    stretch = None
+    if range_ is not None:
+        part = await resolve_prefixed_range(session, range_, field="range", border_hint=border)
+        stretch = json.dumps(part.geometry)
     chosen = queries.CrossingFilter(
         border=border,
         province=province,
         levels=tuple(v.value for v in level or []),
         statuses=tuple(v.value for v in status or []),
         open_on=open_on,
+        stretch_geojson=stretch,
+        within_m=within_m,
     )
     found = await queries.list_crossings(session, chosen)
     return JSONResponse(found, media_type=GEOJSON_MEDIA_TYPE)

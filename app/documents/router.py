@@ -13,7 +13,7 @@ from app.documents.models import DocumentKind, LinkTarget
 from app.documents.schemas import DocumentCreate, DocumentLinksAdd
 from app.errors import NotFound
 from app.incidents import attachments
-from app.params import LimitParam, SettingsDep, page_size
+from app.params import LimitParam, OnlyDeclaredParams, SettingsDep, page_size
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 DocumentId = Annotated[uuid.UUID, Path(description="The document's UUID")]
@@ -31,7 +31,11 @@ async def create_document(
     )
 
 
-@router.get("/documents", summary="Search the documents register, newest first")
+@router.get(
+    "/documents",
+    summary="Search the documents register, newest first",
+    dependencies=[OnlyDeclaredParams],
+)
 async def list_documents(
     settings: SettingsDep,
     request: Request,

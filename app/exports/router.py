@@ -22,6 +22,7 @@ from app.exports.slots import releasing
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.incidents.filters import IncidentFilterDep
 from app.layers import LAYERS
+from app.params import OnlyDeclaredParams
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 ExportFormat = Literal["geojson", "csv", "gpkg", "kml"]
@@ -117,7 +118,11 @@ def _stream(
     return stream, writers.KML_MEDIA_TYPE
 
 
-@router.get("/incidents", summary="Incidents (same filters as the list) as GeoJSON, CSV, GPKG, KML")
+@router.get(
+    "/incidents",
+    summary="Incidents (same filters as the list) as GeoJSON, CSV, GPKG, KML",
+    dependencies=[OnlyDeclaredParams],
+)
 async def export_incidents(
     request: Request,
     session: SessionDep,
@@ -128,7 +133,11 @@ async def export_incidents(
     return await _export(request, session, caller, layers.incidents(filters, caller), format)
 
 
-@router.get("/clearing-works", summary="Clearing works as GeoJSON, CSV, GPKG, KML")
+@router.get(
+    "/clearing-works",
+    summary="Clearing works as GeoJSON, CSV, GPKG, KML",
+    dependencies=[OnlyDeclaredParams],
+)
 async def export_clearing_works(
     request: Request,
     session: SessionDep,
@@ -166,4 +175,5 @@ for _layer in (LAYERS["markers"], LAYERS["segments"], LAYERS["crossings"]):
         methods=["GET"],
         name=f"export_{_layer.id.replace('-', '_')}",
         summary=f"{_layer.title} as GeoJSON, CSV, GPKG, KML",
+        dependencies=[OnlyDeclaredParams],
     )

@@ -27,6 +27,7 @@ from app.params import (
     CrsParam,
     CursorParam,
     LimitParam,
+    OnlyDeclaredParams,
     SettingsDep,
     app_settings,
     etag_of,
@@ -160,7 +161,11 @@ async def list_categories(session: SessionDep, caller: CallerDep) -> list[dict[s
     return [{"code": code, "name_vi": vi, "name_en": en} for code, vi, en in rows]
 
 
-@router.get("/incidents", summary="Incidents as GeoJSON with combinable filters, newest first")
+@router.get(
+    "/incidents",
+    summary="Incidents as GeoJSON with combinable filters, newest first",
+    dependencies=[OnlyDeclaredParams],
+)
 async def list_incidents(
     settings: SettingsDep,
     request: Request,

@@ -25,6 +25,7 @@ from app.params import (
     CrsParam,
     CursorParam,
     LimitParam,
+    OnlyDeclaredParams,
     SettingsDep,
     app_settings,
     epsg_param,
@@ -59,7 +60,11 @@ def _etag(feature_json: str) -> str:
     return etag_of(json.loads(feature_json)["properties"]["version"])
 
 
-@router.get("/markers", summary="Markers as GeoJSON, in code order, with keyset paging")
+@router.get(
+    "/markers",
+    summary="Markers as GeoJSON, in code order, with keyset paging",
+    dependencies=[OnlyDeclaredParams],
+)
 async def list_markers(
     settings: SettingsDep,
     request: Request,

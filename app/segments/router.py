@@ -12,13 +12,24 @@ from app.geojson import (
     raw_geojson,
 )
 from app.paging import page_response
-from app.params import CursorParam, LimitParam, SettingsDep, marker_code_param, page_size
+from app.params import (
+    CursorParam,
+    LimitParam,
+    OnlyDeclaredParams,
+    SettingsDep,
+    marker_code_param,
+    page_size,
+)
 from app.segments import queries, service
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 
 
-@router.get("", summary="Segments between consecutive markers, with geodesic lengths")
+@router.get(
+    "",
+    summary="Segments between consecutive markers, with geodesic lengths",
+    dependencies=[OnlyDeclaredParams],
+)
 async def list_segments(
     settings: SettingsDep,
     request: Request,

@@ -265,3 +265,47 @@ async def test_clearing_status_counts_partial_coverage_by_length(client, tokens:
     by_ref = {f["properties"]["ref"]: f["properties"] for f in after.json()["features"]}
     assert by_ref["1201-1202"]["last_cleared_on"] is None
     assert by_ref["1200-1201"]["cleared_share"] == pytest.approx(0.3, abs=0.01)
+
+
+async def _all_pages(client, url: str, params: dict[str, object], headers) -> list:  # type: ignore[no-untyped-def]
+    features, next_url = [], url
+    while next_url:
+        r = await client.get(next_url, params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        features += r.json()["features"]
+        next_url = next((link["href"] for link in r.json()["links"] if link["rel"] == "next"), None)
+        params = {}
+    return features
+
+
+async def test_range_lists_the_works_on_that_stretch(client, tokens: Tokens) -> None:
+    """`range` was silently ignored (issue 27). The oracle: every work's own chainage
+    against the stretch's ends, as the chainage endpoint resolves them."""
+    headers = bearer(tokens.analyst)
+    stretch = (
+        await client.get("/api/v1/chainage", params={"ref": "VN-CN:1042-1053/1"}, headers=headers)
+    ).json()["properties"]
+    start, end = stretch["from"]["chainage_m"], stretch["to"]["chainage_m"]
+    everything = await _all_pages(client, "/api/v1/clearing-works", {"limit": 500}, headers)
+    for within in (0, 2000):
+        expected = {
+            w["id"]
+            for w in everything
+            if w["properties"]["border"] == "VN-CN"
+            and w["properties"]["start_m"] <= end + within + 0.1
+            and w["properties"]["end_m"] >= start - within - 0.1
+        }
+        params = {"range": "VN-CN:1042-1053/1", "within_m": within, "limit": 500}
+        got = {w["id"] for w in await _all_pages(client, "/api/v1/clearing-works", params, headers)}
+        assert got == expected
+        assert 0 < len(got) < len(everything)
+
+
+async def test_an_unknown_filter_is_refused_not_ignored(client, tokens: Tokens) -> None:
+    for path in ("/api/v1/clearing-works", "/api/v1/incidents", "/api/v1/markers"):
+        r = await client.get(
+            path, params={"rnage": "VN-CN:1042-1053/1"}, headers=bearer(tokens.admin)
+        )
+        assert r.status_code == 422, (path, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "rnage" in r.json()["detail"]

@@ -59,6 +59,13 @@ async def test_binh_nghi_was_suspended_and_na_hinh_reopened_in_october_2020(
     assert await _by_code(client, tokens, open_on="2020-10-15", province="lang-son") == {}
 
 
+async def test_range_finds_the_gates_on_a_stretch(client, tokens: Tokens) -> None:
+    near = await _by_code(client, tokens, range="VN-CN:1088/2-1091", within_m=300)
+    # The specialised road 1088/2-1089 and Tân Thanh at 1090-1091 lie on it; Kéo Ái does not.
+    assert {"duong-chuyen-dung-1088", "tan-thanh"} <= set(near)
+    assert "na-hinh" not in near
+
+
 async def test_a_crossing_lists_its_history_and_what_concerns_it(client, tokens: Tokens) -> None:
     gates = await _by_code(client, tokens)
     r = await client.get(
@@ -143,8 +150,8 @@ async def test_bad_input_is_refused_and_changes_nothing(client, db, tokens: Toke
     after = (await db.execute(text("SELECT count(*) FROM crossing_status_changes"))).scalar_one()
     assert after == before
     # An unknown filter is refused, not ignored.
-    r = await client.get("/api/v1/crossings?range=VN-CN:1042-1053/1", headers=bearer(tokens.admin))
-    assert r.status_code == 422 and "range" in r.json()["detail"]
+    r = await client.get("/api/v1/crossings?rnage=VN-CN:1042-1053/1", headers=bearer(tokens.admin))
+    assert r.status_code == 422 and "rnage" in r.json()["detail"]
     r = await client.get("/api/v1/crossings/999999", headers=bearer(tokens.admin))
     assert r.status_code == 404
 
