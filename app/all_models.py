@@ -25,6 +25,7 @@ from app.incidents.models import (
     IncidentFeature,
     IncidentHistory,
 )
+from app.inspections.models import MarkerInspection, MarkerRepair
 from app.markers.models import Marker
 from app.reports.models import incident_tallies, incident_tally_deltas
 from app.segments.models import Segment
@@ -59,6 +60,8 @@ __all__ = [
     "IncidentHistory",
     "IncidentStep",
     "Marker",
+    "MarkerInspection",
+    "MarkerRepair",
     "Segment",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -41,6 +41,7 @@ from app.imports.router import router as imports_router
 from app.incidents.coalesce import SubmissionCoalescer, coalescing
 from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
+from app.inspections.router import router as inspections_router
 from app.markers.router import router as markers_router
 from app.ogc.router import router as ogc_router
 from app.openapi_doc import install as install_openapi
@@ -220,6 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         approvals_router,
         crossings_router,
+        inspections_router,
         documents_router,
         exports_router,
         events_router,

@@ -382,6 +382,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     from seed.clearing import load_demo_clearing_works
     from seed.crossings import load_demo_crossings
     from seed.incidents import load_demo_incidents
+    from seed.inspections import load_demo_inspections
 
     await load_demo_documents(session)
     await load_demo_incidents(session)
@@ -389,6 +390,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     await link_clearing_sources(session)
     await load_demo_approvals(session)
     await load_demo_crossings(session)
+    await load_demo_inspections(session)
     counts = (
         await session.execute(
             text(

@@ -29,6 +29,7 @@ from app.crossings.models import OPEN_STATES
 from app.db import plain_row
 from app.documents.citations import format_citation
 from app.errors import NotFound
+from app.inspections.queries import conditions_on
 from app.reports.service import Table
 from app.timestamps import LOCAL_TIME_ZONE
 
@@ -191,6 +192,16 @@ ORDER BY c.code
 """  # noqa: S608
 
 
+# Repairs and restorations of the province's markers done in the year.
+_MARKER_REPAIRS = f"""
+WITH {_YEAR}
+SELECT m.code, r.kind, r.side, r.done_on, r.illustrative
+FROM marker_repairs r JOIN markers m ON m.id = r.marker_id, year
+WHERE m.province_code = :province AND r.status = 'done'
+  AND r.done_on BETWEEN year.first_day AND year.last_day
+"""  # noqa: S608
+
+
 async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in await session.execute(text(sql), params)]
 
@@ -221,6 +232,8 @@ async def province_report(session: AsyncSession, province: str, year: int) -> di
     documents = await _rows(session, _DOCUMENTS, params)
     steps = await _rows(session, _STEPS, params)
     gates = await _rows(session, _GATES, params)
+    marker_repairs = await _rows(session, _MARKER_REPAIRS, params)
+    conditions = await conditions_on(session, on=date(year, 12, 31), province=province, border=None)
 
     def occasion(kind: str) -> dict[str, int]:
         row = occasions.get(kind, {})
@@ -289,7 +302,12 @@ async def province_report(session: AsyncSession, province: str, year: int) -> di
             "repaired": {
                 "count": len(repaired),
                 "illustrative": sum(1 for c in repaired if c["illustrative"]),
-            }
+            },
+            "repairs_done": {
+                "count": len(marker_repairs),
+                "illustrative": sum(1 for r in marker_repairs if r["illustrative"]),
+            },
+            "by_condition_at_end": conditions["by_condition"],
         },
         "gates": {
             "recorded": True,

@@ -39,6 +39,9 @@ NO_INCIDENT_DATA = {
     "/api/v1/exports/clearing-works",
     "/api/v1/crossings",
     "/api/v1/exports/crossings",
+    "/api/v1/inspections",
+    "/api/v1/repairs",  # a repair's incident is an opaque id, as a work's (issue 32)
+    "/api/v1/reports/marker-conditions",
     "/api/v1/webhooks",  # admin only
     "/api/v1/webhooks/{sub_id}/deliveries",  # admin only
     "/ogc",

@@ -116,6 +116,8 @@ async def test_cao_bang_2022_and_2023(client, tokens: Tokens) -> None:
     # the National Boundary Commission and surveyed jointly.
     y2022 = await report(client, tokens, "cao-bang", 2022)
     assert y2022["markers"]["repaired"]["count"] == 1
+    assert y2022["markers"]["repairs_done"]["count"] == 1  # the repair record of 615
+    assert y2022["markers"]["by_condition_at_end"]["at_risk"] == 5  # 556/1-2, 560-1, 836(2)
     ours = y2022["approvals"]["requested_by_vn"]
     assert ours["submitted"]["count"] == 3 and ours["pending"]["count"] == 3
     assert ours["approved"]["count"] == 0
