@@ -29,6 +29,7 @@ from app.inspections.models import MarkerInspection, MarkerRepair
 from app.markers.models import Marker
 from app.reports.models import incident_tallies, incident_tally_deltas
 from app.segments.models import Segment
+from app.surveys.models import Survey, SurveyArea
 
 __all__ = [
     "AdminUnit",
@@ -63,6 +64,8 @@ __all__ = [
     "MarkerInspection",
     "MarkerRepair",
     "Segment",
+    "Survey",
+    "SurveyArea",
     "WebhookDelivery",
     "WebhookSubscription",
     "incident_tallies",

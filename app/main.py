@@ -55,6 +55,7 @@ from app.operations.rate_limit import TokenBuckets
 from app.reports.router import router as reports_router
 from app.reports.tallies import compactor as tally_compactor
 from app.segments.router import router as segments_router
+from app.surveys.router import router as surveys_router
 from app.tiles.cache import TileCache
 from app.tiles.router import router as tiles_router
 from app.web.router import router as web_router
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approvals_router,
         crossings_router,
         inspections_router,
+        surveys_router,
         documents_router,
         exports_router,
         events_router,

@@ -70,6 +70,7 @@ SUCCESS_MEDIA_TYPES: list[tuple[str, str, list[str]]] = [
     ("POST", "/api/v1/repairs", ["application/json"]),
     ("GET", "/api/v1/inspections", [GEOJSON]),
     ("GET", "/api/v1/repairs", [GEOJSON]),
+    ("*", "/api/v1/surveys*", ["application/json"]),
     ("*", "/api/v1/crossings*", [GEOJSON]),
     ("GET", "/api/v1/chainage*", [GEOJSON]),
     ("GET", "/ogc/api", ["application/vnd.oai.openapi+json;version=3.0", HTML]),

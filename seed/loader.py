@@ -383,6 +383,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     from seed.crossings import load_demo_crossings
     from seed.incidents import load_demo_incidents
     from seed.inspections import load_demo_inspections
+    from seed.surveys import load_demo_surveys
 
     await load_demo_documents(session)
     await load_demo_incidents(session)
@@ -391,6 +392,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     await load_demo_approvals(session)
     await load_demo_crossings(session)
     await load_demo_inspections(session)
+    await load_demo_surveys(session)
     counts = (
         await session.execute(
             text(

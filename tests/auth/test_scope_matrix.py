@@ -42,6 +42,8 @@ NO_INCIDENT_DATA = {
     "/api/v1/inspections",
     "/api/v1/repairs",  # a repair's incident is an opaque id, as a work's (issue 32)
     "/api/v1/reports/marker-conditions",
+    "/api/v1/surveys",
+    "/api/v1/surveys/{survey_id}",
     "/api/v1/webhooks",  # admin only
     "/api/v1/webhooks/{sub_id}/deliveries",  # admin only
     "/ogc",
