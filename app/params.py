@@ -100,7 +100,12 @@ def app_settings(request: Request) -> Settings:
     return settings
 
 
-SettingsDep = Annotated[Settings, Depends(app_settings)]
+async def _settings(request: Request) -> Settings:
+    # async: FastAPI runs a plain `def` dependency in its thread pool (a hop per request).
+    return app_settings(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 def _declared_query_names(dependant: Any) -> set[str]:
@@ -110,7 +115,7 @@ def _declared_query_names(dependant: Any) -> set[str]:
     return names
 
 
-def only_declared_params(request: Request) -> None:
+async def only_declared_params(request: Request) -> None:
     """Refuse a query parameter the endpoint does not declare (422): a filter misspelt or
     not supported must not be silently ignored, answering with everything."""
     route = request.scope.get("route")

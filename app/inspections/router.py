@@ -20,7 +20,7 @@ Province = Annotated[str | None, Query(max_length=40)]
 Year = Annotated[int | None, Query(ge=1950, le=2100)]
 
 
-def _record_filter(
+async def _record_filter(
     border: Border = None,
     marker: MarkerCodeQuery = None,
     province: Province = None,

@@ -1,5 +1,7 @@
 """The items request's query parameters, each parsed by a dependency (as tipg's
-dependencies.py): a bad value is a problem response before any SQL is built."""
+dependencies.py): a bad value is a problem response before any SQL is built. They are
+`async def` although they await nothing: FastAPI runs a plain `def` dependency in its
+thread pool, a thread hop per parameter per request."""
 
 from __future__ import annotations
 
@@ -31,14 +33,14 @@ ITEMS_PARAMS = {
 Condition = tuple[str, dict[str, Any]]
 
 
-def collection_path(collection_id: Annotated[str, Path(max_length=40)]) -> Layer:
+async def collection_path(collection_id: Annotated[str, Path(max_length=40)]) -> Layer:
     return collection(collection_id)
 
 
 CollectionDep = Annotated[Layer, Depends(collection_path)]
 
 
-def crs_query(
+async def crs_query(
     crs: Annotated[
         str | None, Query(max_length=100, description="Output CRS (default CRS84)")
     ] = None,
@@ -55,7 +57,7 @@ class Bbox:
     crs: OutputCrs
 
 
-def bbox_query(
+async def bbox_query(
     bbox: Annotated[str | None, Query(max_length=200)] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=100)] = None,
 ) -> Bbox | None:
@@ -97,7 +99,7 @@ class Interval:
     is_instant: bool
 
 
-def datetime_query(
+async def datetime_query(
     value: Annotated[str | None, Query(alias="datetime", max_length=100)] = None,
 ) -> Interval | None:
     """An instant or an interval `a/b` (open ends `..`)."""
@@ -161,7 +163,7 @@ def merge(*parts: Condition | None) -> Condition | None:
     return " AND ".join(f"({sql})" for sql, _ in present), params
 
 
-def conditions_query(
+async def conditions_query(
     request: Request,
     layer: CollectionDep,
     filter_: Annotated[str | None, Query(alias="filter", max_length=20_000)] = None,
@@ -181,7 +183,7 @@ def conditions_query(
     return merge(cql, _property_filters(layer, request))
 
 
-def sortby_query(
+async def sortby_query(
     layer: CollectionDep,
     sortby: Annotated[
         str | None, Query(max_length=500, description="e.g. -occurred_at,+title (queryables)")
@@ -206,7 +208,7 @@ def sortby_query(
     return ", ".join([*terms, layer.key])
 
 
-def properties_query(
+async def properties_query(
     properties: Annotated[
         str | None, Query(max_length=2000, description="Only these properties, comma-separated")
     ] = None,
