@@ -67,3 +67,41 @@ def test_no_module_outside_the_migrations_is_over_450_lines() -> None:
         and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def test_no_dependency_runs_in_the_thread_pool() -> None:
+    """FastAPI runs a plain `def` dependency in its thread pool: a thread hop per request
+    for each one. Seven such parameters cost the OGC bbox page a third of its throughput
+    (commit "Run the new parameter dependencies in the event loop")."""
+    import inspect
+
+    from app.main import create_app
+
+    def runs_in_the_loop(call: object) -> bool:
+        method = getattr(call, "__call__", None)  # noqa: B004 (HTTPBearer-style objects)
+        return any(
+            inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f) for f in (call, method)
+        )
+
+    threaded: set[str] = set()
+
+    def walk(dependant: object) -> None:
+        for sub in getattr(dependant, "dependencies", []):
+            if sub.call is not None and not runs_in_the_loop(sub.call):
+                threaded.add(f"{sub.call.__module__}.{sub.call.__qualname__}")
+            walk(sub)
+
+    def routes(found: list[object]) -> list[object]:
+        flat: list[object] = []
+        for route in found:
+            if hasattr(route, "original_router"):  # an included router, kept whole
+                flat += routes(route.original_router.routes)
+            else:
+                flat.append(route)
+        return flat
+
+    checked = routes(create_app().routes)
+    for route in checked:
+        walk(getattr(route, "dependant", None))
+    assert len(checked) > 50
+    assert threaded == set()

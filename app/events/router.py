@@ -22,7 +22,7 @@ from app.params import SettingsDep
 router = APIRouter(prefix="/api/v1", tags=["events and webhooks"])
 
 
-def _admin(caller: CallerDep) -> Caller:
+async def _admin(caller: CallerDep) -> Caller:
     """The caller, who must be an admin. As a dependency it runs before the body is read:
     anyone else is told 403 first, not what is wrong with a body they may not send."""
     require_role(caller, Role.admin)
