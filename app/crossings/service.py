@@ -4,7 +4,6 @@ functions that commit say so (`_and_commit`)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -22,22 +21,11 @@ from app.crossings.schemas import CrossingCreate, LinkIn, StatusChangeIn
 from app.errors import Conflict, InvalidInput, NotFound
 from app.incidents.location import Place, from_location
 
-# How documents write a place: `mốc 1088/2`, `khu vực mốc 1090-1091`, `M834/1-835`.
-_DOCUMENT_WORDS = re.compile(r"^(khu vực\s+)?(mốc|m)\s*", re.IGNORECASE)
-
-
-def place_ref(location: str) -> str:
-    """A location as the chainage grammar reads it, from the way the reports write it."""
-    border, sep, ref = location.strip().rpartition(":")
-    ref = _DOCUMENT_WORDS.sub("", ref.strip())
-    ref = re.sub(r"\s*-\s*", "-", ref)
-    return f"{border}{sep}{ref}"
-
 
 async def create_and_commit(session: AsyncSession, *, caller: Caller, body: CrossingCreate) -> int:
     require_role(caller, Role.officer)
     require_province(caller, body.province, what="the crossing")
-    place = await from_location(session, place_ref(body.location), body.border)
+    place = await from_location(session, body.location, body.border)
     # A stretch (a marker pair) stands for the crossing at its middle.
     point = (
         place.geom

@@ -18,6 +18,8 @@ _OFFSET_RE = re.compile(r"^(\d{1,3}(?:[,.]\d{3})+|\d+)(?:\.(\d+))?\s*m?$", re.IG
 # Range separators: hyphen, en dash, em dash, "to", Vietnamese "đến".
 _RANGE_SPLIT_RE = re.compile(r"\s*(?:\s(?:to|đến)\s|[-–—])\s*", re.IGNORECASE)
 _BORDER_PREFIX_RE = re.compile(r"^([A-Z]{2}-[A-Z]{2})\s*:\s*(.+)$", re.IGNORECASE)
+# The words documents put before a place: `khu vực mốc 1090-1091`, `cột mốc 615`, `M834/1`.
+_DOCUMENT_WORDS_RE = re.compile(r"^(?:khu\s+vực\s+)?(?:(?:cột\s+)?mốc\s*|m(?=\d))", re.IGNORECASE)
 
 VALID_REF_FORMS = (
     "a chainage is MARKER or MARKER+METRES, e.g. 1089, 1248+470, 104(2)+3,800m; "
@@ -91,11 +93,12 @@ def parse_range(text: str) -> ChainageRange:
 
 
 def split_border_prefix(text: str) -> tuple[str | None, str]:
-    """`VN-CN:1089` -> ("VN-CN", "1089"); text without a prefix -> (None, text)."""
+    """`VN-CN:1089` -> ("VN-CN", "1089"); text without a prefix -> (None, text). The words
+    documents write before a place are dropped: `VN-CN:khu vực mốc 1090-1091` is 1090-1091."""
     match = _BORDER_PREFIX_RE.match(text.strip())
     if match is None:
-        return None, text.strip()
-    return match.group(1).upper(), match.group(2)
+        return None, _DOCUMENT_WORDS_RE.sub("", text.strip())
+    return match.group(1).upper(), _DOCUMENT_WORDS_RE.sub("", match.group(2))
 
 
 def is_range(text: str) -> bool:

@@ -14,7 +14,6 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_province, require_role
 from app.borders.service import border_id_of
-from app.crossings.service import place_ref
 from app.errors import Conflict, InvalidInput
 from app.geo.geometry import InvalidGeometry, parse_geometry
 from app.incidents.location import from_location
@@ -29,7 +28,7 @@ async def _area_rows(session: AsyncSession, border: str, area: AreaIn) -> list[d
         raise InvalidInput("a placed area is one area (count 1)", field="count")
     wkt = ref = None
     if area.location:
-        place = await from_location(session, place_ref(area.location), border)
+        place = await from_location(session, area.location, border)
         wkt, ref = place.geom.wkt, place.location_ref
     elif area.geometry:
         try:

@@ -78,3 +78,13 @@ def test_border_prefix() -> None:
     assert split_border_prefix("vn-la : 12") == ("VN-LA", "12")
     assert split_border_prefix("1089") == (None, "1089")
     assert not is_range("1248+470")
+
+
+def test_places_as_documents_write_them() -> None:
+    from app.geo.chainage import split_border_prefix
+
+    assert split_border_prefix("VN-CN:khu vực mốc 1090-1091") == ("VN-CN", "1090-1091")
+    assert split_border_prefix("VN-CN:mốc 1088/2") == ("VN-CN", "1088/2")
+    assert split_border_prefix("cột mốc 615") == (None, "615")
+    assert split_border_prefix("VN-CN:M834/1") == ("VN-CN", "834/1")
+    assert split_border_prefix("VN-CN:1248+470") == ("VN-CN", "1248+470")
