@@ -60,6 +60,14 @@ CROSSING_STATUS_COLOURS = {
     "approved": "ffd0a040",
     "closed": "ff9a9a9a",
 }
+# Survey areas: red at risk, orange a fence, blue water, magenta the line itself in doubt.
+SURVEY_FINDING_COLOURS = {
+    "landslide_risk": "ff1c1ce3",
+    "fence_in_sightline": "ff0c8cf5",
+    "river": "ffd0a040",
+    "river_shift": "ffd0a040",
+    "diverging_views": "ffb000d0",
+}
 UNKNOWN_COLOUR = "ff9a9a9a"
 
 
@@ -121,4 +129,7 @@ LOOKS: dict[str, KmlLook] = {
         "work", "status", WORK_STATUS_COLOURS, "a.kind || ' ' || coalesce(a.range, '')"
     ),
     "crossings": _by_colour("crossing", "status", CROSSING_STATUS_COLOURS, "a.name"),
+    "survey_areas": _by_colour(
+        "area", "finding", SURVEY_FINDING_COLOURS, "a.survey || ' ' || a.finding"
+    ),
 }

@@ -168,7 +168,7 @@ def _on_border(layer_id: str) -> Callable[..., Awaitable[Response]]:
 
 
 # Layers whose export takes only `border`: an endpoint each, from their declaration.
-for _layer in (LAYERS["markers"], LAYERS["segments"], LAYERS["crossings"]):
+for _layer in (LAYERS["markers"], LAYERS["segments"], LAYERS["crossings"], LAYERS["survey-areas"]):
     router.add_api_route(
         f"/{_layer.id}",
         _on_border(_layer.id),

@@ -9,6 +9,7 @@ from app.layers.events import BY_GEOMETRY_TYPE, INCIDENTS
 from app.layers.gates import CROSSINGS
 from app.layers.line import BORDERS, DISTRICTS, MARKERS, SEGMENTS
 from app.layers.spec import Layer
+from app.layers.surveys import SURVEY_AREAS
 from app.layers.works import APPROVALS, CLEARING_WORKS
 
 LAYERS: dict[str, Layer] = {
@@ -20,6 +21,7 @@ LAYERS: dict[str, Layer] = {
         CLEARING_WORKS,
         APPROVALS,
         CROSSINGS,
+        SURVEY_AREAS,
         BORDERS,
         DISTRICTS,
         *BY_GEOMETRY_TYPE,

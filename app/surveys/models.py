@@ -92,4 +92,5 @@ class SurveyArea(Base):
     __table_args__ = (
         CheckConstraint(check_in("finding", [f.value for f in Finding]), name="finding"),
         Index("ix_survey_areas_survey", "survey_id", "finding"),
+        Index("ix_survey_areas_geom", "geom", postgresql_using="gist"),
     )

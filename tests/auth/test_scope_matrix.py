@@ -39,6 +39,7 @@ NO_INCIDENT_DATA = {
     "/api/v1/exports/clearing-works",
     "/api/v1/crossings",
     "/api/v1/exports/crossings",
+    "/api/v1/exports/survey-areas",
     "/api/v1/inspections",
     "/api/v1/repairs",  # a repair's incident is an opaque id, as a work's (issue 32)
     "/api/v1/reports/marker-conditions",

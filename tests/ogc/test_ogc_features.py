@@ -39,6 +39,7 @@ async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
         "clearing-works",
         "approvals",
         "crossings",
+        "survey-areas",
         "borders",
         "districts",
         "incidents-points",

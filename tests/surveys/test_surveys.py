@@ -75,3 +75,28 @@ async def test_recording_a_survey(client, db, tokens: Tokens) -> None:
     assert r.json()["areas_by_finding"] == {"diverging_views": 1, "landslide_risk": 3, "other": 1}
     again = await client.post("/api/v1/surveys", json=body, headers=bearer(tokens.officer))
     assert again.status_code == 409
+
+
+async def test_placed_areas_are_a_layer(client, tokens: Tokens) -> None:
+    """Only the river area at 1011-1012 has a place: the other 89 are counted, not drawn."""
+    admin = bearer(tokens.admin)
+    r = await client.get(
+        "/ogc/collections/survey-areas/items",
+        params={"filter": "survey = 'ls-1740-river'", "count": "true"},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["numberMatched"] == 1
+    [area] = r.json()["features"]
+    assert area["properties"]["finding"] == "river"
+    assert area["properties"]["location"] == "VN-CN:1011-1012"
+    unplaced = await client.get(
+        "/ogc/collections/survey-areas/items",
+        params={"filter": "finding = 'landslide_risk'", "count": "true"},
+        headers=admin,
+    )
+    assert unplaced.json()["numberMatched"] == 0
+    csv_export = await client.get(
+        "/api/v1/exports/survey-areas", params={"format": "csv"}, headers=admin
+    )
+    assert csv_export.status_code == 200 and "VN-CN:1011-1012" in csv_export.text

@@ -130,6 +130,7 @@ DRAWN_FROM = {
     "districts": {"admin_units"},
     "clearing-works": {"clearing_works", "borders"},
     "crossings": {"crossings", "borders"},
+    "survey-areas": {"survey_areas", "surveys", "borders"},
 }  # fmt: skip
 
 
@@ -173,7 +174,8 @@ async def test_every_layer_is_dropped_by_a_write_to_what_it_draws(
 _KEYS = {
     "markers": "id", "borders": "id", "incidents": "id", "segments": "id",
     "admin_units": "id", "clearing_works": "id", "clearing_completions": "id",
-    "clearing_work_kinds": "code", "crossings": "code",
+    "clearing_work_kinds": "code", "crossings": "code", "surveys": "code",
+    "survey_areas": "finding",
 }  # fmt: skip
 
 
