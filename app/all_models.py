@@ -27,6 +27,7 @@ from app.incidents.models import (
 )
 from app.inspections.models import MarkerInspection, MarkerRepair
 from app.markers.models import Marker
+from app.patrols.models import Patrol, PatrolIncident
 from app.reports.models import incident_tallies, incident_tally_deltas
 from app.segments.models import Segment
 from app.surveys.models import Survey, SurveyArea
@@ -63,6 +64,8 @@ __all__ = [
     "Marker",
     "MarkerInspection",
     "MarkerRepair",
+    "Patrol",
+    "PatrolIncident",
     "Segment",
     "Survey",
     "SurveyArea",

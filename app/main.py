@@ -52,6 +52,7 @@ from app.operations.metrics import Metrics
 from app.operations.middleware import RequestMiddleware
 from app.operations.notices import listening as change_notices
 from app.operations.rate_limit import TokenBuckets
+from app.patrols.router import router as patrols_router
 from app.reports.router import router as reports_router
 from app.reports.tallies import compactor as tally_compactor
 from app.segments.router import router as segments_router
@@ -224,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         crossings_router,
         inspections_router,
         surveys_router,
+        patrols_router,
         documents_router,
         exports_router,
         events_router,

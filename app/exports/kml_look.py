@@ -129,6 +129,9 @@ LOOKS: dict[str, KmlLook] = {
         "work", "status", WORK_STATUS_COLOURS, "a.kind || ' ' || coalesce(a.range, '')"
     ),
     "crossings": _by_colour("crossing", "status", CROSSING_STATUS_COLOURS, "a.name"),
+    "patrols": KmlLook(
+        "a.unit || ' ' || coalesce(a.route, '')", "'patrol'", _style("patrol", "ff2c7bb6")
+    ),
     "survey_areas": _by_colour(
         "area", "finding", SURVEY_FINDING_COLOURS, "a.survey || ' ' || a.finding"
     ),

@@ -48,12 +48,21 @@ def incidents(f: IncidentFilter, caller: Caller) -> LayerQuery:
     return layer_query(LAYERS["incidents"], where_clause(f, caller, params), params)
 
 
-def on_border(layer_id: str, border: str | None, statuses: list[str] | None = None) -> LayerQuery:
-    """A layer of the line (markers, segments, works), on one border or all, with only
-    these statuses when given."""
+def on_border(
+    layer_id: str,
+    border: str | None,
+    statuses: list[str] | None = None,
+    *,
+    caller: Caller | None = None,
+) -> LayerQuery:
+    """A layer of the line, on one border or all, with only these statuses when given,
+    within the caller's scope when the layer has one."""
     layer = LAYERS[layer_id]
     clauses: list[str] = []
     params: dict[str, Any] = {}
+    if layer.scope is not None:
+        assert caller is not None, f"{layer_id} is scoped: its export needs the caller"
+        clauses.append(layer.scope(caller, params))
     if border is not None:
         clauses.append("b.code = :border")
         params["border"] = border.upper()

@@ -162,13 +162,15 @@ def _on_border(layer_id: str) -> Callable[..., Awaitable[Response]]:
         border: BorderQuery = None,
         format: ExportFormat = "geojson",
     ) -> Response:
-        return await _export(request, session, caller, layers.on_border(layer_id, border), format)
+        chosen = layers.on_border(layer_id, border, caller=caller)
+        return await _export(request, session, caller, chosen, format)
 
     return export
 
 
 # Layers whose export takes only `border`: an endpoint each, from their declaration.
-for _layer in (LAYERS["markers"], LAYERS["segments"], LAYERS["crossings"], LAYERS["survey-areas"]):
+_BORDER_ONLY = ("markers", "segments", "crossings", "survey-areas", "patrols")
+for _layer in (LAYERS[layer_id] for layer_id in _BORDER_ONLY):
     router.add_api_route(
         f"/{_layer.id}",
         _on_border(_layer.id),

@@ -67,12 +67,17 @@ class MarkerInspection(Base):
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    # The patrol that checked the marker, when a patrol did.
+    patrol_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("patrols.id", ondelete="CASCADE")
+    )
 
     __table_args__ = (
         CheckConstraint(
             check_in("condition", [c.value for c in MarkerCondition]), name="condition"
         ),
         Index("ix_marker_inspections_marker", "marker_id", "inspected_on"),
+        Index("ix_marker_inspections_patrol", "patrol_id"),
     )
 
 

@@ -64,6 +64,19 @@ async def record_inspection_and_commit(
     session: AsyncSession, *, caller: Caller, body: InspectionCreate
 ) -> tuple[uuid.UUID, bool]:
     """(its id, whether it is new)."""
+    recorded = await record_inspection(session, caller=caller, body=body)
+    await session.commit()
+    return recorded
+
+
+async def record_inspection(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    body: InspectionCreate,
+    patrol_id: uuid.UUID | None = None,
+) -> tuple[uuid.UUID, bool]:
+    """As record_inspection_and_commit, in the caller's transaction (a patrol's checks)."""
     marker = await _marker(session, caller, body)
     await _require_exists(session, "documents", body.document_id, "document_id")
     inspection_id = body.id or uuid.uuid4()
@@ -73,9 +86,9 @@ async def record_inspection_and_commit(
                 """
                 INSERT INTO marker_inspections (id, marker_id, inspected_on, unit, inspectors,
                     joint, other_side_participants, condition, notes, document_id, section,
-                    illustrative, recorded_by)
+                    illustrative, recorded_by, patrol_id)
                 VALUES (:id, :marker, :on, :unit, :inspectors, :joint, :other, :condition,
-                    :notes, :doc, :section, :illustrative, :by)
+                    :notes, :doc, :section, :illustrative, :by, :patrol)
                 ON CONFLICT (id) DO NOTHING RETURNING id
                 """
             ),
@@ -93,6 +106,7 @@ async def record_inspection_and_commit(
                 "section": body.section,
                 "illustrative": body.illustrative,
                 "by": caller.name,
+                "patrol": patrol_id,
             },
         )
     ).first()
@@ -121,7 +135,6 @@ async def record_inspection_and_commit(
         entity_id=str(marker.id),
         detail={"code": marker.code, "condition": body.condition.value},
     )
-    await session.commit()
     return inspection_id, True
 
 

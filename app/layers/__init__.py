@@ -8,6 +8,7 @@ from app.errors import NotFound
 from app.layers.events import BY_GEOMETRY_TYPE, INCIDENTS
 from app.layers.gates import CROSSINGS
 from app.layers.line import BORDERS, DISTRICTS, MARKERS, SEGMENTS
+from app.layers.patrols import PATROLS
 from app.layers.spec import Layer
 from app.layers.surveys import SURVEY_AREAS
 from app.layers.works import APPROVALS, CLEARING_WORKS
@@ -22,6 +23,7 @@ LAYERS: dict[str, Layer] = {
         APPROVALS,
         CROSSINGS,
         SURVEY_AREAS,
+        PATROLS,
         BORDERS,
         DISTRICTS,
         *BY_GEOMETRY_TYPE,

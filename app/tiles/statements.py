@@ -19,7 +19,11 @@ def tile_sql(
 ) -> str:
     """The tile's one statement; `params` gains its values."""
     assert layer.tiles is not None
-    where = layer.tiles.where(caller, query, params) if layer.tiles.where else "TRUE"
+    # The layer's tile filters, which hold its scope; or its scope alone.
+    if layer.tiles.where is not None:
+        where = layer.tiles.where(caller, query, params)
+    else:
+        where = layer.scope(caller, params) if layer.scope else "TRUE"
     if layer.tiles.dense:
         params["max_features"] = max_features
         return incident_tile_sql(layer.source, layer.tile_columns(), where, params)

@@ -44,6 +44,11 @@ NO_INCIDENT_DATA = {
     "/api/v1/repairs",  # a repair's incident is an opaque id, as a work's (issue 32)
     "/api/v1/reports/marker-conditions",
     "/api/v1/surveys",
+    # Patrols are read in the caller's province (tests/patrols); an incident is an id.
+    "/api/v1/patrols",
+    "/api/v1/reports/patrols",
+    "/api/v1/segments/not-patrolled",
+    "/api/v1/exports/patrols",
     "/api/v1/surveys/{survey_id}",
     "/api/v1/webhooks",  # admin only
     "/api/v1/webhooks/{sub_id}/deliveries",  # admin only

@@ -40,6 +40,7 @@ async def test_landing_conformance_collections(client, tokens: Tokens) -> None:
         "approvals",
         "crossings",
         "survey-areas",
+        "patrols",
         "borders",
         "districts",
         "incidents-points",

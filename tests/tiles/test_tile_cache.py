@@ -131,6 +131,7 @@ DRAWN_FROM = {
     "clearing-works": {"clearing_works", "borders"},
     "crossings": {"crossings", "borders"},
     "survey-areas": {"survey_areas", "surveys", "borders"},
+    "patrols": {"patrols", "borders"},
 }  # fmt: skip
 
 
@@ -175,7 +176,7 @@ _KEYS = {
     "markers": "id", "borders": "id", "incidents": "id", "segments": "id",
     "admin_units": "id", "clearing_works": "id", "clearing_completions": "id",
     "clearing_work_kinds": "code", "crossings": "code", "surveys": "code",
-    "survey_areas": "finding",
+    "survey_areas": "finding", "patrols": "unit",
 }  # fmt: skip
 
 

@@ -1,0 +1,38 @@
+"""What a unit sends to record a patrol."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.markers.models import MarkerCondition
+
+
+class MarkerCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    marker: str = Field(max_length=40, examples=["1089", "mốc 1088/2"])
+    condition: MarkerCondition
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class PatrolCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID = Field(description="The client's id: a retry is safe")
+    unit: str = Field(min_length=1, max_length=200, examples=["Đồn Biên phòng Tân Thanh"])
+    province: str = Field(max_length=40)
+    border: str = Field(max_length=5)
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    route: str | None = Field(
+        default=None, max_length=120, description="The stretch walked: VN-CN:1042-1053/1"
+    )
+    track: dict[str, Any] | None = Field(
+        default=None, description="Or the GPS track: a GeoJSON LineString (CRS84)"
+    )
+    checked: list[MarkerCheck] = Field(default_factory=list, max_length=200)
+    incident_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    notes: str | None = Field(default=None, max_length=4000)
