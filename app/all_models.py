@@ -14,6 +14,7 @@ from app.clearing.models import (
 )
 from app.crossings.models import Crossing, CrossingLink, CrossingStatusChange
 from app.db import Base
+from app.disputes.models import DisputedArea
 from app.documents.models import Document, DocumentLink
 from app.events.models import Event, WebhookDelivery, WebhookSubscription
 from app.incidents.models import (
@@ -52,6 +53,7 @@ __all__ = [
     "Crossing",
     "CrossingLink",
     "CrossingStatusChange",
+    "DisputedArea",
     "Document",
     "DocumentLink",
     "Event",

@@ -26,6 +26,7 @@ from app.clearing.router import router as clearing_router
 from app.config import Environment, Settings, get_settings
 from app.crossings.router import router as crossings_router
 from app.db import create_engine, create_sessionmaker
+from app.disputes.router import router as disputes_router
 from app.documents.router import router as documents_router
 from app.errors import (
     Forbidden,
@@ -226,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         inspections_router,
         surveys_router,
         patrols_router,
+        disputes_router,
         documents_router,
         exports_router,
         events_router,

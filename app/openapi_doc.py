@@ -73,6 +73,7 @@ SUCCESS_MEDIA_TYPES: list[tuple[str, str, list[str]]] = [
     ("*", "/api/v1/surveys*", ["application/json"]),
     ("POST", "/api/v1/patrols", ["application/json"]),
     ("GET", "/api/v1/patrols", [GEOJSON]),
+    ("*", "/api/v1/disputed-areas*", ["application/json"]),
     ("*", "/api/v1/crossings*", [GEOJSON]),
     ("GET", "/api/v1/chainage*", [GEOJSON]),
     ("GET", "/ogc/api", ["application/vnd.oai.openapi+json;version=3.0", HTML]),

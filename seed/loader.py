@@ -381,6 +381,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     from seed.cases import link_clearing_sources, load_demo_approvals, load_demo_documents
     from seed.clearing import load_demo_clearing_works
     from seed.crossings import load_demo_crossings
+    from seed.disputes import load_demo_disputes
     from seed.incidents import load_demo_incidents
     from seed.inspections import load_demo_inspections
     from seed.surveys import load_demo_surveys
@@ -393,6 +394,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     await load_demo_crossings(session)
     await load_demo_inspections(session)
     await load_demo_surveys(session)
+    await load_demo_disputes(session)
     counts = (
         await session.execute(
             text(

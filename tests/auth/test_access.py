@@ -139,6 +139,7 @@ SAMPLE_PATH_VALUES = {
     "{document_id}": "5b0c7a1e-0000-4000-8000-00000000abd1",
     "{crossing_id}": "1",
     "{survey_id}": "1",
+    "{area_id}": "1",
 }
 
 

@@ -49,6 +49,10 @@ NO_INCIDENT_DATA = {
     "/api/v1/reports/patrols",
     "/api/v1/segments/not-patrolled",
     "/api/v1/exports/patrols",
+    # Disputed areas are read in the caller's province (tests/disputes); their talks are
+    # the steps of an incident of that province.
+    "/api/v1/disputed-areas",
+    "/api/v1/disputed-areas/{area_id}",
     "/api/v1/surveys/{survey_id}",
     "/api/v1/webhooks",  # admin only
     "/api/v1/webhooks/{sub_id}/deliveries",  # admin only
