@@ -87,6 +87,24 @@ def positional_sql(sql: str) -> tuple[str, tuple[str, ...]]:
     return _NAMED_PARAMETER.sub(number, sql).replace("\\:", ":"), tuple(names)
 
 
+# A statement fetch_rows runs must read: a SELECT, VALUES or TABLE, or a WITH whose
+# queries do not write. Checked on the text (once per distinct statement): a read-only
+# transaction would cost a round trip on every hot read.
+_READ_START = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(SELECT|WITH|VALUES|TABLE)\b", re.IGNORECASE)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY)\b", re.IGNORECASE)
+
+
+class NotARead(ValueError):
+    """A write sent through the read helpers (fetch_rows): use the session instead."""
+
+
+@functools.lru_cache(maxsize=1024)
+def require_read(sql: str) -> None:
+    start = _READ_START.match(sql)
+    if start is None or (start.group(1).upper() == "WITH" and _WRITE_WORD.search(sql)):
+        raise NotARead(f"fetch_rows runs reads only, not: {sql.strip()[:60]!r}")
+
+
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The session's own asyncpg connection (in its transaction, if one was begun)."""
     connection = await session.connection()
@@ -105,7 +123,8 @@ async def fetch_rows(
     the same values as text() would bind, on the session's own connection: in its
     transaction once a write began it (tests roll it back). Reads only: before the
     session's first SQLAlchemy statement, no transaction is open yet, so a write sent this
-    way would commit on its own."""
+    way would commit on its own, so a statement that writes is refused (require_read)."""
+    require_read(sql)
     positional, names = positional_sql(sql)
     given = params or {}
     conn = await driver_connection(session)

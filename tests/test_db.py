@@ -54,3 +54,22 @@ async def test_asyncpg_reads_see_the_sessions_own_transaction(db: AsyncSession) 
     )  # fmt: skip
     assert row is not None and row["notes"] == "đọc trong giao dịch"
     assert await fetch_value(db, "SELECT count(*) FROM markers WHERE code = :c", {"c": "nope"}) == 0
+
+
+async def test_the_read_helper_refuses_writes(db: AsyncSession) -> None:
+    """fetch_rows runs on the raw connection, outside any transaction not yet begun: a
+    write there would commit on its own, so it refuses one."""
+    import pytest
+
+    from app.db import NotARead, fetch_rows
+
+    for write in (
+        "UPDATE markers SET notes = 'x' WHERE false",
+        "  INSERT INTO audit_log (action) SELECT 'x' WHERE false",
+        "WITH gone AS (DELETE FROM markers WHERE false RETURNING id) SELECT count(*) FROM gone",
+        "CALL something()",
+    ):
+        with pytest.raises(NotARead):
+            await fetch_rows(db, write)
+    assert await fetch_rows(db, "WITH x AS (SELECT 1 AS updated_at) SELECT updated_at FROM x")
+    assert await fetch_rows(db, "-- a comment first\nSELECT 1")
