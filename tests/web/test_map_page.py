@@ -175,8 +175,16 @@ async def test_map_renders_filters_switches_and_opens_an_incident(
     assert await page.get_attribute("#details", "data-incident") == point["properties"]["id"]
     assert await page.locator("#details-history li").count() >= 1
 
-    # Up close, markers render and carry their code as a label.
+    # Up close, markers render and carry their code as a label; an intact marker is drawn
+    # neutral, not in the colour of a marker with a problem (as MapLibre evaluated it).
     assert await _rendered(page, "markers")
+    colours = await _evaluate(
+        page,
+        """window.bordermark.map.queryRenderedFeatures({layers: ["markers"]})
+             .map(f => [f.properties.condition, JSON.stringify(f.layer.paint["circle-color"])])""",
+    )
+    intact = {colour for condition, colour in colours if condition == "intact"}
+    assert intact and all('"r":0.2' in colour for colour in intact), intact
     labels = await page.locator(".marker-label").all_text_contents()
     codes = {f["properties"]["code"] for f in await _rendered(page, "markers")}
     assert labels and set(labels) <= codes

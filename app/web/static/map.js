@@ -95,7 +95,14 @@ function style() {
         id: "markers", type: "circle", source: "markers", "source-layer": "markers", minzoom: 7,
         paint: {
           "circle-radius": ["interpolate", ["linear"], ["zoom"], 7, 1.5, 12, 4],
-          "circle-color": ["match", ["get", "condition"], "good", "#333333", "#c51b7d"],
+          // Intact markers neutral; the register's other conditions stand out (issue 26: the
+          // test was for "good", a condition the register does not have).
+          "circle-color": [
+            "match", ["get", "condition"],
+            "intact", "#333333",
+            "at_risk", "#fdae61",
+            "#c51b7d",
+          ],
           "circle-stroke-color": "#ffffff", "circle-stroke-width": 1,
         },
       },
