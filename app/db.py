@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import Settings
+from app.errors import InvalidInput
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -103,6 +104,23 @@ def require_read(sql: str) -> None:
     start = _READ_START.match(sql)
     if start is None or (start.group(1).upper() == "WITH" and _WRITE_WORD.search(sql)):
         raise NotARead(f"fetch_rows runs reads only, not: {sql.strip()[:60]!r}")
+
+
+async def require_row(
+    session: AsyncSession,
+    table: str,
+    key: object | None,
+    *,
+    field: str,
+    what: str | None = None,
+) -> None:
+    """422 on `field` unless `table` (a name from the code, never input) has a row with
+    this id: `no document <id>`, `what` defaulting to the field without its `_id`."""
+    if key is None:
+        return
+    found = await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})  # noqa: S608
+    if found.first() is None:
+        raise InvalidInput(f"no {what or field.removesuffix('_id')} {key}", field=field)
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:

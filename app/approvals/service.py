@@ -17,7 +17,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import read_scope, require_province, require_role
 from app.borders.service import border_id_of
-from app.db import plain_row
+from app.db import plain_row, require_row
 from app.documents.citations import format_citation
 from app.documents.models import LinkTarget
 from app.documents.service import cite, documents_citing
@@ -36,18 +36,10 @@ LIMIT 1
 """
 
 
-async def _exists(session: AsyncSession, table: str, key: uuid.UUID | None, field: str) -> None:
-    if key is None:
-        return
-    found = await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})  # noqa: S608
-    if found.first() is None:
-        raise InvalidInput(f"no {field.removesuffix('_id')} {key}", field=field)
-
-
 async def _insert_stage(
     session: AsyncSession, *, caller: Caller, request_id: uuid.UUID, stage: StageCreate
 ) -> None:
-    await _exists(session, "documents", stage.document_id, "document_id")
+    await require_row(session, "documents", stage.document_id, field="document_id")
     await session.execute(
         text(
             """
@@ -89,8 +81,8 @@ async def create_request(
             ).scalar_one_or_none()
     province = province or caller.province_code
     require_province(caller, province, what="the request")
-    await _exists(session, "clearing_works", body.work_id, "work_id")
-    await _exists(session, "incidents", body.incident_id, "incident_id")
+    await require_row(session, "clearing_works", body.work_id, field="work_id")
+    await require_row(session, "incidents", body.incident_id, field="incident_id")
     request_id = body.id or uuid.uuid4()
     stored = (
         await session.execute(

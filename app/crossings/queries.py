@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.auth.scopes import read_scope
+from app.crossings.models import OPEN_STATES
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
 
@@ -19,6 +20,9 @@ from app.geojson import COORD_DECIMALS
 STATUS_ON = """(SELECT h.status FROM crossing_status_changes h
   WHERE h.crossing_id = c.id AND h.effective_on <= CAST(:on AS date)
   ORDER BY h.effective_on DESC, h.id DESC LIMIT 1)"""
+
+# The statuses that count as open, as SQL literals (CrossingStatus values, from the code).
+OPEN_STATES_SQL = ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES))
 
 CROSSING_FEATURE = f"""
 json_build_object('type', 'Feature', 'id', c.id,
@@ -96,7 +100,7 @@ def where_clause(f: CrossingFilter, params: dict[str, Any]) -> str:
         )
         params.update(stretch=f.stretch_geojson, within_m=f.within_m)
     if f.open_on:
-        clauses.append(f"{STATUS_ON} IN ('open', 'reopened', 'upgraded')")
+        clauses.append(f"{STATUS_ON} IN ({OPEN_STATES_SQL})")
         params["on"] = f.open_on
     return " AND ".join(clauses)
 

@@ -18,6 +18,7 @@ from app.auth.models import Role
 from app.auth.scopes import require_province, require_role
 from app.crossings.models import CrossingStatus
 from app.crossings.schemas import CrossingCreate, LinkIn, StatusChangeIn
+from app.db import require_row
 from app.errors import Conflict, InvalidInput, NotFound
 from app.incidents.location import Place, from_location
 
@@ -124,14 +125,7 @@ async def _change(
     latest change's, whatever order the changes are recorded in."""
     if change.status is CrossingStatus.upgraded and change.level is None:
         raise InvalidInput("an upgrade names the level it upgrades to", field="level")
-    if change.document_id is not None:
-        known = (
-            await session.execute(
-                text("SELECT 1 FROM documents WHERE id = :d"), {"d": change.document_id}
-            )
-        ).first()
-        if known is None:
-            raise InvalidInput(f"no document {change.document_id}", field="document_id")
+    await require_row(session, "documents", change.document_id, field="document_id")
     await session.execute(
         text(
             """
@@ -202,12 +196,8 @@ async def link_and_commit(
         target = uuid.UUID(link.id)
     except ValueError as exc:
         raise InvalidInput(f"{link.id!r} is not an id", field="id") from exc
-    table = _TABLE_OF[link.type]
-    exists = (
-        await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": target})  # noqa: S608
-    ).first()
-    if exists is None:
-        raise InvalidInput(f"no {link.type.replace('_', ' ')} {link.id}", field="id")
+    what = link.type.replace("_", " ")
+    await require_row(session, _TABLE_OF[link.type], target, field="id", what=what)
     added = (
         await session.execute(
             text(

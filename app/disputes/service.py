@@ -19,6 +19,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import read_scope, require_province, require_role
 from app.cases.service import steps_of
+from app.db import require_row
 from app.disputes.models import DisputeState
 from app.errors import Conflict, InvalidInput, NotFound
 from app.geojson import COORD_DECIMALS
@@ -107,17 +108,8 @@ async def create_and_commit(
         ).scalar_one_or_none()
         if border_id is None:
             raise InvalidInput(f"no border {body.border}", field="border")
-    for table, key, field in (
-        ("incidents", body.incident_id, "incident_id"),
-        ("documents", body.document_id, "document_id"),
-    ):
-        if key is not None:
-            exists = await session.execute(
-                text(f"SELECT 1 FROM {table} WHERE id = :id"),  # noqa: S608
-                {"id": key},
-            )
-            if exists.first() is None:
-                raise InvalidInput(f"no {field.removesuffix('_id')} {key}", field=field)
+    await require_row(session, "incidents", body.incident_id, field="incident_id")
+    await require_row(session, "documents", body.document_id, field="document_id")
     if body.state is DisputeState.settled:
         raise InvalidInput("record it open or under talks, then settle it", field="state")
     try:

@@ -97,8 +97,13 @@ def split_border_prefix(text: str) -> tuple[str | None, str]:
     documents write before a place are dropped: `VN-CN:khu vực mốc 1090-1091` is 1090-1091."""
     match = _BORDER_PREFIX_RE.match(text.strip())
     if match is None:
-        return None, _DOCUMENT_WORDS_RE.sub("", text.strip())
-    return match.group(1).upper(), _DOCUMENT_WORDS_RE.sub("", match.group(2))
+        return None, drop_document_words(text)
+    return match.group(1).upper(), drop_document_words(match.group(2))
+
+
+def drop_document_words(text: str) -> str:
+    """`khu vực mốc 1090-1091` -> `1090-1091`, `cột mốc 615` -> `615`, `M834/1` -> `834/1`."""
+    return _DOCUMENT_WORDS_RE.sub("", text.strip())
 
 
 def is_range(text: str) -> bool:

@@ -4,7 +4,6 @@ condition and last inspection day follow its latest inspection."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -15,21 +14,20 @@ from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_province, require_role
+from app.db import require_row
 from app.errors import InvalidInput
+from app.geo.chainage import drop_document_words
 from app.geo.marker_codes import InvalidMarkerCode, parse_marker_code
 from app.inspections.models import RepairStatus
 from app.inspections.schemas import InspectionCreate, MarkerRef, RepairCreate
 from app.markers.queries import no_such_marker
-
-# How documents name a marker: `mốc 1088/2`, `cột mốc 615`, `M834/1`.
-_DOCUMENT_WORDS = re.compile(r"^((cột\s+)?mốc|m)\s*", re.IGNORECASE)
 
 
 async def _marker(session: AsyncSession, caller: Caller, ref: MarkerRef) -> Any:
     """The marker a record is about, once the caller may write for it."""
     require_role(caller, Role.officer)
     try:
-        code = parse_marker_code(_DOCUMENT_WORDS.sub("", ref.marker.strip()))
+        code = parse_marker_code(drop_document_words(ref.marker))
     except InvalidMarkerCode as exc:
         raise InvalidInput(str(exc), field="marker") from exc
     found = (
@@ -46,18 +44,6 @@ async def _marker(session: AsyncSession, caller: Caller, ref: MarkerRef) -> Any:
         raise no_such_marker(code, "marker")
     require_province(caller, found.province_code, what=f"marker {found.code}")
     return found
-
-
-async def _require_exists(
-    session: AsyncSession, table: str, key: uuid.UUID | None, field: str
-) -> None:
-    if key is None:
-        return
-    found = (
-        await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})  # noqa: S608
-    ).first()
-    if found is None:
-        raise InvalidInput(f"no {field.removesuffix('_id')} {key}", field=field)
 
 
 async def record_inspection_and_commit(
@@ -78,7 +64,7 @@ async def record_inspection(
 ) -> tuple[uuid.UUID, bool]:
     """As record_inspection_and_commit, in the caller's transaction (a patrol's checks)."""
     marker = await _marker(session, caller, body)
-    await _require_exists(session, "documents", body.document_id, "document_id")
+    await require_row(session, "documents", body.document_id, field="document_id")
     inspection_id = body.id or uuid.uuid4()
     inserted = (
         await session.execute(
@@ -144,8 +130,8 @@ async def record_repair_and_commit(
     if body.status is RepairStatus.done and body.done_on is None:
         raise InvalidInput("a done repair gives its day (done_on)", field="done_on")
     marker = await _marker(session, caller, body)
-    await _require_exists(session, "documents", body.document_id, "document_id")
-    await _require_exists(session, "incidents", body.incident_id, "incident_id")
+    await require_row(session, "documents", body.document_id, field="document_id")
+    await require_row(session, "incidents", body.incident_id, field="incident_id")
     repair_id = body.id or uuid.uuid4()
     inserted = (
         await session.execute(

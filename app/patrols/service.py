@@ -17,6 +17,7 @@ from app.auth.models import Role
 from app.auth.scopes import require_province, require_role
 from app.borders.service import border_id_of
 from app.chainage.service import resolve_prefixed_range
+from app.db import require_row
 from app.errors import InvalidInput
 from app.geo.geometry import InvalidGeometry, parse_geometry
 from app.incidents.location import check_reach, distance_to_border
@@ -106,11 +107,9 @@ async def record_and_commit(
                 patrol_id=body.id,
             )
         for incident_id in body.incident_ids:
-            exists = await session.execute(
-                text("SELECT 1 FROM incidents WHERE id = :id"), {"id": incident_id}
+            await require_row(
+                session, "incidents", incident_id, field="incident_ids", what="incident"
             )
-            if exists.first() is None:
-                raise InvalidInput(f"no incident {incident_id}", field="incident_ids")
             await session.execute(
                 text(
                     "INSERT INTO patrol_incidents (patrol_id, incident_id) VALUES (:p, :i) "

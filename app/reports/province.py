@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crossings.models import OPEN_STATES
+from app.crossings.queries import STATUS_ON
 from app.db import plain_row
 from app.documents.citations import format_citation
 from app.errors import NotFound
@@ -178,9 +179,7 @@ _GATES = f"""
 WITH {_YEAR}
 SELECT c.code, c.name_vn || coalesce(' – ' || c.name_other, '') AS name, c.level,
        c.location_ref, c.place_illustrative,
-       (SELECT h.status FROM crossing_status_changes h, year
-        WHERE h.crossing_id = c.id AND h.effective_on <= year.last_day
-        ORDER BY h.effective_on DESC, h.id DESC LIMIT 1) AS status_at_end,
+       {STATUS_ON} AS status_at_end,
        (SELECT string_agg(h.status || ' ' || h.effective_on
                           || CASE WHEN h.dated_by = 'report' THEN ' (ngày báo cáo)' ELSE '' END,
                           '; ' ORDER BY h.effective_on, h.id)
@@ -231,7 +230,7 @@ async def province_report(session: AsyncSession, province: str, year: int) -> di
     works = await _rows(session, _WORKS, params)
     documents = await _rows(session, _DOCUMENTS, params)
     steps = await _rows(session, _STEPS, params)
-    gates = await _rows(session, _GATES, params)
+    gates = await _rows(session, _GATES, {**params, "on": date(year, 12, 31)})
     marker_repairs = await _rows(session, _MARKER_REPAIRS, params)
     conditions = await conditions_on(session, on=date(year, 12, 31), province=province, border=None)
 

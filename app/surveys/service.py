@@ -14,6 +14,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.scopes import require_province, require_role
 from app.borders.service import border_id_of
+from app.db import require_row
 from app.errors import Conflict, InvalidInput
 from app.geo.geometry import InvalidGeometry, parse_geometry
 from app.incidents.location import from_location
@@ -46,12 +47,7 @@ async def create_and_commit(session: AsyncSession, *, caller: Caller, body: Surv
     if body.started_on and body.ended_on and body.ended_on < body.started_on:
         raise InvalidInput("ended_on is before started_on", field="ended_on")
     border_id = await border_id_of(session, body.border)
-    if body.document_id is not None:
-        known = await session.execute(
-            text("SELECT 1 FROM documents WHERE id = :d"), {"d": body.document_id}
-        )
-        if known.first() is None:
-            raise InvalidInput(f"no document {body.document_id}", field="document_id")
+    await require_row(session, "documents", body.document_id, field="document_id")
     rows = [r for area in body.areas for r in await _area_rows(session, body.border, area)]
     try:
         async with session.begin_nested():
