@@ -23,6 +23,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.areas.placement import UNIT_REACH_M
 from app.db import positional_sql
 from app.incidents import context
 
@@ -40,7 +41,7 @@ async def main(args: argparse.Namespace) -> None:
                 args.rows,
             )
         ]
-        values = {"ids": ids, "reach": context.UNIT_REACH_M}
+        values = {"ids": ids, "reach": UNIT_REACH_M}
         seconds: dict[str, list[float]] = {part: [] for part in PARTS}
         for _ in range(args.rounds):
             for part in PARTS:

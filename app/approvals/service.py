@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.models import NEXT, Stage
 from app.approvals.schemas import ApprovalCreate, StageCreate
+from app.areas.placement import UNIT_REACH_M, unit_at
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
@@ -25,15 +26,12 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.geojson import COORD_DECIMALS
 from app.incidents.location import from_location
 
-# The province a place lies in (or touches within a kilometre), for a request given by
-# its location only.
-_PROVINCE_OF = """
-SELECT u.code FROM admin_units u
-WHERE u.level = 'province' AND u.valid_to IS NULL
-  AND ST_DWithin(u.geom::geography, ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)::geography, 1000)
-ORDER BY ST_Distance(u.geom::geography, ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)::geography)
-LIMIT 1
-"""
+# The province a place lies in today, for a request given by its location only: the one
+# placement rule.
+_PROVINCE_OF = f"""
+SELECT {unit_at("province", geom="p.g", day="current_date", gtype="GeometryType(p.g)")}
+FROM (SELECT ST_GeomFromWKB(decode(:wkb, 'hex'), 4326) AS g) p
+"""  # noqa: S608
 
 
 async def _insert_stage(
@@ -77,7 +75,9 @@ async def create_request(
         location_ref, wkb = place.location_ref, place.wkb_hex
         if province is None:
             province = (
-                await session.execute(text(_PROVINCE_OF), {"wkb": place.wkb_hex})
+                await session.execute(
+                    text(_PROVINCE_OF), {"wkb": place.wkb_hex, "reach": UNIT_REACH_M}
+                )
             ).scalar_one_or_none()
     province = province or caller.province_code
     require_province(caller, province, what="the request")

@@ -13,6 +13,7 @@ from shapely.geometry import shape
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.placement import UNIT_REACH_M, unit_at
 from app.areas.service import require_area
 from app.audit.service import record
 from app.auth.caller import Caller
@@ -25,64 +26,52 @@ from app.clearing.models import OPEN_WORK_STATES, WorkStatus
 from app.clearing.schemas import WorkCreate, WorkPatch
 from app.errors import Conflict, InvalidInput, check_version
 
-# The stretch is cut into pieces this long to share it among districts (robust where a
-# district's edge and the line differ by rounding).
+# The stretch is cut into pieces this long, each placed by the one placement rule (robust
+# where a district's edge and the line differ by rounding).
 DISTRICT_PIECE_M = 100.0
-DISTRICT_REACH_M = 5_000.0
+
+_PIECES_PLACED = f"""
+WITH stretch AS (
+  SELECT bordermark_stretch(measured_geom, :m1, :m2) AS g FROM borders WHERE id = :b
+), pieces AS (
+  SELECT (ST_DumpSegments(ST_Segmentize(g::geography, :piece)::geometry)).geom AS p
+  FROM stretch
+), placed AS (
+  SELECT ST_Length(p::geography) AS len,
+         {unit_at("district", geom="m.mid", day=":day")} AS district,
+         {unit_at("province", geom="m.mid", day=":day")} AS province
+  FROM pieces, LATERAL (SELECT ST_LineInterpolatePoint(p, 0.5) AS mid) m
+)
+SELECT district, province, round(sum(len)::numeric, 1) AS length_m FROM placed
+WHERE province IS NOT NULL OR district IS NOT NULL
+GROUP BY district, province ORDER BY district, province
+"""  # noqa: S608
 
 
 async def _districts_along(
     session: AsyncSession, *, border_id: int, start_m: float, end_m: float, day: date
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The districts (valid on `day`) a stretch runs along, with metres in each, and the
-    provinces (valid on `day`) it touches."""
-    rows = await session.execute(
-        text(
-            """
-            WITH stretch AS (
-              SELECT bordermark_stretch(measured_geom, :m1, :m2) AS g FROM borders WHERE id = :b
-            ), pieces AS (
-              SELECT (ST_DumpSegments(ST_Segmentize(g::geography, :piece)::geometry)).geom AS p
-              FROM stretch
-            ), assigned AS (
-              SELECT p, ST_Length(p::geography) AS len,
-                (SELECT u.code FROM admin_units u
-                 WHERE u.level = :level AND u.valid_from <= :day
-                   AND (u.valid_to IS NULL OR u.valid_to > :day)
-                   AND ST_DWithin(u.geom::geography, mid::geography, :reach)
-                 ORDER BY ST_Distance(u.geom::geography, mid::geography)
-                 LIMIT 1) AS code
-              FROM pieces, LATERAL (SELECT ST_LineInterpolatePoint(p, 0.5) AS mid) m
-            )
-            SELECT code, round(sum(len)::numeric, 1) FROM assigned
-            WHERE code IS NOT NULL GROUP BY code ORDER BY code
-            """
-        ).bindparams(),
-        {
-            "b": border_id,
-            "m1": start_m,
-            "m2": end_m,
-            "piece": DISTRICT_PIECE_M,
-            "level": "district",
-            "day": day,
-            "reach": DISTRICT_REACH_M,
-        },
-    )
-    districts = [{"code": r[0], "length_m": float(r[1])} for r in rows]
-    provinces = await session.execute(
-        text(
-            """
-            SELECT DISTINCT u.code FROM admin_units u, borders b
-            WHERE b.id = :b AND u.level = 'province' AND u.valid_from <= :day
-              AND (u.valid_to IS NULL OR u.valid_to > :day)
-              AND ST_DWithin(u.geom::geography,
-                             bordermark_stretch(b.measured_geom, :m1, :m2)::geography, :reach)
-            ORDER BY u.code
-            """
-        ),
-        {"b": border_id, "m1": start_m, "m2": end_m, "day": day, "reach": DISTRICT_REACH_M},
-    )
-    return districts, [r[0] for r in provinces]
+    provinces (valid on `day`) its pieces lie in."""
+    rows = (
+        await session.execute(
+            text(_PIECES_PLACED),
+            {
+                "b": border_id,
+                "m1": start_m,
+                "m2": end_m,
+                "piece": DISTRICT_PIECE_M,
+                "day": day,
+                "reach": UNIT_REACH_M,
+            },
+        )
+    ).all()
+    metres: dict[str, float] = {}
+    for district, _, length in rows:
+        if district is not None:
+            metres[district] = metres.get(district, 0.0) + float(length)
+    districts = [{"code": code, "length_m": round(m, 1)} for code, m in sorted(metres.items())]
+    return districts, sorted({r[1] for r in rows if r[1] is not None})
 
 
 async def _require_kind(session: AsyncSession, kind: str) -> None:

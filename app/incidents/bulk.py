@@ -25,6 +25,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.placement import UNIT_REACH_M
 from app.areas.service import caller_area, geometries_within_unit, outside_area
 from app.auth.caller import Caller
 from app.borders.service import unknown_border
@@ -33,7 +34,7 @@ from app.db import cached_text, fetch_rows
 from app.errors import Conflict, DomainError, InvalidInput, invalid_data
 from app.geo.chainage import ChainageRef, InvalidChainage, is_range, parse_chainage
 from app.geojson import COORD_DECIMALS
-from app.incidents.context import CONTEXT_COLUMNS, UNIT_REACH_M, with_context
+from app.incidents.context import CONTEXT_COLUMNS, with_context
 from app.incidents.location import (
     Place,
     check_reach,

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.placement import UNIT_REACH_M, unit_at, valid_on
 from app.db import cached_text
 from app.timestamps import LOCAL_TIME_ZONE
 
@@ -26,46 +27,15 @@ ON_LINE_M = 1.0
 # Pieces smaller than this (metres or square metres) do not count for a side: noise
 # where a fence runs along the line.
 PIECE_NOISE = 1.0
-# Events on the far side still belong to the facing district within this reach.
-UNIT_REACH_M = 5_000.0
 # A distance in degrees overstates metres east-west less than north-south, by the cosine of
 # the latitude: 1.09 at 23.4 N, Vietnam's northernmost border point. Of two pieces of the
 # line, one farther than 1.15 times the other in degrees cannot be the nearer on the ground.
 DEGREE_SLACK = 1.15
-# About a centimetre in degrees (see _unit_at).
-EDGE_SLACK_DEGREES = 1e-7
 
 
 def _unit_at(level: str) -> str:
-    """SQL for the unit of `level` valid on the event's day that the event lies in, or the
-    nearest within reach; of several, the one holding the larger share of it."""
-    valid = f"""u.level = '{level}' AND u.valid_from <= l.day
-       AND (u.valid_to IS NULL OR u.valid_to > l.day)"""
-    # A point's share of any unit is nothing (its intersection has no area or length): the
-    # overlays are skipped for points, a tenth of a batch of 500 chainage reports' context.
-    # Ties go to the first code, not to whichever the index gives first.
-    share = """CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT') THEN 0
-                   ELSE ST_Area(ST_Intersection(u.geom, l.g)::geography) END DESC,
-              CASE WHEN l.gtype IN ('POINT', 'MULTIPOINT') THEN 0
-                   ELSE ST_Length(ST_Intersection(u.geom, l.g)::geography) END DESC,
-              u.code"""
-    # Most events lie in a unit: the planar test settles them without the geodesic
-    # distances to every unit within reach, which cost most of this statement.
-    # An event on the line itself (a chainage report) touches the unit's edge, give or take
-    # the last bit of a float: a centimetre of planar slack settles it as well.
-    return f"""coalesce(
-    (SELECT u.code FROM admin_units u
-     WHERE {valid} AND ST_Intersects(u.geom, l.g)
-     ORDER BY {share} LIMIT 1),
-    (SELECT u.code FROM admin_units u
-     WHERE {valid} AND ST_DWithin(u.geom, l.g, {EDGE_SLACK_DEGREES})
-     ORDER BY ST_Distance(u.geom, l.g), {share} LIMIT 1),
-    (SELECT u.code FROM admin_units u
-     WHERE {valid}
-       AND u.geom && l.reach_box
-       AND ST_DWithin(u.geom::geography, l.g::geography, :reach)
-     ORDER BY ST_Distance(u.geom::geography, l.g::geography), {share}
-     LIMIT 1))"""  # noqa: S608
+    """The unit of `level` valid on the event's day, by the one placement rule."""
+    return unit_at(level, geom="l.g", day="l.day", gtype="l.gtype", reach_box="l.reach_box")
 
 
 def _target(source: str, key: str, geom: str, occurred_at: str) -> str:
@@ -206,8 +176,7 @@ units AS MATERIALIZED (
     {_unit_at("province")} AS province,
     {_unit_at("district")} AS district,
     coalesce((SELECT array_agg(u.code ORDER BY u.code) FROM admin_units u
-     WHERE u.level = 'district' AND u.valid_from <= l.day
-       AND (u.valid_to IS NULL OR u.valid_to > l.day)
+     WHERE u.level = 'district' AND {valid_on("l.day")}
        AND ST_Intersects(u.geom, l.g)), '{{}}') AS districts
   FROM located l
 ),

@@ -12,6 +12,7 @@ from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.placement import UNIT_REACH_M, unit_at
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
@@ -24,8 +25,10 @@ from app.markers.models import MarkerCondition
 # A marker farther than this from its border line is a data-entry error, not a marker.
 # Generous because the demo lines are generalised at 1:10m (vertices 1-3 km apart).
 MAX_MARKER_OFFSET_M = 5_000.0
-# A marker standing on the line belongs to the province whose polygon touches it there.
-PROVINCE_REACH_M = 1_000.0
+
+
+# The province a marker stands in today, by the one placement rule.
+PROVINCE_TODAY = unit_at("province", geom="p.g", day="current_date")
 
 
 @dataclass(frozen=True)
@@ -41,20 +44,16 @@ async def place_on_line(session: AsyncSession, *, border_id: int, point: Point) 
     row = (
         await session.execute(
             text(
-                """
+                f"""
                 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
                 SELECT ST_InterpolatePoint(b.measured_geom, p.g),
                        ST_LineLocatePoint(b.geom, p.g),
                        ST_Distance(b.geom::geography, p.g::geography),
-                       (SELECT u.code FROM admin_units u
-                        WHERE u.level = 'province' AND u.valid_from <= current_date
-                          AND (u.valid_to IS NULL OR u.valid_to > current_date)
-                          AND ST_DWithin(u.geom::geography, p.g::geography, :reach)
-                        ORDER BY ST_Distance(u.geom::geography, p.g::geography) LIMIT 1)
+                       {PROVINCE_TODAY}
                 FROM borders b, p WHERE b.id = :b
-                """
+                """  # noqa: S608
             ),
-            {"lon": point.x, "lat": point.y, "b": border_id, "reach": PROVINCE_REACH_M},
+            {"lon": point.x, "lat": point.y, "b": border_id, "reach": UNIT_REACH_M},
         )
     ).one()
     return Placement(float(row[0]), float(row[1]), float(row[2]), row[3])

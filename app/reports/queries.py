@@ -14,10 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.placement import UNIT_REACH_M, unit_at
 from app.timestamps import LOCAL_TIME_ZONE
-
-# A marker belongs to the district whose polygon it stands on, or touches within this.
-MARKER_UNIT_REACH_M = 1_000.0
 
 
 @dataclass(frozen=True)
@@ -292,30 +290,19 @@ async def clearing_by_kind(session: AsyncSession, q: ReportQuery) -> list[dict[s
 
 async def markers_by_condition(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
     """Markers by their present condition, in the district (valid on the period's last day)
-    they stand in, else their province."""
-    # The nearest district by the spatial index (KNN), then one geodesic check of the reach;
-    # a marker with no province (none within reach when it was placed) has no district.
-    sql = """
+    they stand in by the one placement rule, else their province; a marker with no
+    province (none within reach when it was placed) is unassigned."""
+    sql = f"""
     SELECT CASE WHEN m.province_code IS NULL THEN 'unassigned'
-                -- A marker on its district's edge (most are: districts end at the line)
-                -- is settled by a planar centimetre, before any geodesic distance.
-                WHEN near.code IS NOT NULL
-                 AND (ST_DWithin(near.geom, m.geom, 1e-7)
-                      OR ST_DWithin(near.geom::geography, m.geom::geography, :reach))
-                THEN near.code
-                ELSE m.province_code END AS unit,
+                ELSE coalesce({unit_at("district", geom="m.geom", day="CAST(:end AS date)")},
+                              m.province_code) END AS unit,
            m.condition, count(*)::int AS count
     FROM markers m JOIN borders b ON b.id = m.border_id
-    LEFT JOIN LATERAL (
-      SELECT u.code, u.geom FROM admin_units u
-      WHERE u.level = 'district' AND u.valid_from <= :end
-        AND (u.valid_to IS NULL OR u.valid_to > :end)
-      ORDER BY u.geom <-> m.geom LIMIT 1) near ON m.province_code IS NOT NULL
     WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
       AND (CAST(:province AS text) IS NULL OR m.province_code = :province)
     GROUP BY 1, 2 ORDER BY 1, 2
-    """
-    return await _rows(session, sql, {**_bounds(q), "reach": MARKER_UNIT_REACH_M})
+    """  # noqa: S608
+    return await _rows(session, sql, {**_bounds(q), "reach": UNIT_REACH_M})
 
 
 async def units(session: AsyncSession, q: ReportQuery, seen: set[str]) -> list[dict[str, Any]]:
