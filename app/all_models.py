@@ -1,7 +1,7 @@
 """Import every model so `Base.metadata` is complete (Alembic, tests)."""
 
 from app.approvals.models import ApprovalRequest, ApprovalStage
-from app.areas.models import AdminUnit
+from app.areas.models import AdminUnit, CounterpartUnit, OfficialBorderLength
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken
 from app.borders.models import Border, BorderPart, BorderZone
@@ -50,6 +50,7 @@ __all__ = [
     "ClearingWork",
     "ClearingWorkIncident",
     "ClearingWorkKind",
+    "CounterpartUnit",
     "Crossing",
     "CrossingLink",
     "CrossingStatusChange",
@@ -66,6 +67,7 @@ __all__ = [
     "Marker",
     "MarkerInspection",
     "MarkerRepair",
+    "OfficialBorderLength",
     "Patrol",
     "PatrolIncident",
     "Segment",

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.approvals.router import router as approvals_router
+from app.areas.router import router as units_router
 from app.auth.dependencies import CallerDep
 from app.auth.models import Role
 from app.auth.token_cache import TokenCache
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         surveys_router,
         patrols_router,
         disputes_router,
+        units_router,
         documents_router,
         exports_router,
         events_router,

@@ -74,6 +74,8 @@ SUCCESS_MEDIA_TYPES: list[tuple[str, str, list[str]]] = [
     ("POST", "/api/v1/patrols", ["application/json"]),
     ("GET", "/api/v1/patrols", [GEOJSON]),
     ("*", "/api/v1/disputed-areas*", ["application/json"]),
+    ("GET", "/api/v1/units*", ["application/json"]),
+    ("GET", "/api/v1/counterpart-units", ["application/json"]),
     ("*", "/api/v1/crossings*", [GEOJSON]),
     ("GET", "/api/v1/chainage*", [GEOJSON]),
     ("GET", "/ogc/api", ["application/vnd.oai.openapi+json;version=3.0", HTML]),

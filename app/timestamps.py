@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, func
@@ -26,3 +26,8 @@ def check_in(column: str, values: list[str]) -> str:
     """SQL text of a CHECK that `column` is one of `values` (fixed vocabularies kept in code)."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+def local_today() -> date:
+    """Today in Vietnam: the day a unit's validity and a report's 'as of' are read on."""
+    return datetime.now(LOCAL).date()

@@ -6,8 +6,7 @@ Everything placed here is ILLUSTRATIVE, not survey data:
   between the five anchors in data/vn-cn-marker-anchors.csv; auxiliary markers k/j sit
   between k and k+1; the banks of a double marker stand 25 m either side of the line;
 - VN-LA markers 1..792 are spaced evenly along its line;
-- districts are Voronoi cells of the district seats, cut to 35 km around each seat and to
-  Vietnam's side of the line; a province is the union of its districts.
+- the units (provinces, districts, communes, stations) are drawn in seed/units.py.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
@@ -24,30 +22,24 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from pyproj.enums import TransformDirection
-from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon
+from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.placement import UNIT_REACH_M, unit_at
 from app.borders.service import (
     BorderLine,
     ZoneSetting,
-    side_region,
     upsert_border,
     upsert_zone,
 )
 from app.geo.marker_codes import MarkerCode, parse_marker_code
 from app.markers.service import rebuild_segments
-from app.text import ascii_fold, fold
+from app.text import fold
 
 DATA = Path(__file__).parent / "data"
 ILLUSTRATIVE = "illustrative: generated for the demo, not survey data"
-# The district level of local government ended on 1 Jul 2025 (provinces merged too, but
-# Lạng Sơn, Cao Bằng and Hà Tĩnh kept their borders).
-DISTRICTS_END = date(2025, 7, 1)
-UNITS_START = date(2000, 1, 1)  # illustrative start of validity for the demo units
-DISTRICT_RADIUS_M = 35_000
 BANK_OFFSET_M = 25.0
 
 # Metric CRS for the demo geometry work (UTM 48N covers 102-108 E).
@@ -112,55 +104,6 @@ def border_lines() -> dict[str, tuple[LineString, dict[str, str]]]:
 
 
 @dataclass(frozen=True)
-class DemoUnit:
-    code: str
-    level: str
-    name_vi: str
-    parent_code: str | None
-    valid_to: date | None
-    geom: MultiPolygon
-
-
-def demo_admin_units() -> list[DemoUnit]:
-    seats = _read_csv("district-seats.csv")
-    lines = border_lines()
-    specs = border_specs()
-    by_border: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for row in seats:
-        by_border[row["border"]].append(row)
-    districts: list[DemoUnit] = []
-    for border, rows in by_border.items():
-        line, _ = lines[border]
-        side = to_utm(side_region(line, left=specs[border].vn_side == "left"))
-        points = [to_utm(Point(float(r["seat_lon"]), float(r["seat_lat"]))) for r in rows]
-        cells = shapely.voronoi_polygons(MultiPoint(points), extend_to=side.buffer(100_000))
-        for row, seat in zip(rows, points, strict=True):
-            cell = next(c for c in cells.geoms if c.contains(seat))
-            shape = cell.intersection(seat.buffer(DISTRICT_RADIUS_M)).intersection(side)
-            shape = shapely.make_valid(shape)
-            polys = [g for g in getattr(shape, "geoms", [shape]) if isinstance(g, Polygon)]
-            geom = to_wgs84(MultiPolygon(polys))
-            province = slug(row["province"])
-            districts.append(
-                DemoUnit(
-                    slug(row["district"]),
-                    "district",
-                    row["district"],
-                    province,
-                    DISTRICTS_END,
-                    geom,
-                )
-            )
-    provinces: list[DemoUnit] = []
-    names = {slug(r["province"]): r["province"] for r in seats}
-    for code, name in names.items():
-        merged = unary_union([d.geom for d in districts if d.parent_code == code])
-        polys = [g for g in getattr(merged, "geoms", [merged]) if isinstance(g, Polygon)]
-        provinces.append(DemoUnit(code, "province", name, None, None, MultiPolygon(polys)))
-    return provinces + districts
-
-
-@dataclass(frozen=True)
 class DemoMarker:
     code: MarkerCode
     measure_m: float  # chainage along the measured line
@@ -217,7 +160,7 @@ async def _insert_markers(session: AsyncSession, border_id: int, markers: list[D
     """Bulk insert: place each at its measure, banks 25 m off the line (1 left, 2 right)."""
     await session.execute(
         text(
-            """
+            f"""
             WITH planned AS (
               SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:numbers AS int[]),
                                    CAST(:auxes AS int[]), CAST(:banks AS int[]),
@@ -249,18 +192,16 @@ async def _insert_markers(session: AsyncSession, border_id: int, markers: list[D
                    'intact', p.notes,
                    ST_LineLocatePoint(b.geom, p.geom), ST_InterpolatePoint(b.measured_geom, p.geom),
                    ST_Distance(b.geom::geography, p.geom::geography),
-                   (SELECT u.code FROM admin_units u
-                    WHERE u.level = 'province' AND u.valid_to IS NULL
-                      AND ST_DWithin(u.geom::geography, p.geom::geography, 1000)
-                    ORDER BY ST_Distance(u.geom::geography, p.geom::geography) LIMIT 1),
+                   {unit_at("province", geom="p.geom", day="current_date")},
                    TRUE
             FROM placed p JOIN borders b ON b.id = p.border_id
             ON CONFLICT DO NOTHING
-            """
+            """  # noqa: S608
         ),
         {
             "b": border_id,
             "off": BANK_OFFSET_M,
+            "reach": UNIT_REACH_M,
             "codes": [str(d.code) for d in markers],
             "numbers": [d.code.number for d in markers],
             "auxes": [d.code.aux for d in markers],
@@ -270,32 +211,6 @@ async def _insert_markers(session: AsyncSession, border_id: int, markers: list[D
             "notes": [d.basis for d in markers],
         },
     )
-
-
-async def _load_admin_units(session: AsyncSession) -> None:
-    for unit in demo_admin_units():
-        await session.execute(
-            text(
-                """
-                INSERT INTO admin_units (code, level, name_vi, name_ascii, parent_code,
-                    valid_from, valid_to, geom, source)
-                VALUES (:code, :level, :name_vi, :name_ascii, :parent, :valid_from, :valid_to,
-                    ST_Multi(ST_GeomFromText(:wkt, 4326)), :source)
-                ON CONFLICT (code, valid_from) DO NOTHING
-                """
-            ),
-            {
-                "code": unit.code,
-                "level": unit.level,
-                "name_vi": unit.name_vi,
-                "name_ascii": ascii_fold(unit.name_vi),
-                "parent": unit.parent_code,
-                "valid_from": UNITS_START,
-                "valid_to": unit.valid_to,
-                "wkt": unit.geom.wkt,
-                "source": f"{ILLUSTRATIVE}: Voronoi cell of the approximate seat",
-            },
-        )
 
 
 async def _load_breach_rules(session: AsyncSession, ids: dict[str, int]) -> None:
@@ -355,7 +270,9 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
                 description=row["description"] or None,
             ),
         )
-    await _load_admin_units(session)
+    from seed.units import load_demo_admin_units, load_demo_counterparts, load_demo_stations
+
+    await load_demo_admin_units(session)
     await _load_breach_rules(session, ids)
     extras = [
         (r["code"], r["basis"]) for r in _read_csv("extra-markers.csv") if r["border"] == "VN-CN"
@@ -377,6 +294,8 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
         await _insert_markers(session, ids[code], plan_markers(spaced, []))
     for border_id in ids.values():
         await rebuild_segments(session, border_id=border_id)
+    await load_demo_stations(session)
+    await load_demo_counterparts(session)
     await session.commit()
     from seed.cases import link_clearing_sources, load_demo_approvals, load_demo_documents
     from seed.clearing import load_demo_clearing_works

@@ -15,7 +15,14 @@ async def test_loading_twice_changes_nothing(db) -> None:
     counts = await load_demo(db)
     after = (await db.execute(FINGERPRINT)).one()
     assert tuple(before) == tuple(after)
-    assert counts["borders"] == 3 and counts["admin_units"] == 18
+    # 3 provinces; 15 districts of 2020-2025, 4 merged in 2020 and the earlier shapes of
+    # the 2 that took others in with a cell of their own (Trùng Khánh, Hà Quảng); Lộc
+    # Bình's 7 communes and the 2 formed from them; 5 stations.
+    assert counts["borders"] == 3 and counts["admin_units"] == 3 + 15 + 4 + 2 + 7 + 2 + 5
+    levels = dict(
+        (await db.execute(text("SELECT level, count(*) FROM admin_units GROUP BY 1"))).all()
+    )
+    assert levels == {"province": 3, "district": 21, "commune": 9, "station": 5}
 
 
 async def test_named_markers_of_the_seed_reports_exist(db) -> None:
@@ -88,18 +95,24 @@ async def test_banks_stand_on_their_sides(db) -> None:
 async def test_districts_end_with_the_2025_reform(db) -> None:
     rows = (
         await db.execute(
-            text("SELECT level, valid_to, count(*) FROM admin_units GROUP BY 1, 2 ORDER BY 1")
+            text(
+                "SELECT level, valid_to, count(*) FROM admin_units "
+                "WHERE level IN ('province', 'district') GROUP BY 1, 2 ORDER BY 1, 2"
+            )
         )
     ).all()
     assert [(r[0], str(r[1]), r[2]) for r in rows] == [
+        ("district", "2020-02-01", 6),  # the 4 merged and the 2 earlier shapes
         ("district", "2025-07-01", 15),
         ("province", "None", 3),
     ]
+    # Every unit below a province lies in it (a centimetre in).
     outside = (
         await db.execute(
             text(
-                "SELECT count(*) FROM admin_units d JOIN admin_units p ON p.code = d.parent_code "
-                "WHERE d.level = 'district' AND NOT ST_CoveredBy(ST_Buffer(d.geom, -1e-6), p.geom)"
+                "SELECT count(*) FROM admin_units d JOIN admin_units p "
+                "ON p.code = d.province_code AND p.level = 'province' "
+                "WHERE d.level <> 'province' AND NOT ST_CoveredBy(ST_Buffer(d.geom, -1e-6), p.geom)"
             )
         )
     ).scalar_one()

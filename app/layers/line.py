@@ -123,7 +123,7 @@ SEGMENTS = Layer(
 DISTRICTS = Layer(
     id="districts",
     title="Administrative units",
-    description="Provinces and districts with validity dates.",
+    description="Provinces, districts, communes and Border Guard stations with validity dates.",
     table="admin_units u",
     joins=(),
     geom="u.geom",
@@ -132,14 +132,16 @@ DISTRICTS = Layer(
 json_build_object('type', 'Feature', 'id', u.id,
   'geometry', ST_AsGeoJSON(u.geom, {COORD_DECIMALS})::json,
   'properties', json_build_object('code', u.code, 'level', u.level, 'name_vi', u.name_vi,
-    'name_ascii', u.name_ascii, 'province', u.parent_code, 'valid_from', u.valid_from,
-    'valid_to', u.valid_to, 'source', u.source))
+    'name_ascii', u.name_ascii, 'province', u.province_code, 'parent', u.parent_code,
+    'valid_from', u.valid_from, 'valid_to', u.valid_to, 'document', u.document,
+    'source', u.source))
 """,
     fields=(
         Field("code", "string", "u.code", tile=True),
         Field("level", "string", "u.level", tile=True),
         Field("name_vi", "string", "u.name_vi", queryable=False, tile=True),
-        Field("province", "string", "u.parent_code", tile=True),
+        Field("province", "string", "u.province_code", tile=True),
+        Field("parent", "string", "u.parent_code", tile=True),
     ),
     datetime="u.valid_from::timestamptz",
     tiles=Tiles(simplify=True, drawn_from=("admin_units",)),

@@ -12,6 +12,7 @@ from app.geojson import GEOJSON_MEDIA_TYPE
 from app.params import OnlyDeclaredParams
 from app.patrols import queries, service
 from app.patrols.schemas import PatrolCreate
+from app.timestamps import local_today
 
 router = APIRouter(prefix="/api/v1", tags=["patrols"])
 
@@ -70,6 +71,6 @@ async def not_patrolled(
     province: Annotated[str | None, Query(max_length=40)] = None,
 ) -> JSONResponse:
     found = await queries.not_walked(
-        session, caller=caller, province=province, days=days, on=on or date.today()
+        session, caller=caller, province=province, days=days, on=on or local_today()
     )
     return JSONResponse({"days": days, "segments": found})

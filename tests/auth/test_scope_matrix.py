@@ -54,6 +54,10 @@ NO_INCIDENT_DATA = {
     "/api/v1/disputed-areas",
     "/api/v1/disputed-areas/{area_id}",
     "/api/v1/surveys/{survey_id}",
+    # The register of units: reference data, as the markers.
+    "/api/v1/units",
+    "/api/v1/units/{unit_code}",
+    "/api/v1/counterpart-units",
     "/api/v1/webhooks",  # admin only
     "/api/v1/webhooks/{sub_id}/deliveries",  # admin only
     "/ogc",

@@ -76,6 +76,9 @@ function style() {
       },
       {
         id: "districts-line", type: "line", source: "districts", "source-layer": "districts",
+        // Communes and stations overlap the districts: not drawn until the map picks units by
+        // date (issue 26).
+        filter: ["in", ["get", "level"], ["literal", ["province", "district"]]],
         paint: { "line-color": "#9aa5b1", "line-width": ["match", ["get", "level"], "province", 1.5, 0.6] },
       },
       {
