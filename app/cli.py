@@ -177,6 +177,13 @@ def cmd_tallies(settings: Settings, args: argparse.Namespace) -> None:
         print(f"incident tallies: {moved} delta rows folded")
 
 
+def cmd_recompute_context(settings: Settings, args: argparse.Namespace) -> None:
+    from app.incidents.context import recompute_all_and_commit
+
+    count = _with_session(settings, recompute_all_and_commit)
+    print(f"context recomputed for {count} incidents")
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     from app.auth import tokens
 
@@ -338,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild: recount (after loading with triggers off); compact: fold deltas now",
     )
     tallies.set_defaults(func=cmd_tallies)
+
+    recompute = sub.add_parser(
+        "recompute-context",
+        help="place every incident again (after units or zones changed outside the API)",
+    )
+    recompute.set_defaults(func=cmd_recompute_context)
 
     token = sub.add_parser("token", help="API tokens")
     token_sub = token.add_subparsers(dest="action", required=True)

@@ -27,8 +27,8 @@ from app.areas.placement import UNIT_REACH_M
 from app.db import positional_sql
 from app.incidents import context
 
-PARTS = ("located", "side_summary", "zone_summary", "units", "nearest", "counted_from",
-         "breach", "final")  # fmt: skip
+PARTS = ("located", "side_summary", "zone_summary", "units", "communes", "nearest",
+         "counted_from", "breach", "final")  # fmt: skip
 
 
 async def main(args: argparse.Namespace) -> None:

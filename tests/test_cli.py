@@ -125,3 +125,27 @@ def test_make_runs_banner_waits_for_a_free_port(tmp_path) -> None:  # type: igno
     assert f"cannot serve on 127.0.0.1:{taken}" in result.stderr
     assert f"PORT={taken + 1} make run" in result.stderr
     assert "demo tokens" not in result.stdout and not (tmp_path / "d").exists()
+
+
+async def test_recompute_context_places_incidents_again(scratch_url: str) -> None:
+    """After units change outside the API (here: every incident's commune wiped, as a
+    database migrated before communes has it), the command places them all again."""
+    engine = create_async_engine(scratch_url)
+    communes = "SELECT id, commune_code FROM incidents ORDER BY id"
+    tallies = "SELECT unit, sum(opened) FROM incident_tallies GROUP BY 1 ORDER BY 1"
+    try:
+        assert _cli(scratch_url, "tallies", "compact").returncode == 0
+        async with engine.begin() as conn:
+            before = (await conn.execute(text(communes))).all()
+            counted = (await conn.execute(text(tallies))).all()
+            assert any(code for _, code in before)  # the demo's Lộc Bình incidents
+            await conn.execute(text("UPDATE incidents SET commune_code = NULL"))
+        done = _cli(scratch_url, "recompute-context")
+        assert done.returncode == 0, done.stderr
+        assert f"context recomputed for {len(before)} incidents" in done.stdout
+        assert _cli(scratch_url, "tallies", "compact").returncode == 0
+        async with engine.connect() as conn:
+            assert (await conn.execute(text(communes))).all() == before
+            assert (await conn.execute(text(tallies))).all() == counted
+    finally:
+        await engine.dispose()

@@ -32,14 +32,16 @@ def unit_at(
     gtype: str = "'POINT'",
     reach: str = ":reach",
     reach_box: str | None = None,
+    within: str = "TRUE",
 ) -> str:
     """SQL for the code of the unit of `level` (a level name from the code, never input)
     that `geom` (an SQL expression, SRID 4326) lies in on `day` (an SQL date), by the rule
     above. `gtype` is the geometry's GeometryType (points skip the share overlays, which
     are nothing for them); `reach` binds UNIT_REACH_M; `reach_box`, when the caller has it,
     is a box in degrees holding everything within reach (lets the index drop far units
-    before the geodesic distances, which cost most of the rule)."""
-    valid = f"u.level = '{level}' AND {valid_on(day)}"
+    before the geodesic distances, which cost most of the rule); `within` narrows the
+    candidates (a commune among the district's)."""
+    valid = f"u.level = '{level}' AND {valid_on(day)} AND {within}"
     share = f"""CASE WHEN {gtype} IN ('POINT', 'MULTIPOINT') THEN 0
                    ELSE ST_Area(ST_Intersection(u.geom, {geom})::geography) END DESC,
               CASE WHEN {gtype} IN ('POINT', 'MULTIPOINT') THEN 0

@@ -268,7 +268,8 @@ async def check_area(session: AsyncSession, items: Sequence[Item]) -> None:
 # What an incident's events tell of it (history.emit_events), besides its border's code: the
 # INSERT returns them for the incidents it stores, so their events need no read after it.
 EVENT_COLUMNS = ("id", "title", "category", "status", "severity", "occurred_at",
-                 "province_code", "district_code", "chainage_ref", "side")  # fmt: skip
+                 "province_code", "district_code", "commune_code", "chainage_ref",
+                 "side")  # fmt: skip
 
 # The batch's rows, each stored with its context (context.py) by one statement.
 _INSERT = (

@@ -3,7 +3,7 @@
 For each incident: the border's nearest marker (geodesic metres), its chainage
 (`1089+230`: where a line event meets the border or starts along it, else the line's
 point closest to the event), its distance from the line, its side (a country,
-`on_line`, or `crossing`), the province and district valid when it happened (Vietnam's
+`on_line`, or `crossing`), the province, district and commune valid when it happened (Vietnam's
 calendar day), the zones it reaches (per the border's zone settings; the sightline
 corridor takes a segment's override), for lines and polygons the length or area inside
 each zone and on the far side, and the agreement articles its category may breach there
@@ -33,9 +33,11 @@ PIECE_NOISE = 1.0
 DEGREE_SLACK = 1.15
 
 
-def _unit_at(level: str) -> str:
+def _unit_at(level: str, within: str = "TRUE") -> str:
     """The unit of `level` valid on the event's day, by the one placement rule."""
-    return unit_at(level, geom="l.g", day="l.day", gtype="l.gtype", reach_box="l.reach_box")
+    return unit_at(
+        level, geom="l.g", day="l.day", gtype="l.gtype", reach_box="l.reach_box", within=within
+    )
 
 
 def _target(source: str, key: str, geom: str, occurred_at: str) -> str:
@@ -180,6 +182,12 @@ units AS MATERIALIZED (
        AND ST_Intersects(u.geom, l.g)), '{{}}') AS districts
   FROM located l
 ),
+communes AS MATERIALIZED (
+  -- A commune of the event's district while there were districts, so the two agree.
+  SELECT l.id, {_unit_at("commune", "(d.district IS NULL OR u.parent_code = d.district)")}
+    AS commune
+  FROM located l JOIN units d ON d.id = l.id
+),
 nearest AS MATERIALIZED (
   -- The nearest marker on the ground is among those within DEGREE_SLACK of the nearest in
   -- degrees: two planar index probes, then geodesic metres for those few.
@@ -231,7 +239,7 @@ final AS MATERIALIZED (
       'total', CASE WHEN l.gtype NOT LIKE '%POINT' THEN round(ss.total_measure::numeric, 1) END,
       'far_side', CASE WHEN l.gtype NOT LIKE '%POINT' THEN round(ss.far_measure::numeric, 1) END,
       'zones', zs.measures) AS zone_measures,
-    zs.zones, u.province, u.district, u.districts,
+    zs.zones, u.province, u.district, u.districts, c.commune,
     n.code AS nearest_code, n.d AS nearest_d,
     CASE WHEN cf.code IS NULL THEN NULL
          WHEN round(cf.offset_m) = 0 THEN cf.code
@@ -241,6 +249,7 @@ final AS MATERIALIZED (
   JOIN side_summary ss ON ss.id = l.id
   JOIN zone_summary zs ON zs.id = l.id
   JOIN units u ON u.id = l.id
+  JOIN communes c ON c.id = l.id
   JOIN breach b ON b.id = l.id
   LEFT JOIN nearest n ON n.id = l.id
   LEFT JOIN counted_from cf ON cf.id = l.id
@@ -260,6 +269,7 @@ CONTEXT_COLUMNS = {
     "district_code": "f.district",
     "district_codes": "CASE WHEN cardinality(f.districts) = 0 AND f.district IS NOT NULL "
     "THEN ARRAY[f.district] ELSE f.districts END",
+    "commune_code": "f.commune",
     "nearest_marker_code": "f.nearest_code",
     "nearest_marker_distance_m": "f.nearest_d",
     "breaches": "f.breaches",
@@ -310,3 +320,14 @@ async def recompute_border(session: AsyncSession, border_id: int) -> int:
     for start in range(0, len(ids), 500):
         await compute_context(session, ids[start : start + 500])
     return len(ids)
+
+
+async def recompute_all_and_commit(session: AsyncSession) -> int:
+    """Recompute every incident of every border, one border per transaction: after units
+    were loaded or changed outside the API, or a migration added to the context."""
+    borders = (await session.execute(text("SELECT id FROM borders ORDER BY id"))).scalars().all()
+    count = 0
+    for border_id in borders:
+        count += await recompute_border(session, border_id)
+        await session.commit()
+    return count

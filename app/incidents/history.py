@@ -91,6 +91,7 @@ async def emit_events(
             "border": row["border"],
             "province": row["province_code"],
             "district": row["district_code"],
+            "commune": row["commune_code"],
             "chainage_ref": row["chainage_ref"],
             "side": row["side"],
             **extra,

@@ -171,6 +171,9 @@ class Incident(Timestamped, Base):
     district_codes: Mapped[list[str]] = mapped_column(
         ARRAY(String(40)), nullable=False, server_default="{}"
     )
+    # The commune valid on the event's day: below the district until 1 Jul 2025, then the
+    # only unit below the province.
+    commune_code: Mapped[str | None] = mapped_column(String(40))
     zones: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False, server_default="{}")
     zone_measures: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default="{}"

@@ -55,6 +55,7 @@ INCIDENTS = Layer(
         Field("tags", "string", "i.tags", queryable=False, export=True),
         Field("province", "string", "i.province_code", export=True),
         Field("district", "string", "i.district_code", export=True),
+        Field("commune", "string", "i.commune_code", export=True),
         Field("chainage_ref", "string", "i.chainage_ref", queryable=False, export=True),
         Field(
             "distance_to_line_m",

@@ -1,7 +1,8 @@
 """The numbers of the per-district summary, one SQL aggregate per table.
 
 A row's unit is the district valid on the event's day, or, for events after the district
-level ended (1 Jul 2025), the province. Periods are Vietnam calendar days, inclusive.
+level ended (1 Jul 2025), the commune, else the province. Periods are Vietnam calendar
+days, inclusive.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ _PERIOD = f"""period AS (
 # Incidents in scope, with their reporting unit and the period.
 _INCIDENTS = f"""
 WITH {_PERIOD}, inc AS (
-  SELECT i.*, coalesce(i.district_code, i.province_code, 'unassigned') AS unit,
+  SELECT i.*, coalesce(i.district_code, i.commune_code, i.province_code, 'unassigned') AS unit,
          to_char(i.occurred_at AT TIME ZONE '{LOCAL_TIME_ZONE}', 'YYYY-MM') AS month
   FROM incidents i JOIN borders b ON b.id = i.border_id
   WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
@@ -193,7 +194,8 @@ async def resolved(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]
     month_key = ", month" if q.by_month else ""  # grouped by, and answered
     sql = f"""
     WITH {_PERIOD}, stats AS (
-      SELECT coalesce(i.district_code, i.province_code, 'unassigned') COLLATE "C" AS unit{month},
+      SELECT coalesce(i.district_code, i.commune_code, i.province_code, 'unassigned')
+               COLLATE "C" AS unit{month},
         count(*)::int AS resolved,
         percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
           ORDER BY date_part('epoch', i.resolved_at - i.occurred_at) / 86400) AS days

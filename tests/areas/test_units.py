@@ -27,6 +27,24 @@ async def _unit(client, tokens: Tokens, code: str, **params: Any) -> dict[str, A
     return found
 
 
+async def _placed_on(client, tokens: Tokens, unit: str, days: list[str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The properties of an incident posted at a point inside `unit`'s first shape on each
+    of `days`."""
+    first = (await _unit(client, tokens, unit))["versions"][0]["geometry"]
+    point = shape(first).representative_point()
+    placed = {}
+    for day in days:
+        body = feature(
+            geometry={"type": "Point", "coordinates": [point.x, point.y]},
+            border="VN-CN",
+            occurred_at=f"{day}T08:00:00+07:00",
+        )
+        r = await client.post("/api/v1/incidents", json=body, headers=bearer(tokens.admin))
+        assert r.status_code == 201, r.text
+        placed[day] = r.json()["properties"]
+    return placed
+
+
 async def test_cao_bang_merged_its_districts_on_1_february_2020(client, tokens: Tokens) -> None:
     """Nghị quyết 864/NQ-UBTVQH14: Trà Lĩnh into Trùng Khánh, Thông Nông into Hà Quảng,
     Quảng Uyên and Phục Hòa into the new Quảng Hòa."""
@@ -54,19 +72,11 @@ async def test_cao_bang_merged_its_districts_on_1_february_2020(client, tokens: 
 
 async def test_an_event_is_placed_in_the_district_of_its_day(client, tokens: Tokens) -> None:
     """The same place, in Trà Lĩnh in 2019 and in Trùng Khánh in 2021."""
-    seat = await _unit(client, tokens, "tra-linh")
-    point = shape(seat["versions"][0]["geometry"]).representative_point()
-    placed = {}
-    for day in ("2019-06-01", "2021-06-01"):
-        body = feature(
-            geometry={"type": "Point", "coordinates": [point.x, point.y]},
-            border="VN-CN",
-            occurred_at=f"{day}T08:00:00+07:00",
-        )
-        r = await client.post("/api/v1/incidents", json=body, headers=bearer(tokens.admin))
-        assert r.status_code == 201, r.text
-        placed[day] = r.json()["properties"]["district"]
-    assert placed == {"2019-06-01": "tra-linh", "2021-06-01": "trung-khanh"}
+    placed = await _placed_on(client, tokens, "tra-linh", ["2019-06-01", "2021-06-01"])
+    assert {day: p["district"] for day, p in placed.items()} == {
+        "2019-06-01": "tra-linh",
+        "2021-06-01": "trung-khanh",
+    }
 
 
 async def test_loc_binh_communes_merged_on_1_july_2025(client, tokens: Tokens) -> None:
@@ -194,3 +204,23 @@ async def test_unknown_units_and_filters_are_refused(client, tokens: Tokens) -> 
     assert r.status_code == 422
     r = await client.get("/api/v1/units")
     assert r.status_code == 401
+
+
+async def test_after_the_reform_an_event_is_placed_in_its_commune(client, tokens: Tokens) -> None:
+    """The same place: in xã Tú Mịch of Lộc Bình district in 2024; in the new xã Mẫu Sơn
+    and no district in September 2025, when the summary counts it in that commune."""
+    placed = await _placed_on(client, tokens, "xa-tu-mich", ["2024-09-01", "2025-09-01"])
+    assert {day: (p["district"], p["commune"]) for day, p in placed.items()} == {
+        "2024-09-01": ("loc-binh", "xa-tu-mich"),
+        "2025-09-01": (None, "xa-mau-son"),
+    }
+    r = await client.get(
+        "/api/v1/reports/districts",
+        params={"from": "2025-09-01", "to": "2025-09-30", "province": "lang-son"},
+        headers=bearer(tokens.analyst),
+    )
+    assert r.status_code == 200, r.text
+    rows = [row for row in r.json()["tables"]["summary"] if row["unit"] == "xa-mau-son"]
+    assert len(rows) == 1
+    assert rows[0]["level"] == "commune" and rows[0]["opened"] >= 1
+    assert rows[0]["unit_name"] == "xã Mẫu Sơn"

@@ -130,7 +130,8 @@ async def test_the_events_of_a_group_tell_each_incident_as_stored(
                 await conn.execute(
                     text(
                         "SELECT i.id::text AS id, i.title, i.category, i.status, i.severity, "
-                        "i.occurred_at, i.province_code, i.district_code, i.chainage_ref, "
+                        "i.occurred_at, i.province_code, i.district_code, i.commune_code, "
+                        "i.chainage_ref, "
                         "i.side, b.code AS border FROM incidents i "
                         "JOIN borders b ON b.id = i.border_id "
                         "WHERE i.id = ANY(CAST(:ids AS uuid[]))"
@@ -155,7 +156,8 @@ async def test_the_events_of_a_group_tell_each_incident_as_stored(
         assert row["province_code"] and row["chainage_ref"]  # the context was computed
         told = {"title": "title", "category": "category", "status": "status",
                 "severity": "severity", "border": "border", "province": "province_code",
-                "district": "district_code", "chainage_ref": "chainage_ref", "side": "side"}  # fmt: skip
+                "district": "district_code", "commune": "commune_code",
+                "chainage_ref": "chainage_ref", "side": "side"}  # fmt: skip
         assert {key: payload[key] for key in told} == {k: row[c] for k, c in told.items()}
         assert payload["occurred_at"] == row["occurred_at"].isoformat()
         assert payload["id"] == incident_id and set(payload) == {*told, "id", "href", "occurred_at"}

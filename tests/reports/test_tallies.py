@@ -94,7 +94,7 @@ PERIODS = [
 
 def _opened_directly() -> str:
     return f"""
-    SELECT coalesce(i.district_code, i.province_code, 'unassigned') AS unit,
+    SELECT coalesce(i.district_code, i.commune_code, i.province_code, 'unassigned') AS unit,
            to_char(i.occurred_at AT TIME ZONE '{TZ}', 'YYYY-MM') AS month,
            i.category, i.status, i.zones
     FROM incidents i
@@ -104,7 +104,7 @@ def _opened_directly() -> str:
 
 
 OPEN_DIRECTLY = f"""
-SELECT coalesce(i.district_code, i.province_code, 'unassigned') AS unit, count(*)::int AS n
+SELECT coalesce(i.district_code, i.commune_code, i.province_code, 'unassigned') AS unit, count(*)::int AS n
 FROM incidents i, (SELECT (CAST(:at AS date)::timestamp AT TIME ZONE '{TZ}') AS at) e
 WHERE i.occurred_at < e.at
   AND NOT (i.status = 'resolved' AND i.resolved_at < e.at)
