@@ -54,4 +54,5 @@ class DisputedArea(Timestamped, Base):
         CheckConstraint(check_in("since_dated_by", ["event", "report"]), name="since_dated_by"),
         CheckConstraint("state <> 'settled' OR settled_on IS NOT NULL", name="settled_on"),
         Index("ix_disputed_areas_province_code", "province_code"),
+        Index("ix_disputed_areas_geom", "geom", postgresql_using="gist"),
     )

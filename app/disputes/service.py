@@ -59,6 +59,18 @@ _AREA = f"""json_build_object('id', d.id, 'code', d.code, 'border', b.code,
   'document_id', d.document_id, 'section', d.section, 'notes', d.notes, 'version', d.version)"""
 _VISIBLE = "(CAST(:scope AS text) IS NULL OR d.province_code = :scope)"
 
+# The area as a map feature (the disputed-areas layer): the register's record less its
+# geometry member, which is the feature's own.
+DISPUTE_FEATURE = f"""json_build_object('type', 'Feature', 'id', d.id,
+  'geometry', ST_AsGeoJSON(d.geom, {COORD_DECIMALS})::json,
+  'properties', ({_AREA})::jsonb - 'geometry' - 'id')"""
+
+
+def visibility(caller: Caller, params: dict[str, Any]) -> str:
+    """Disputed areas are read in the caller's province (admins and analysts: all)."""
+    params["scope"] = read_scope(caller)
+    return _VISIBLE
+
 
 async def list_areas(
     session: AsyncSession, *, caller: Caller, province: str | None, state: str | None

@@ -68,6 +68,14 @@ SURVEY_FINDING_COLOURS = {
     "river_shift": "ffd0a040",
     "diverging_views": "ffb000d0",
 }
+# Markers as found: the marker condition colours; repairs by status; disputed areas by state.
+REPAIR_STATUS_COLOURS = {
+    "planned": "ffd0a040",
+    "in_progress": "ff0c8cf5",
+    "done": "ff3aa02c",
+    "cancelled": "ff9a9a9a",
+}
+DISPUTE_STATE_COLOURS = {"open": "ffb000d0", "under_talks": "ff0c8cf5", "settled": "ff9a9a9a"}
 UNKNOWN_COLOUR = "ff9a9a9a"
 
 
@@ -131,6 +139,18 @@ LOOKS: dict[str, KmlLook] = {
     "crossings": _by_colour("crossing", "status", CROSSING_STATUS_COLOURS, "a.name"),
     "patrols": KmlLook(
         "a.unit || ' ' || coalesce(a.route, '')", "'patrol'", _style("patrol", "ff2c7bb6")
+    ),
+    "marker_inspections": _by_colour(
+        "inspection",
+        "condition",
+        MARKER_CONDITION_COLOURS,
+        "a.border || ' ' || a.marker || ' ' || a.inspected_on",
+    ),
+    "marker_repairs": _by_colour(
+        "repair", "status", REPAIR_STATUS_COLOURS, "a.kind || ' ' || a.border || ' ' || a.marker"
+    ),
+    "disputed_areas": _by_colour(
+        "dispute", "state", DISPUTE_STATE_COLOURS, "a.code || ' ' || coalesce(a.location, '')"
     ),
     "survey_areas": _by_colour(
         "area", "finding", SURVEY_FINDING_COLOURS, "a.survey || ' ' || a.finding"

@@ -169,7 +169,16 @@ def _on_border(layer_id: str) -> Callable[..., Awaitable[Response]]:
 
 
 # Layers whose export takes only `border`: an endpoint each, from their declaration.
-_BORDER_ONLY = ("markers", "segments", "crossings", "survey-areas", "patrols")
+_BORDER_ONLY = (
+    "markers",
+    "segments",
+    "crossings",
+    "survey-areas",
+    "patrols",
+    "marker-inspections",
+    "marker-repairs",
+    "disputed-areas",
+)
 for _layer in (LAYERS[layer_id] for layer_id in _BORDER_ONLY):
     router.add_api_route(
         f"/{_layer.id}",

@@ -5,10 +5,12 @@ in this package and list it here (docs/architecture.md)."""
 from __future__ import annotations
 
 from app.errors import NotFound
+from app.layers.disputes import DISPUTED_AREAS
 from app.layers.events import BY_GEOMETRY_TYPE, INCIDENTS
 from app.layers.gates import CROSSINGS
 from app.layers.line import BORDERS, DISTRICTS, MARKERS, SEGMENTS
 from app.layers.patrols import PATROLS
+from app.layers.records import INSPECTIONS, REPAIRS
 from app.layers.spec import Layer
 from app.layers.surveys import SURVEY_AREAS
 from app.layers.works import APPROVALS, CLEARING_WORKS
@@ -24,6 +26,9 @@ LAYERS: dict[str, Layer] = {
         CROSSINGS,
         SURVEY_AREAS,
         PATROLS,
+        INSPECTIONS,
+        REPAIRS,
+        DISPUTED_AREAS,
         BORDERS,
         DISTRICTS,
         *BY_GEOMETRY_TYPE,

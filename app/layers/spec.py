@@ -142,6 +142,12 @@ class Layer:
         return self.geom.partition(".")[2]
 
     @property
+    def geom_is_own(self) -> bool:
+        """Whether the geometry is a column of the layer's own table (an inspection's is
+        its marker's, through a join)."""
+        return self.geom.partition(".")[0] == self.table.split()[-1]
+
+    @property
     def temporal_extent_sql(self) -> str | None:
         """The first and last instant of the layer, read off an index (no join)."""
         if self.datetime is None:

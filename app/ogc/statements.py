@@ -222,24 +222,27 @@ def feature_statement(layer: Layer, out: OutputCrs, caller: Caller) -> tuple[str
 
 async def spatial_extent(session: AsyncSession, layer: Layer) -> list[float] | None:
     """The layer's bbox: PostGIS's estimate past EXACT_EXTENT_UP_TO_ROWS rows (the box at
-    the head of its spatial index, rounded outward), else exactly."""
-    estimated = await fetch_row(
-        session,
-        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ("
-        "SELECT CASE WHEN t.reltuples > :exact_up_to "
-        "THEN ST_EstimatedExtent(CAST(:table AS text), CAST(:column AS text)) END AS e "
-        "FROM pg_class t WHERE t.oid = CAST(CAST(:table AS text) AS regclass)) x",
-        {
-            "table": layer.table_name,
-            "column": layer.geom_column,
-            "exact_up_to": EXACT_EXTENT_UP_TO_ROWS,
-        },
-    )
+    the head of its spatial index, rounded outward), else exactly; exactly too where the
+    geometry is another table's (no statistics of the layer's own to read)."""
+    estimated = None
+    if layer.geom_is_own:
+        estimated = await fetch_row(
+            session,
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ("
+            "SELECT CASE WHEN t.reltuples > :exact_up_to "
+            "THEN ST_EstimatedExtent(CAST(:table AS text), CAST(:column AS text)) END AS e "
+            "FROM pg_class t WHERE t.oid = CAST(CAST(:table AS text) AS regclass)) x",
+            {
+                "table": layer.table_name,
+                "column": layer.geom_column,
+                "exact_up_to": EXACT_EXTENT_UP_TO_ROWS,
+            },
+        )
     row = estimated if estimated is not None and estimated[0] is not None else None
     if row is None:  # a small table, or no statistics yet: exactly
         row = await fetch_row(
             session,
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "  # noqa: S608
-            f"FROM (SELECT ST_Extent({layer.geom}) AS e FROM {layer.table}) x",
+            f"FROM (SELECT ST_Extent({layer.geom}) AS e FROM {layer.source_for(layer.geom)}) x",
         )
     return None if row is None or row[0] is None else [float(v) for v in row]

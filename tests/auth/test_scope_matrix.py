@@ -53,6 +53,9 @@ NO_INCIDENT_DATA = {
     # the steps of an incident of that province.
     "/api/v1/disputed-areas",
     "/api/v1/disputed-areas/{area_id}",
+    "/api/v1/exports/disputed-areas",
+    "/api/v1/exports/marker-inspections",
+    "/api/v1/exports/marker-repairs",
     "/api/v1/surveys/{survey_id}",
     # The register of units: reference data, as the markers.
     "/api/v1/units",

@@ -132,6 +132,9 @@ DRAWN_FROM = {
     "crossings": {"crossings", "borders"},
     "survey-areas": {"survey_areas", "surveys", "borders"},
     "patrols": {"patrols", "borders"},
+    "marker-inspections": {"marker_inspections", "markers", "borders"},
+    "marker-repairs": {"marker_repairs", "markers", "borders"},
+    "disputed-areas": {"disputed_areas", "borders"},
 }  # fmt: skip
 
 
@@ -176,7 +179,8 @@ _KEYS = {
     "markers": "id", "borders": "id", "incidents": "id", "segments": "id",
     "admin_units": "id", "clearing_works": "id", "clearing_completions": "id",
     "clearing_work_kinds": "code", "crossings": "code", "surveys": "code",
-    "survey_areas": "finding", "patrols": "unit",
+    "survey_areas": "finding", "patrols": "unit", "marker_inspections": "id",
+    "marker_repairs": "id", "disputed_areas": "code",
 }  # fmt: skip
 
 

@@ -100,6 +100,15 @@ async def test_map_renders_filters_switches_and_opens_an_incident(
         assert await _rendered(page, layer), f"nothing rendered in {layer}"
     drawn = {f["properties"]["code"]: f["properties"] for f in await _rendered(page, "crossings")}
     assert drawn["binh-nghi"]["status"] == "suspended"
+    # Disputed areas are drawn from the start; repairs and surveyed areas once ticked.
+    disputed = await _rendered(page, "disputed-areas-point")
+    assert {f["properties"]["code"] for f in disputed} == {"moc-1163"}
+    for layer, box in (("marker-repairs", "repairs"), ("survey-areas", "surveys")):
+        assert await _rendered(page, layer) == []
+        await _then_idle(page, f'document.querySelector("input[value={box}]").click()')
+        assert await _rendered(page, layer), f"nothing rendered in {layer} once ticked"
+    repaired = {f["properties"]["marker"]: f for f in await _rendered(page, "marker-repairs")}
+    assert repaired["615"]["properties"]["status"] == "done"
 
     # Segments carry their clearing age; the demo has cleared and uncleared stretches.
     ages = {f["properties"].get("days_since_cleared") for f in await _rendered(page, "segments")}

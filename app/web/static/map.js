@@ -9,6 +9,10 @@ const LAYER_GROUPS = {
   segments: ["segments"],
   markers: ["markers"],
   crossings: ["crossings"],
+  surveys: ["survey-areas"],
+  patrols: ["patrols"],
+  repairs: ["marker-repairs"],
+  disputes: ["disputed-areas-fill", "disputed-areas-point"],
   incidents: ["incidents-area", "incidents-line", "incidents-point"],
 };
 const CATEGORY_COLOURS = [
@@ -65,6 +69,10 @@ function style() {
       segments: vector("segments"),
       markers: vector("markers"),
       crossings: vector("crossings"),
+      "survey-areas": vector("survey-areas"),
+      patrols: vector("patrols"),
+      "marker-repairs": vector("marker-repairs"),
+      "disputed-areas": vector("disputed-areas"),
       incidents: vector("incidents", incidentQuery()),
     },
     layers: [
@@ -122,6 +130,41 @@ function style() {
             "#9aa5b1",
           ],
           "circle-stroke-color": "#000000", "circle-stroke-width": 1.5,
+        },
+      },
+      {
+        // Surveyed areas and patrol routes: outlines, dashed, so they never hide what lies
+        // in them; off until ticked.
+        id: "survey-areas", type: "line", source: "survey-areas", "source-layer": "survey-areas",
+        layout: { visibility: "none" },
+        paint: { "line-color": "#7570b3", "line-width": 2, "line-dasharray": [2, 1] },
+      },
+      {
+        id: "patrols", type: "line", source: "patrols", "source-layer": "patrols",
+        layout: { visibility: "none" },
+        paint: { "line-color": "#2c7bb6", "line-width": 3, "line-dasharray": [1, 1] },
+      },
+      {
+        // Repairs and restorations: a ring round the marker, filled once done.
+        id: "marker-repairs", type: "circle", source: "marker-repairs", "source-layer": "marker-repairs",
+        layout: { visibility: "none" },
+        paint: {
+          "circle-radius": 7, "circle-stroke-color": "#01665e", "circle-stroke-width": 2,
+          "circle-color": ["match", ["get", "status"], "done", "#01665e", "rgba(0,0,0,0)"],
+        },
+      },
+      {
+        // Disputed areas: where the two sides' views of the line differ.
+        id: "disputed-areas-fill", type: "fill", source: "disputed-areas", "source-layer": "disputed-areas",
+        filter: ["==", ["geometry-type"], "Polygon"],
+        paint: { "fill-color": "#762a83", "fill-opacity": 0.25, "fill-outline-color": "#762a83" },
+      },
+      {
+        id: "disputed-areas-point", type: "circle", source: "disputed-areas", "source-layer": "disputed-areas",
+        filter: ["==", ["geometry-type"], "Point"],
+        paint: {
+          "circle-radius": 9, "circle-color": "rgba(0,0,0,0)",
+          "circle-stroke-color": "#762a83", "circle-stroke-width": 3,
         },
       },
       {
