@@ -196,11 +196,15 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
                 role=Role(args.role),
                 province_code=args.province,
                 district_code=args.district,
+                station_code=args.station,
                 expires_in_days=args.expires_days,
             ),
         )
         t = issued.token
-        print(f"token {t.id} ({t.role}, province={t.province_code}, district={t.district_code})")
+        print(
+            f"token {t.id} ({t.role}, province={t.province_code}, district={t.district_code}, "
+            f"station={t.station_code})"
+        )
         print("shown once, store it now:")
         print(issued.plaintext)
     elif args.action == "list":
@@ -209,7 +213,8 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
             state = "revoked" if t.revoked_at else "active"
             print(
                 f"{t.id}  {t.token_prefix}…  {t.role:8} {state:7} "
-                f"province={t.province_code or '-'} district={t.district_code or '-'}  {t.name}"
+                f"province={t.province_code or '-'} district={t.district_code or '-'} "
+                f"station={t.station_code or '-'}  {t.name}"
             )
     else:
         revoked = _with_session(
@@ -358,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--province", help="province code, e.g. lang-son (officer scope)")
     create.add_argument("--district", help="district code, e.g. van-lang (reporter scope)")
+    create.add_argument(
+        "--station", help="Border Guard station, e.g. don-bp-tan-thanh (reporter scope)"
+    )
     create.add_argument("--name", required=True, help="who holds it, e.g. 'Đồn BP Tân Thanh'")
     create.add_argument("--expires-days", type=int, help="valid this many days (default: no end)")
     token_sub.add_parser("list", help="list tokens (never their secrets)")

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.placement import EDGE_SLACK_DEGREES
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.db import fetch_rows
@@ -33,7 +34,9 @@ async def geometries_within_unit(
     facing it. Not into the next district or province, whose events are stored there, out
     of the caller's sight (a Lạng Sơn officer's point 2 km inside Cao Bằng was). Whole, not
     in part: a line from one's own district into the next belongs to neither's reporter
-    alone. One statement for them all."""
+    alone. A point on a unit's edge (the line is one) counts as in it, within the centimetre
+    of the placement rule: a point on the line in the next unit is the next unit's. One
+    statement for them all."""
     if not wkb_hexes:
         return []
     rows = await fetch_rows(
@@ -50,17 +53,18 @@ async def geometries_within_unit(
               SELECT ST_Covers(unit.geom, given.g) OR NOT EXISTS (
                 SELECT 1 FROM ST_DumpPoints(
                   ST_Segmentize(given.g::geography, :step)::geometry) p
-                WHERE NOT ST_Covers(unit.geom, p.geom)
+                WHERE NOT ST_DWithin(unit.geom, p.geom, :slack)
                   AND (NOT ST_DWithin(unit.geom::geography, p.geom::geography, :reach)
                        OR EXISTS (SELECT 1 FROM admin_units o
                                   WHERE o.level = :level AND o.code <> :code
-                                    AND ST_Covers(o.geom, p.geom))))
+                                    AND ST_DWithin(o.geom, p.geom, :slack))))
               FROM unit), false)
             FROM given ORDER BY given.n
             """,
         {
             "wkbs": list(wkb_hexes),
             "reach": reach_m,
+            "slack": EDGE_SLACK_DEGREES,
             "step": EDGE_STEP_M,
             "code": code,
             "level": level,
@@ -71,9 +75,12 @@ async def geometries_within_unit(
 
 def caller_area(caller: Caller) -> tuple[str, str] | None:
     """The (code, level) a caller acts within; None for admins (anywhere). Reporters act in
-    their district, officers in their province; any other role has no area to act in."""
+    their station's area or their district, officers in their province; any other role has
+    no area to act in."""
     if caller.role is Role.admin:
         return None
+    if caller.role is Role.reporter and caller.station_code:
+        return caller.station_code, "station"
     if caller.role is Role.reporter and caller.district_code:
         return caller.district_code, "district"
     if caller.role is Role.officer and caller.province_code:

@@ -15,4 +15,5 @@ class Caller:
     role: Role
     province_code: str | None = None
     district_code: str | None = None
+    station_code: str | None = None
     remote_addr: str | None = None

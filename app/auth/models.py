@@ -15,7 +15,7 @@ from app.timestamps import check_in
 class Role(StrEnum):
     admin = "admin"  # everything
     officer = "officer"  # province scope: edits markers and incidents in its province
-    reporter = "reporter"  # a border-guard unit, district scope: creates incidents there
+    reporter = "reporter"  # a border-guard unit, district or station scope: reports there
     analyst = "analyst"  # read-only everywhere
 
 
@@ -30,6 +30,9 @@ class ApiToken(Base):
     role: Mapped[str] = mapped_column(String(10), nullable=False)
     province_code: Mapped[str | None] = mapped_column(String(40))
     district_code: Mapped[str | None] = mapped_column(String(40))
+    # A reporter of a Border Guard station acts in the station's area (districts ended in
+    # 2025; stations did not).
+    station_code: Mapped[str | None] = mapped_column(String(40))
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     token_prefix: Mapped[str] = mapped_column(String(16), nullable=False)
     created_at: Mapped[datetime] = mapped_column(
@@ -40,10 +43,10 @@ class ApiToken(Base):
 
     __table_args__ = (
         CheckConstraint(check_in("role", [r.value for r in Role]), name="role"),
-        # officers need a province; reporters a district (and its province).
+        # officers need a province; reporters a district or a station (and its province).
         CheckConstraint(
             "(role <> 'officer' OR province_code IS NOT NULL)"
-            " AND (role <> 'reporter' OR district_code IS NOT NULL)",
+            " AND (role <> 'reporter' OR district_code IS NOT NULL OR station_code IS NOT NULL)",
             name="scope",
         ),
     )

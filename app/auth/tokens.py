@@ -44,6 +44,17 @@ async def _unit_parent(session: AsyncSession, code: str, level: str) -> str | No
     return row[0]  # type: ignore[no-any-return]
 
 
+async def _province_of(
+    session: AsyncSession, level: str, code: str, province_code: str | None
+) -> str | None:
+    """The province of the district or station a token acts in, which must be the one the
+    token names, if it names one."""
+    parent = await _unit_parent(session, code, level)
+    if province_code is not None and province_code != parent:
+        raise InvalidInput(f"{level} {code} lies in {parent}, not {province_code}", field=level)
+    return parent
+
+
 async def create_token(
     session: AsyncSession,
     *,
@@ -51,24 +62,23 @@ async def create_token(
     role: Role,
     province_code: str | None = None,
     district_code: str | None = None,
+    station_code: str | None = None,
     expires_in_days: int | None = None,
 ) -> IssuedToken:
     """Issue a token; its scope must name real admin units. Commits."""
     if not name.strip():
         raise InvalidInput("a token needs a name", field="name")
-    if district_code is not None:
-        parent = await _unit_parent(session, district_code, "district")
-        if province_code is not None and province_code != parent:
-            raise InvalidInput(
-                f"district {district_code} lies in {parent}, not {province_code}", field="district"
-            )
-        province_code = parent
+    if district_code is not None and station_code is not None:
+        raise InvalidInput("a token acts in a district or a station, not both", field="station")
+    level, code = ("station", station_code) if station_code else ("district", district_code)
+    if code is not None:
+        province_code = await _province_of(session, level, code, province_code)
     elif province_code is not None:
         await _unit_parent(session, province_code, "province")
     if role is Role.officer and province_code is None:
         raise InvalidInput("an officer token needs --province", field="province")
-    if role is Role.reporter and district_code is None:
-        raise InvalidInput("a reporter token needs --district", field="district")
+    if role is Role.reporter and district_code is None and station_code is None:
+        raise InvalidInput("a reporter token needs --district or --station", field="district")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     token = ApiToken(
@@ -77,6 +87,7 @@ async def create_token(
         role=role.value,
         province_code=province_code,
         district_code=district_code,
+        station_code=station_code,
         token_hash=hash_token(plaintext),
         token_prefix=plaintext[:10],
         expires_at=expires_at,
@@ -112,7 +123,8 @@ async def find_token(session: AsyncSession, token_hash: str) -> TokenGrant | Non
     Looking up by hash means no secret is ever compared byte by byte in Python."""
     row = await fetch_row(
         session,
-        "SELECT id, name, role, province_code, district_code, expires_at FROM api_tokens "
+        "SELECT id, name, role, province_code, district_code, station_code, expires_at "
+        "FROM api_tokens "
         "WHERE token_hash = :h AND revoked_at IS NULL "
         "AND (expires_at IS NULL OR expires_at > now())",
         {"h": token_hash},
@@ -125,6 +137,7 @@ async def find_token(session: AsyncSession, token_hash: str) -> TokenGrant | Non
         role=Role(row["role"]),
         province_code=row["province_code"],
         district_code=row["district_code"],
+        station_code=row["station_code"],
     )
     return TokenGrant(caller, row["expires_at"])
 

@@ -10,6 +10,9 @@ from shapely.geometry import Point, shape
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import Role
+from app.auth.tokens import create_token
+from app.errors import InvalidInput
 from tests.conftest import Tokens, bearer
 from tests.incidents.helpers import feature
 
@@ -224,3 +227,29 @@ async def test_after_the_reform_an_event_is_placed_in_its_commune(client, tokens
     assert len(rows) == 1
     assert rows[0]["level"] == "commune" and rows[0]["opened"] >= 1
     assert rows[0]["unit_name"] == "xã Mẫu Sơn"
+
+
+async def test_a_station_reporter_reports_in_the_stations_area(
+    client, tokens: Tokens, db: AsyncSession
+) -> None:
+    """A Tân Thanh reporter (stretch 1060-1098) reports at Tân Thanh – Pò Chài (1090-1091)
+    and is refused at Hữu Nghị (1116), the next station's; a token names real units."""
+    issued = await create_token(
+        db, name="Đồn Biên phòng Tân Thanh", role=Role.reporter, station_code="don-bp-tan-thanh"
+    )
+    assert issued.token.province_code == "lang-son"  # the station's province
+    reporter = bearer(issued.plaintext)
+    inside = feature(location="VN-CN:1090+200", border="VN-CN")
+    r = await client.post("/api/v1/incidents", json=inside, headers=reporter)
+    assert r.status_code == 201, r.text
+    outside = feature(location="VN-CN:1116", border="VN-CN")
+    r = await client.post("/api/v1/incidents", json=outside, headers=reporter)
+    assert r.status_code == 403, r.text
+    assert "station (don-bp-tan-thanh)" in r.json()["detail"]
+    for wrong in ({"station_code": "don-bp-nowhere"}, {"station_code": "lang-son"}):
+        try:
+            await create_token(db, name="x", role=Role.reporter, **wrong)
+        except InvalidInput as refused:
+            assert "unknown station" in refused.detail
+        else:
+            raise AssertionError(f"{wrong} was accepted")
