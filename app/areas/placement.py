@@ -60,3 +60,12 @@ def unit_at(
        AND ST_DWithin(u.geom::geography, ({geom})::geography, {reach})
      ORDER BY ST_Distance(u.geom::geography, ({geom})::geography), {share}
      LIMIT 1))"""  # noqa: S608
+
+
+def reporting_unit(*, geom: str, day: str, gtype: str = "'POINT'") -> str:
+    """SQL for the unit a summary counts a thing in on `day`: its district while there were
+    districts, else its commune, else its province, else 'unassigned' (as incidents are
+    counted: their district, commune or province)."""
+    at = {"geom": geom, "day": day, "gtype": gtype}
+    levels = ", ".join(unit_at(level, **at) for level in ("district", "commune", "province"))
+    return f"coalesce({levels}, 'unassigned')"

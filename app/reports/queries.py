@@ -28,7 +28,7 @@ class ReportQuery:
     by_month: bool
 
 
-def _bounds(q: ReportQuery) -> dict[str, Any]:
+def bounds(q: ReportQuery) -> dict[str, Any]:
     return {
         "start": q.start,
         "end": q.end,
@@ -117,7 +117,7 @@ async def _opened_in_months(
     FROM t WHERE t.day >= :first AND t.day < :after
     GROUP BY t.unit{group}, t.dimension, t.value
     """  # noqa: S608
-    params = {**_bounds(q), "grain": "month", "first": months[0], "after": months[1]}
+    params = {**bounds(q), "grain": "month", "first": months[0], "after": months[1]}
     return await _rows(session, sql, params)
 
 
@@ -133,7 +133,7 @@ async def _opened_on_days(
     WHERE inc.occurred_at >= period.s AND inc.occurred_at < period.e
     GROUP BY inc.unit{month}, inc.category, inc.status, inc.zones
     """  # noqa: S608
-    return await _rows(session, sql, {**_bounds(q), "start": first, "end": last})
+    return await _rows(session, sql, {**bounds(q), "start": first, "end": last})
 
 
 async def opened(session: AsyncSession, q: ReportQuery) -> Opened:
@@ -211,7 +211,7 @@ async def resolved(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]
            round(days[2]::numeric, 1) AS p90_days_to_resolve
     FROM stats
     """  # noqa: S608
-    return await _rows(session, sql, _bounds(q))
+    return await _rows(session, sql, bounds(q))
 
 
 async def open_at_end(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
@@ -228,7 +228,7 @@ async def open_at_end(session: AsyncSession, q: ReportQuery) -> list[dict[str, A
     GROUP BY t.unit{", 2" if q.by_month else ""} ORDER BY t.unit{", 2" if q.by_month else ""}
     """  # noqa: S608
     by_unit: dict[str, list[dict[str, Any]]] = {}
-    for row in await _rows(session, sql, {**_bounds(q), "grain": "day"}):
+    for row in await _rows(session, sql, {**bounds(q), "grain": "day"}):
         row["month"] = f"{row['first']:%Y-%m}"
         by_unit.setdefault(row["unit"], []).append(row)
     months = months_between(q.start, q.end) if q.by_month else [f"{q.end:%Y-%m}"]
@@ -287,7 +287,7 @@ async def clearing_by_kind(session: AsyncSession, q: ReportQuery) -> list[dict[s
     FROM planned p FULL JOIN completed c ON c.unit = p.unit AND c.kind = p.kind
     ORDER BY 1, 2
     """
-    return await _rows(session, sql, _bounds(q))
+    return await _rows(session, sql, bounds(q))
 
 
 async def markers_by_condition(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
@@ -304,7 +304,7 @@ async def markers_by_condition(session: AsyncSession, q: ReportQuery) -> list[di
       AND (CAST(:province AS text) IS NULL OR m.province_code = :province)
     GROUP BY 1, 2 ORDER BY 1, 2
     """  # noqa: S608
-    return await _rows(session, sql, {**_bounds(q), "reach": UNIT_REACH_M})
+    return await _rows(session, sql, {**bounds(q), "reach": UNIT_REACH_M})
 
 
 async def units(session: AsyncSession, q: ReportQuery, seen: set[str]) -> list[dict[str, Any]]:
@@ -324,7 +324,7 @@ async def units(session: AsyncSession, q: ReportQuery, seen: set[str]) -> list[d
            OR u.code = ANY(:seen))
     ORDER BY u.code, u.valid_from DESC
     """
-    rows = await _rows(session, sql, {**_bounds(q), "seen": sorted(seen)})
+    rows = await _rows(session, sql, {**bounds(q), "seen": sorted(seen)})
     known = {r["unit"] for r in rows}
     rows += [
         {"unit": code, "level": None, "name": code, "province": None}

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
-from app.reports import queries
+from app.reports import queries, records
 from app.reports.queries import ReportQuery
 
 MAX_PERIOD_DAYS = 366 * 20
@@ -37,8 +37,12 @@ async def district_report(
     open_end = await queries.open_at_end(session, q)
     clearing = await queries.clearing_by_kind(session, q)
     markers = await queries.markers_by_condition(session, q)
+    inspections = await records.inspections_by_condition(session, q)
+    patrols = await records.patrols_walked(session, q)
+    crossings = await records.crossings_open(session, q)
 
-    seen = {r["unit"] for t in (opened, resolved, open_end, clearing, markers) for r in t}
+    shares = (opened, resolved, open_end, clearing, markers, inspections, patrols, crossings)
+    seen = {r["unit"] for t in shares for r in t}
     unit_rows = await queries.units(session, q, seen)
     names = {u["unit"]: u for u in unit_rows}
 
@@ -133,5 +137,16 @@ async def district_report(
             ],
         ),
         Table("markers_by_condition", ["unit", "unit_name", "condition", "count"], named(markers)),
+        Table(
+            "inspections_by_condition",
+            ["unit", "unit_name", "condition", "inspections", "joint"],
+            named(inspections),
+        ),
+        Table("patrols", ["unit", "unit_name", "patrols", "km", "markers_checked"], named(patrols)),
+        Table(
+            "crossings",
+            ["unit", "unit_name", "crossings", "open_at_end", "status_changes"],
+            named(crossings),
+        ),
     ]
     return unit_rows, tables

@@ -223,6 +223,9 @@ async def test_xlsx_has_a_sheet_per_table(client, tokens: Tokens, year_2010) -> 
         "incidents_by_zone",
         "clearing_by_kind",
         "markers_by_condition",
+        "inspections_by_condition",
+        "patrols",
+        "crossings",
     ]
     sheet = book["summary"]
     header = [c.value for c in sheet[1]]
