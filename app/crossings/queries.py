@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.auth.scopes import read_scope
+from app.chainage.near import NearStretch
 from app.crossings.models import OPEN_STATES
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
@@ -75,8 +76,7 @@ class CrossingFilter:
     levels: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     open_on: date | None = None  # only those open that day
-    stretch_geojson: str | None = None  # only those within `within_m` of this stretch
-    within_m: float = 500.0
+    near: NearStretch | None = None  # only those near this stretch
 
 
 def where_clause(f: CrossingFilter, params: dict[str, Any]) -> str:
@@ -94,11 +94,8 @@ def where_clause(f: CrossingFilter, params: dict[str, Any]) -> str:
     if f.statuses:
         clauses.append("c.status = ANY(:statuses)")
         params["statuses"] = list(f.statuses)
-    if f.stretch_geojson:
-        clauses.append(
-            "ST_DWithin(c.geom::geography, ST_GeomFromGeoJSON(:stretch)::geography, :within_m)"
-        )
-        params.update(stretch=f.stretch_geojson, within_m=f.within_m)
+    if f.near:
+        clauses.append(f.near.clause("c.geom", params))
     if f.open_on:
         clauses.append(f"{STATUS_ON} IN ({OPEN_STATES_SQL})")
         params["on"] = f.open_on

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated
 
@@ -8,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CallerDep
-from app.chainage.service import resolve_prefixed_range
+from app.chainage.near import NearStretchDep
 from app.crossings import queries, service
 from app.crossings.models import CrossingLevel, CrossingStatus
 from app.crossings.schemas import CrossingCreate, LinkIn, StatusChangeIn
@@ -34,26 +33,15 @@ async def list_crossings(
     open_on: Annotated[
         date | None, Query(description="Only those open that day (open, reopened, upgraded)")
     ] = None,
-    range_: Annotated[
-        str | None,
-        Query(alias="range", max_length=120, description="Near this stretch: VN-CN:1042-1053/1"),
-    ] = None,
-    within_m: Annotated[
-        float, Query(gt=0, le=100_000, description="With `range`: this close (default 500)")
-    ] = 500.0,
+    near: NearStretchDep = None,
 ) -> JSONResponse:
-    stretch = None
-    if range_ is not None:
-        part = await resolve_prefixed_range(session, range_, field="range", border_hint=border)
-        stretch = json.dumps(part.geometry)
     chosen = queries.CrossingFilter(
         border=border,
         province=province,
         levels=tuple(v.value for v in level or []),
         statuses=tuple(v.value for v in status or []),
         open_on=open_on,
-        stretch_geojson=stretch,
-        within_m=within_m,
+        near=near,
     )
     found = await queries.list_crossings(session, chosen)
     return JSONResponse(found, media_type=GEOJSON_MEDIA_TYPE)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.auth.scopes import read_scope
+from app.chainage.near import NearStretch
 from app.geojson import COORD_DECIMALS
 from app.timestamps import LOCAL_TIME_ZONE
 
@@ -43,6 +44,7 @@ class PatrolFilter:
     unit: str | None = None
     since: date | None = None
     until: date | None = None
+    near: NearStretch | None = None  # only routes near this stretch
 
 
 def _where(f: PatrolFilter, caller: Caller, params: dict[str, Any]) -> str:
@@ -59,6 +61,8 @@ def _where(f: PatrolFilter, caller: Caller, params: dict[str, Any]) -> str:
     if f.until:
         clauses.append(f"(p.started_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date <= :until")
         params["until"] = f.until
+    if f.near:
+        clauses.append(f.near.clause("p.geom", params))
     return " AND ".join(clauses)
 
 

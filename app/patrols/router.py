@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CallerDep
+from app.chainage.near import NearStretchDep
 from app.db import SessionDep
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.params import OnlyDeclaredParams
@@ -22,8 +23,9 @@ async def _filter(
     unit: Annotated[str | None, Query(max_length=200)] = None,
     since: Annotated[date | None, Query(alias="from")] = None,
     until: Annotated[date | None, Query(alias="to")] = None,
+    near: NearStretchDep = None,
 ) -> queries.PatrolFilter:
-    return queries.PatrolFilter(province, unit, since, until)
+    return queries.PatrolFilter(province, unit, since, until, near)
 
 
 PatrolFilterDep = Annotated[queries.PatrolFilter, Depends(_filter)]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.chainage.near import NearStretch
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
 
@@ -33,8 +34,19 @@ FROM survey_areas a WHERE a.survey_id = :id
 
 
 async def list_surveys(
-    session: AsyncSession, *, province: str | None, border: str | None, year: int | None
+    session: AsyncSession,
+    *,
+    province: str | None,
+    border: str | None,
+    year: int | None,
+    near: NearStretch | None = None,
 ) -> list[Any]:
+    """The surveys, and with `near` those with a placed area near that stretch."""
+    params: dict[str, Any] = {"province": province, "border": border, "year": year}
+    nearby = "TRUE"
+    if near is not None:
+        close = near.clause("a.geom", params)
+        nearby = f"EXISTS (SELECT 1 FROM survey_areas a WHERE a.survey_id = s.id AND {close})"  # noqa: S608
     found = await session.execute(
         text(
             f"SELECT coalesce(json_agg(({_SURVEY}) ORDER BY s.started_on, s.code), '[]')::text "  # noqa: S608
@@ -43,9 +55,10 @@ async def list_surveys(
             "AND (CAST(:border AS text) IS NULL OR b.code = upper(:border)) "
             "AND (CAST(:year AS int) IS NULL OR CAST(:year AS int) BETWEEN "
             "extract(year FROM coalesce(s.started_on, s.ended_on)) "
-            "AND extract(year FROM coalesce(s.ended_on, s.started_on)))"
+            "AND extract(year FROM coalesce(s.ended_on, s.started_on))) "
+            f"AND {nearby}"
         ),
-        {"province": province, "border": border, "year": year},
+        params,
     )
     return list(json.loads(found.scalar_one()))
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CallerDep
+from app.chainage.near import NearStretchDep
 from app.db import SessionDep
 from app.params import OnlyDeclaredParams
 from app.surveys import queries, service
@@ -25,8 +26,11 @@ async def list_surveys(
     province: Annotated[str | None, Query(max_length=40)] = None,
     border: Annotated[str | None, Query(max_length=5)] = None,
     year: Annotated[int | None, Query(ge=1950, le=2100, description="Under way that year")] = None,
+    near: NearStretchDep = None,
 ) -> JSONResponse:
-    found = await queries.list_surveys(session, province=province, border=border, year=year)
+    found = await queries.list_surveys(
+        session, province=province, border=border, year=year, near=near
+    )
     return JSONResponse({"surveys": found})
 
 

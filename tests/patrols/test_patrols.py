@@ -104,3 +104,21 @@ async def test_scope_and_refusals(client, db, tokens: Tokens) -> None:
         assert r.status_code == status, r.text
         assert r.headers["content-type"] == "application/problem+json"
     assert (await db.execute(text("SELECT count(*) FROM patrols"))).scalar_one() == before
+
+
+async def test_range_finds_the_patrols_on_a_stretch(client, tokens: Tokens) -> None:
+    officer = bearer(tokens.officer)
+    body = _patrol()
+    assert (await client.post("/api/v1/patrols", json=body, headers=officer)).status_code == 201
+
+    async def found(ref: str) -> set[str]:
+        r = await client.get(
+            "/api/v1/patrols", params={"range": ref, "unit": UNIT}, headers=officer
+        )
+        assert r.status_code == 200, r.text
+        return {f["id"] for f in r.json()["features"]}
+
+    assert body["id"] in await found("VN-CN:1089-1090")
+    assert body["id"] not in await found("VN-CN:1120-1125")
+    r = await client.get("/api/v1/patrols", params={"range": "1089-1090"}, headers=officer)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "range"

@@ -100,3 +100,11 @@ async def test_placed_areas_are_a_layer(client, tokens: Tokens) -> None:
         "/api/v1/exports/survey-areas", params={"format": "csv"}, headers=admin
     )
     assert csv_export.status_code == 200 and "VN-CN:1011-1012" in csv_export.text
+
+
+async def test_range_finds_the_surveys_with_an_area_on_a_stretch(client, tokens: Tokens) -> None:
+    """The river survey's one placed area is at 1011-1012 (Lạng Sơn 2020, I.1.2); surveys
+    whose areas the report does not place are found by no stretch."""
+    near = await _surveys(client, tokens, range="VN-CN:1011-1012")
+    assert "ls-1740-river" in near and "ls-1740-terrain" not in near
+    assert "ls-1740-river" not in await _surveys(client, tokens, range="VN-CN:1100-1105")
