@@ -1,6 +1,7 @@
 """The records' share of the per-district summary: what inspections found, what patrols
-walked and which gates were open, each counted in the unit (district, else commune, else
-province) that the one placement rule puts it in on its day."""
+walked, which gates were open, what surveys found and which disputed areas were
+outstanding, each counted in the unit (district, else commune, else province) that the
+one placement rule puts it in on its day."""
 
 from __future__ import annotations
 
@@ -71,6 +72,40 @@ async def crossings_open(session: AsyncSession, q: ReportQuery) -> list[dict[str
              AS status_changes
     FROM crossings c JOIN borders b ON b.id = c.border_id
     WHERE {_IN_SCOPE.format(province="c.province_code")}
+    GROUP BY 1 ORDER BY 1
+    """  # noqa: S608
+    return await _rows(session, sql, q)
+
+
+async def survey_areas_by_finding(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
+    """Areas of the surveys under way in the period, by finding: a placed area in its unit
+    at the survey's end, one the report only counts in the survey's province."""
+    day = "coalesce(s.ended_on, s.started_on)"
+    unit = reporting_unit(geom="a.geom", day=day, gtype="GeometryType(a.geom)")
+    sql = f"""
+    SELECT CASE WHEN a.geom IS NULL THEN s.province_code ELSE {unit} END AS unit,
+           a.finding, count(*)::int AS areas, count(a.geom)::int AS placed
+    FROM survey_areas a JOIN surveys s ON s.id = a.survey_id
+    JOIN borders b ON b.id = s.border_id
+    WHERE coalesce(s.started_on, s.ended_on) <= :end AND {day} >= :start
+      AND {_IN_SCOPE.format(province="s.province_code")}
+    GROUP BY 1, 2 ORDER BY 1, 2
+    """  # noqa: S608
+    return await _rows(session, sql, q)
+
+
+async def disputed_areas_held(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
+    """Disputed areas outstanding at the period's end and settled in it, in the unit they lie
+    in then (their province when the register holds no shape)."""
+    unit = reporting_unit(geom="d.geom", day="CAST(:end AS date)", gtype="GeometryType(d.geom)")
+    sql = f"""
+    SELECT CASE WHEN d.geom IS NULL THEN d.province_code ELSE {unit} END AS unit,
+           count(*) FILTER (WHERE d.settled_on IS NULL OR d.settled_on > :end)::int
+             AS outstanding_at_end,
+           count(*) FILTER (WHERE d.settled_on BETWEEN :start AND :end)::int AS settled
+    FROM disputed_areas d JOIN borders b ON b.id = d.border_id
+    WHERE (d.since IS NULL OR d.since <= :end)
+      AND {_IN_SCOPE.format(province="d.province_code")}
     GROUP BY 1 ORDER BY 1
     """  # noqa: S608
     return await _rows(session, sql, q)

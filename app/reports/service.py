@@ -40,8 +40,11 @@ async def district_report(
     inspections = await records.inspections_by_condition(session, q)
     patrols = await records.patrols_walked(session, q)
     crossings = await records.crossings_open(session, q)
+    surveyed = await records.survey_areas_by_finding(session, q)
+    disputed = await records.disputed_areas_held(session, q)
 
-    shares = (opened, resolved, open_end, clearing, markers, inspections, patrols, crossings)
+    shares = (opened, resolved, open_end, clearing, markers, inspections, patrols, crossings,
+              surveyed, disputed)  # fmt: skip
     seen = {r["unit"] for t in shares for r in t}
     unit_rows = await queries.units(session, q, seen)
     names = {u["unit"]: u for u in unit_rows}
@@ -147,6 +150,16 @@ async def district_report(
             "crossings",
             ["unit", "unit_name", "crossings", "open_at_end", "status_changes"],
             named(crossings),
+        ),
+        Table(
+            "survey_areas",
+            ["unit", "unit_name", "finding", "areas", "placed"],
+            named(surveyed),
+        ),
+        Table(
+            "disputed_areas",
+            ["unit", "unit_name", "outstanding_at_end", "settled"],
+            named(disputed),
         ),
     ]
     return unit_rows, tables

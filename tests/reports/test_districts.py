@@ -226,6 +226,8 @@ async def test_xlsx_has_a_sheet_per_table(client, tokens: Tokens, year_2010) -> 
         "inspections_by_condition",
         "patrols",
         "crossings",
+        "survey_areas",
+        "disputed_areas",
     ]
     sheet = book["summary"]
     header = [c.value for c in sheet[1]]

@@ -81,3 +81,27 @@ async def test_a_patrol_counts_in_the_district_it_walked(client, tokens: Tokens)
     assert row["unit"] == incident.json()["properties"]["district"] == "van-lang"
     assert (row["patrols"], row["markers_checked"]) == (1, 1)
     assert abs(row["km"] - walked["length_km"]) < 0.001
+
+
+async def test_lang_son_2020s_survey_and_marker_1163_are_in_its_summary(
+    client, tokens: Tokens
+) -> None:
+    """Lạng Sơn 2020 (I.1.2): 13 areas at risk of landslide and 12 fences possibly in the
+    sightline corridor, the report placing none of them; the line at 1163 under talks."""
+    tables = await _tables(
+        client, tokens, **{"from": "2020-01-01", "to": "2020-12-31", "province": "lang-son"}
+    )
+    by_finding: dict[str, int] = {}
+    for row in tables["survey_areas"]:
+        by_finding[row["finding"]] = by_finding.get(row["finding"], 0) + row["areas"]
+    assert by_finding["landslide_risk"] == 13 and by_finding["fence_in_sightline"] == 12
+    assert by_finding["river"] == 1
+    [river] = [r for r in tables["survey_areas"] if r["finding"] == "river"]
+    assert river["placed"] == 1 and river["unit"] != "lang-son"  # placed: in its district
+    disputed = tables["disputed_areas"]
+    assert sum(r["outstanding_at_end"] for r in disputed) == 1
+    assert sum(r["settled"] for r in disputed) == 0
+    before = await _tables(
+        client, tokens, **{"from": "2019-01-01", "to": "2019-12-31", "province": "lang-son"}
+    )
+    assert before["disputed_areas"] == []  # raised by the note of 10/9/2020
