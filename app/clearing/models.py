@@ -76,6 +76,9 @@ class ClearingWork(Timestamped, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     # Districts the stretch crosses, with the length in each: [{"code", "length_m"}].
     districts: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    # Communes likewise (of the districts while there were districts; after 1 Jul 2025 the
+    # only units below the province).
+    communes: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default="[]")
     province_codes: Mapped[list[str]] = mapped_column(JSONB, nullable=False, server_default="[]")
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 

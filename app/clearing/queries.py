@@ -34,7 +34,7 @@ json_build_object(
     'actual_start', w.actual_start, 'actual_end', w.actual_end, 'status', w.status,
     'notes', w.notes, 'length_m', round(w.length_m::numeric, 1),
     'start_m', round(w.start_m::numeric, 1), 'end_m', round(w.end_m::numeric, 1),
-    'districts', w.districts, 'provinces', w.province_codes,
+    'districts', w.districts, 'communes', w.communes, 'provinces', w.province_codes,
     'completed_m', round({_COMPLETED_M}::numeric, 1),
     'progress', round(({_COMPLETED_M} / nullif(w.end_m - w.start_m, 0))::numeric, 4),
     'completions', coalesce((SELECT json_agg(json_build_object(

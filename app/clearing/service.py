@@ -25,11 +25,18 @@ from app.clearing.completions import load_for_update, mark_completed
 from app.clearing.models import OPEN_WORK_STATES, WorkStatus
 from app.clearing.schemas import WorkCreate, WorkPatch
 from app.errors import Conflict, InvalidInput, check_version
+from app.timestamps import local_today
 
 # The stretch is cut into pieces this long, each placed by the one placement rule (robust
 # where a district's edge and the line differ by rounding).
 DISTRICT_PIECE_M = 100.0
 
+_COMMUNE = unit_at(
+    "commune",
+    geom="pl.mid",
+    day=":day",
+    within="(pl.district IS NULL OR u.parent_code = pl.district)",
+)
 _PIECES_PLACED = f"""
 WITH stretch AS (
   SELECT bordermark_stretch(measured_geom, :m1, :m2) AS g FROM borders WHERE id = :b
@@ -37,22 +44,41 @@ WITH stretch AS (
   SELECT (ST_DumpSegments(ST_Segmentize(g::geography, :piece)::geometry)).geom AS p
   FROM stretch
 ), placed AS (
-  SELECT ST_Length(p::geography) AS len,
+  SELECT ST_Length(p::geography) AS len, m.mid,
          {unit_at("district", geom="m.mid", day=":day")} AS district,
          {unit_at("province", geom="m.mid", day=":day")} AS province
   FROM pieces, LATERAL (SELECT ST_LineInterpolatePoint(p, 0.5) AS mid) m
+), communed AS (
+  -- A commune of the piece's district while there were districts, as for incidents.
+  SELECT pl.*, {_COMMUNE} AS commune FROM placed pl
 )
-SELECT district, province, round(sum(len)::numeric, 1) AS length_m FROM placed
-WHERE province IS NOT NULL OR district IS NOT NULL
-GROUP BY district, province ORDER BY district, province
+SELECT district, commune, province, round(sum(len)::numeric, 1) AS length_m FROM communed
+WHERE province IS NOT NULL OR district IS NOT NULL OR commune IS NOT NULL
+GROUP BY district, commune, province ORDER BY district, commune, province
 """  # noqa: S608
 
 
-async def _districts_along(
+@dataclass(frozen=True)
+class UnitsAlong:
+    """The units (valid on a day) a stretch runs along: districts and communes with the
+    metres in each, and the provinces its pieces lie in."""
+
+    districts: list[dict[str, Any]]
+    communes: list[dict[str, Any]]
+    provinces: list[str]
+
+
+def _metres_in(rows: list[Any], column: int) -> list[dict[str, Any]]:
+    metres: dict[str, float] = {}
+    for row in rows:
+        if row[column] is not None:
+            metres[row[column]] = metres.get(row[column], 0.0) + float(row[-1])
+    return [{"code": code, "length_m": round(m, 1)} for code, m in sorted(metres.items())]
+
+
+async def _units_along(
     session: AsyncSession, *, border_id: int, start_m: float, end_m: float, day: date
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """The districts (valid on `day`) a stretch runs along, with metres in each, and the
-    provinces (valid on `day`) its pieces lie in."""
+) -> UnitsAlong:
     rows = (
         await session.execute(
             text(_PIECES_PLACED),
@@ -66,12 +92,11 @@ async def _districts_along(
             },
         )
     ).all()
-    metres: dict[str, float] = {}
-    for district, _, length in rows:
-        if district is not None:
-            metres[district] = metres.get(district, 0.0) + float(length)
-    districts = [{"code": code, "length_m": round(m, 1)} for code, m in sorted(metres.items())]
-    return districts, sorted({r[1] for r in rows if r[1] is not None})
+    return UnitsAlong(
+        _metres_in(list(rows), 0),
+        _metres_in(list(rows), 1),
+        sorted({r[2] for r in rows if r[2] is not None}),
+    )
 
 
 async def _require_kind(session: AsyncSession, kind: str) -> None:
@@ -177,8 +202,8 @@ async def insert_work(session: AsyncSession, *, caller: Caller, body: WorkCreate
     await _require_stretch_scope(session, caller, stretch)
     await _require_incidents(session, body.incident_ids)
     border_id = await border_id_of(session, stretch.border)
-    day = body.planned_start or body.actual_start or date.today()
-    districts, provinces = await _districts_along(
+    day = body.planned_start or body.actual_start or local_today()
+    along = await _units_along(
         session,
         border_id=border_id,
         start_m=stretch.start.chainage_m,
@@ -193,10 +218,11 @@ async def insert_work(session: AsyncSession, *, caller: Caller, body: WorkCreate
                 INSERT INTO clearing_works (id, border_id, range_ref, start_m, end_m, length_m,
                     geom, kind, approval_body, approval_ref, approval_year, party, planned_start,
                     planned_end, actual_start, actual_end, status, notes, districts,
-                    province_codes)
+                    communes, province_codes)
                 SELECT :id, b.id, :ref, :s, :e, ST_Length(g.geom::geography), g.geom, :kind,
                     :a_body, :a_ref, :a_year, :party, :ps, :pe, :as_, :ae, :status, :notes,
-                    CAST(:districts AS jsonb), CAST(:provinces AS jsonb)
+                    CAST(:districts AS jsonb), CAST(:communes AS jsonb),
+                    CAST(:provinces AS jsonb)
                 FROM borders b,
                   LATERAL (SELECT bordermark_stretch(b.measured_geom, :s, :e) AS geom) g
                 WHERE b.id = :b
@@ -220,8 +246,9 @@ async def insert_work(session: AsyncSession, *, caller: Caller, body: WorkCreate
                 "ae": body.actual_end,
                 "status": body.status.value,
                 "notes": body.notes,
-                "districts": json.dumps(districts),
-                "provinces": json.dumps(provinces),
+                "districts": json.dumps(along.districts),
+                "communes": json.dumps(along.communes),
+                "provinces": json.dumps(along.provinces),
                 "b": border_id,
             },
         )

@@ -247,7 +247,7 @@ async def open_at_end(session: AsyncSession, q: ReportQuery) -> list[dict[str, A
 async def clearing_by_kind(session: AsyncSession, q: ReportQuery) -> list[dict[str, Any]]:
     """Kilometres of works planned to start in the period, and of completed parts dated in
     it, per unit and kind. A work's metres go to its districts by their share of its
-    stretch; a work with no district (after the reform) goes to its province."""
+    stretch; a work with no district (after the reform) to its communes, else its province."""
     sql = """
     WITH concerned AS (
       -- Only the works the period concerns (through the indexes on their start and on the
@@ -258,18 +258,21 @@ async def clearing_by_kind(session: AsyncSession, q: ReportQuery) -> list[dict[s
       SELECT c.work_id FROM clearing_completions c WHERE c.completed_on BETWEEN :start AND :end
     ), works AS MATERIALIZED (
       SELECT w.id, w.kind, w.length_m, w.planned_start, w.actual_start, w.districts,
-             w.province_codes
+             w.communes, w.province_codes
       FROM concerned JOIN clearing_works w ON w.id = concerned.id
       JOIN borders b ON b.id = w.border_id
       WHERE (CAST(:border AS text) IS NULL OR b.code = :border)
         AND (CAST(:province AS text) IS NULL OR w.province_codes ? :province)
         AND w.status <> 'cancelled'
     ), shares AS (
+      -- By district while there were districts, else by commune, else the province.
       SELECT w.id, d->>'code' AS unit, (d->>'length_m')::float8 / nullif(w.length_m, 0) AS share
-      FROM works w, jsonb_array_elements(w.districts) d
+      FROM works w, jsonb_array_elements(CASE WHEN jsonb_array_length(w.districts) > 0
+                                              THEN w.districts ELSE w.communes END) d
       UNION ALL
       SELECT w.id, coalesce(w.province_codes->>0, 'unassigned'), 1.0
-      FROM works w WHERE jsonb_array_length(w.districts) = 0
+      FROM works w
+      WHERE jsonb_array_length(w.districts) = 0 AND jsonb_array_length(w.communes) = 0
     ), planned AS (
       SELECT s.unit, w.kind, sum(w.length_m * s.share) / 1000 AS km
       FROM works w JOIN shares s ON s.id = w.id

@@ -309,3 +309,26 @@ async def test_an_unknown_filter_is_refused_not_ignored(client, tokens: Tokens) 
         assert r.status_code == 422, (path, r.text)
         assert r.headers["content-type"] == "application/problem+json"
         assert "rnage" in r.json()["detail"]
+
+
+async def test_after_the_reform_a_work_runs_along_communes(client, tokens: Tokens) -> None:
+    """The same stretch in Lộc Bình: along its district and the communes of 2024, and along
+    the new xã Mẫu Sơn (no district) in September 2025, where the summary counts it."""
+    before = await _create(client, tokens, work("VN-CN:1165-1170", planned_start="2024-09-01"))
+    after = await _create(client, tokens, work("VN-CN:1165-1170", planned_start="2025-09-01"))
+    length = after["properties"]["length_m"]
+    assert [d["code"] for d in before["properties"]["districts"]] == ["loc-binh"]
+    assert before["properties"]["communes"]
+    assert {c["code"] for c in before["properties"]["communes"]} <= {
+        "xa-mau-son", "xa-yen-khoai", "xa-tu-mich",
+    }  # fmt: skip
+    assert after["properties"]["districts"] == []
+    assert [c["code"] for c in after["properties"]["communes"]] == ["xa-mau-son"]
+    assert after["properties"]["communes"][0]["length_m"] == pytest.approx(length, rel=0.01)
+    r = await client.get(
+        "/api/v1/reports/districts",
+        params={"from": "2025-09-01", "to": "2025-09-30", "province": "lang-son"},
+        headers=bearer(tokens.analyst),
+    )
+    [row] = [x for x in r.json()["tables"]["clearing_by_kind"] if x["unit"] == "xa-mau-son"]
+    assert row["planned_km"] == pytest.approx(length / 1000, rel=0.01)
