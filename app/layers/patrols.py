@@ -17,6 +17,7 @@ PATROLS = Layer(
     fields=(
         Field("id", "string", "p.id::text", queryable=False, tile=True, export=True),
         Field("unit", "string", "p.unit", tile=True, export=True),
+        Field("station", "string", "p.station_code", tile=True, export=True),
         Field("province", "string", "p.province_code", export=True),
         Field("border", "string", "b.code", export=True),
         Field("started_at", "timestamp", "p.started_at", export=True),

@@ -30,6 +30,8 @@ class Patrol(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     unit: Mapped[str] = mapped_column(String(200), nullable=False)  # a Border Guard station
+    # The station in the register of units, when the patrol names one (its name is `unit`).
+    station_code: Mapped[str | None] = mapped_column(String(40))
     province_code: Mapped[str] = mapped_column(String(40), nullable=False)
     border_id: Mapped[int] = mapped_column(ForeignKey("borders.id"), nullable=False)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -23,7 +23,8 @@ WALKED_WITHIN_M = 200.0
 PATROL_FEATURE = f"""
 json_build_object('type', 'Feature', 'id', p.id,
   'geometry', ST_AsGeoJSON(p.geom, {COORD_DECIMALS})::json,
-  'properties', json_build_object('unit', p.unit, 'province', p.province_code,
+  'properties', json_build_object('unit', p.unit, 'station', p.station_code,
+    'province', p.province_code,
     'border', b.code, 'started_at', p.started_at, 'ended_at', p.ended_at,
     'route', p.route_ref, 'length_km', round((p.length_m / 1000)::numeric, 3),
     'markers_checked', (SELECT count(*) FROM marker_inspections x WHERE x.patrol_id = p.id),

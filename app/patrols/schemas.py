@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.markers.models import MarkerCondition
 
@@ -22,7 +22,19 @@ class PatrolCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID = Field(description="The client's id: a retry is safe")
-    unit: str = Field(min_length=1, max_length=200, examples=["Đồn Biên phòng Tân Thanh"])
+    unit: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        examples=["Đồn Biên phòng Tân Thanh"],
+        description="Who patrolled; a station's name by default",
+    )
+    station: str | None = Field(
+        default=None,
+        max_length=40,
+        examples=["don-bp-tan-thanh"],
+        description="The Border Guard station, by its code in /api/v1/units",
+    )
     province: str = Field(max_length=40)
     border: str = Field(max_length=5)
     started_at: AwareDatetime
@@ -36,3 +48,9 @@ class PatrolCreate(BaseModel):
     checked: list[MarkerCheck] = Field(default_factory=list, max_length=200)
     incident_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
     notes: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _names_its_unit(self) -> PatrolCreate:
+        if self.unit is None and self.station is None:
+            raise ValueError("a patrol names its unit or its station")
+        return self

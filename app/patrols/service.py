@@ -49,6 +49,33 @@ async def _route(session: AsyncSession, body: PatrolCreate) -> tuple[str, str | 
     return track.wkt, None
 
 
+async def _unit(session: AsyncSession, body: PatrolCreate) -> str:
+    """Who patrolled: the unit given, else the station's name; a station named must be one
+    of the patrol's province, valid when the patrol started."""
+    if body.station is None:
+        assert body.unit is not None  # the schema asks for one of the two
+        return body.unit
+    day = body.started_at.astimezone(LOCAL).date()
+    found = (
+        await session.execute(
+            text(
+                "SELECT name_vi, province_code FROM admin_units WHERE code = :code "
+                "AND level = 'station' AND valid_from <= :day "
+                "AND (valid_to IS NULL OR valid_to > :day)"
+            ),
+            {"code": body.station, "day": day},
+        )
+    ).first()
+    if found is None:
+        raise InvalidInput(f"no station {body.station!r} on {day}", field="station")
+    if found.province_code != body.province:
+        raise InvalidInput(
+            f"station {body.station} is in {found.province_code}, not {body.province}",
+            field="station",
+        )
+    return body.unit or str(found.name_vi)
+
+
 async def record_and_commit(
     session: AsyncSession, *, caller: Caller, body: PatrolCreate
 ) -> tuple[uuid.UUID, bool]:
@@ -62,6 +89,7 @@ async def record_and_commit(
     if known is not None:
         return body.id, False
     wkt, route_ref = await _route(session, body)
+    unit = await _unit(session, body)
     # One savepoint for the route, the checks and the links: a refused check or link
     # leaves nothing of the patrol behind.
     async with session.begin_nested():
@@ -69,9 +97,9 @@ async def record_and_commit(
         await session.execute(
             text(
                 """
-                INSERT INTO patrols (id, unit, province_code, border_id, started_at, ended_at,
-                    route_ref, geom, length_m, notes, recorded_by)
-                VALUES (:id, :unit, :province, :border_id, :start, :end, :ref,
+                INSERT INTO patrols (id, unit, station_code, province_code, border_id, started_at,
+                    ended_at, route_ref, geom, length_m, notes, recorded_by)
+                VALUES (:id, :unit, :station, :province, :border_id, :start, :end, :ref,
                     ST_GeomFromText(:wkt, 4326), ST_Length(ST_GeomFromText(:wkt, 4326)::geography),
                     :notes, :by)
                 ON CONFLICT (id) DO NOTHING
@@ -79,7 +107,8 @@ async def record_and_commit(
             ),
             {
                 "id": body.id,
-                "unit": body.unit,
+                "unit": unit,
+                "station": body.station,
                 "province": body.province,
                 "border_id": border_id,
                 "start": body.started_at,
@@ -101,7 +130,7 @@ async def record_and_commit(
                     marker=check.marker,
                     inspected_on=day,
                     condition=check.condition,
-                    unit=body.unit,
+                    unit=unit,
                     notes=check.notes,
                 ),
                 patrol_id=body.id,
@@ -123,7 +152,7 @@ async def record_and_commit(
         action="patrol.create",
         entity_type="patrol",
         entity_id=str(body.id),
-        detail={"unit": body.unit, "route": route_ref, "checked": len(body.checked)},
+        detail={"unit": unit, "route": route_ref, "checked": len(body.checked)},
     )
     await session.commit()
     return body.id, True

@@ -122,3 +122,27 @@ async def test_range_finds_the_patrols_on_a_stretch(client, tokens: Tokens) -> N
     assert body["id"] not in await found("VN-CN:1120-1125")
     r = await client.get("/api/v1/patrols", params={"range": "1089-1090"}, headers=officer)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "range"
+
+
+async def test_a_patrol_names_its_station_from_the_register(client, tokens: Tokens) -> None:
+    officer = bearer(tokens.officer)
+    body = {**_patrol(station="don-bp-tan-thanh"), "id": str(uuid.uuid4())}
+    del body["unit"]
+    r = await client.post("/api/v1/patrols", json=body, headers=officer)
+    assert r.status_code == 201, r.text
+    found = await client.get(
+        "/api/v1/patrols", params={"unit": "Đồn Biên phòng Tân Thanh"}, headers=officer
+    )
+    [walked] = [f["properties"] for f in found.json()["features"] if f["id"] == body["id"]]
+    assert walked["station"] == "don-bp-tan-thanh"
+    for station, words in (("don-bp-nowhere", "no station"), ("lang-son", "no station")):
+        bad = {**body, "id": str(uuid.uuid4()), "station": station}
+        r = await client.post("/api/v1/patrols", json=bad, headers=officer)
+        assert r.status_code == 422 and words in r.json()["detail"], r.text
+        assert r.json()["errors"][0]["field"] == "station"
+    elsewhere = {**body, "id": str(uuid.uuid4()), "province": "cao-bang"}
+    r = await client.post("/api/v1/patrols", json=elsewhere, headers=bearer(tokens.admin))
+    assert r.status_code == 422 and "is in lang-son, not cao-bang" in r.json()["detail"]
+    nameless = {k: v for k, v in body.items() if k != "station"} | {"id": str(uuid.uuid4())}
+    r = await client.post("/api/v1/patrols", json=nameless, headers=officer)
+    assert r.status_code == 422 and "unit or its station" in r.text
