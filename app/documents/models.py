@@ -55,6 +55,12 @@ class LinkTarget(StrEnum):
     step = "step"
     approval = "approval"
     clearing_work = "clearing_work"
+    crossing = "crossing"
+    inspection = "inspection"
+    repair = "repair"
+    survey = "survey"
+    patrol = "patrol"
+    disputed_area = "disputed_area"
 
 
 class Document(Timestamped, Base):

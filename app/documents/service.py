@@ -33,7 +33,15 @@ _TARGET_TABLES = {
     LinkTarget.step: "incident_steps",
     LinkTarget.approval: "approval_requests",
     LinkTarget.clearing_work: "clearing_works",
+    LinkTarget.crossing: "crossings",
+    LinkTarget.inspection: "marker_inspections",
+    LinkTarget.repair: "marker_repairs",
+    LinkTarget.survey: "surveys",
+    LinkTarget.patrol: "patrols",
+    LinkTarget.disputed_area: "disputed_areas",
 }
+# The registers keyed by a number rather than a UUID.
+_NUMBERED = frozenset({LinkTarget.crossing, LinkTarget.survey, LinkTarget.disputed_area})
 
 
 def _document_province(caller: Caller, asked: str | None) -> str | None:
@@ -53,11 +61,14 @@ def document_search_text(body: DocumentCreate) -> str:
 async def _check_targets(session: AsyncSession, links: Sequence[DocumentLinkIn]) -> None:
     for link in links:
         table = _TARGET_TABLES[link.target_type]
+        numbered = link.target_type in _NUMBERED
+        key: uuid.UUID | int
         try:
-            key = uuid.UUID(link.target_id)
+            key = int(link.target_id) if numbered else uuid.UUID(link.target_id)
         except ValueError:
+            kind = "numbers" if numbered else "UUIDs"
             raise InvalidInput(
-                f"{link.target_type.value} ids are UUIDs, not {link.target_id!r}",
+                f"{link.target_type.value} ids are {kind}, not {link.target_id!r}",
                 field="links.target_id",
             ) from None
         found = await session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key})  # noqa: S608
@@ -234,11 +245,19 @@ async def attach_file(
 
 # `:scope` is the caller's province, or NULL for those who see every province.
 _VISIBLE = "(CAST(:scope AS text) IS NULL OR d.province_code IS NULL OR d.province_code = :scope)"
-_LINK_VISIBLE = """(CAST(:scope AS text) IS NULL OR l.target_type NOT IN ('incident', 'step')
-  OR EXISTS (SELECT 1 FROM incidents i WHERE i.province_code = :scope
+# Links to the records read in a province only (incidents, their steps, patrols, disputed
+# areas) show to that province's callers; links to the line's registers show to all.
+_LINK_VISIBLE = """(CAST(:scope AS text) IS NULL
+  OR l.target_type NOT IN ('incident', 'step', 'patrol', 'disputed_area')
+  OR (l.target_type IN ('incident', 'step')
+      AND EXISTS (SELECT 1 FROM incidents i WHERE i.province_code = :scope
              AND i.id::text = CASE WHEN l.target_type = 'incident' THEN l.target_id
                ELSE (SELECT s.incident_id::text FROM incident_steps s
-                     WHERE s.id::text = l.target_id) END))"""
+                     WHERE s.id::text = l.target_id) END))
+  OR (l.target_type = 'patrol' AND EXISTS (SELECT 1 FROM patrols p
+      WHERE p.id::text = l.target_id AND p.province_code = :scope))
+  OR (l.target_type = 'disputed_area' AND EXISTS (SELECT 1 FROM disputed_areas a
+      WHERE a.id::text = l.target_id AND a.province_code = :scope)))"""
 _DOCUMENT_JSON = f"""
 SELECT d.id, d.kind, d.number, d.issuer, d.recipient, d.direction, d.issued_on, d.subject,
        d.province_code AS province, d.illustrative, d.note, d.attachment_sha256,

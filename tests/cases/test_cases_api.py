@@ -296,3 +296,51 @@ async def test_approval_procedure(client, db, tokens: Tokens) -> None:
     ).json()
     assert report["approvals"]["requested_by_other_side"]["approved"]["count"] == 1
     assert await _audit(db, "approval.stage") >= 2
+
+
+async def test_a_document_cites_the_records_of_the_line(client, tokens: Tokens) -> None:
+    """A note may concern a gate, a marker's repair, a survey or a disputed area; links to
+    a province's disputed area show to that province only."""
+    admin = bearer(tokens.analyst)
+    gates = (await client.get("/api/v1/crossings", headers=admin)).json()["features"]
+    binh_nghi = next(g["id"] for g in gates if g["properties"]["code"] == "binh-nghi")
+    repairs = (await client.get("/api/v1/repairs", params={"marker": "615"}, headers=admin)).json()
+    areas = (await client.get("/api/v1/disputed-areas", headers=admin)).json()["disputed_areas"]
+    moc_1163 = next(a["id"] for a in areas if a["code"] == "moc-1163")
+    links = [
+        {"target_type": "crossing", "target_id": str(binh_nghi)},
+        {"target_type": "repair", "target_id": repairs["features"][0]["id"]},
+        {"target_type": "disputed_area", "target_id": str(moc_1163)},
+    ]
+    # A national text (registered by an admin, no province) that every province reads.
+    r = await client.post(
+        "/api/v1/documents",
+        json={"citation": "Công văn số 88/BNG-UBBG ngày 02/11/2020", "subject": "Cửa khẩu, mốc",
+              "links": links},
+        headers=bearer(tokens.admin),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert {(x["target_type"], x["target_id"]) for x in made["links"]} == {
+        (x["target_type"], x["target_id"]) for x in links
+    }
+
+    async def seen_by(token: str) -> set[str]:
+        got = await client.get(f"/api/v1/documents/{made['id']}", headers=bearer(token))
+        assert got.status_code == 200, got.text
+        return {x["target_type"] for x in got.json()["links"]}
+
+    assert await seen_by(tokens.officer) == {"crossing", "repair", "disputed_area"}
+    # Cao Bằng's officer reads the text but not that it concerns Lạng Sơn's disputed area.
+    assert await seen_by(tokens.officer_other) == {"crossing", "repair"}
+    for bad, words in (
+        ({"target_type": "crossing", "target_id": "abc"}, "crossing ids are numbers"),
+        ({"target_type": "survey", "target_id": "999999"}, "no survey 999999"),
+        ({"target_type": "inspection", "target_id": "7"}, "inspection ids are UUIDs"),
+    ):
+        r = await client.post(
+            "/api/v1/documents",
+            json={"citation": "Công văn số 1/X ngày 01/01/2021", "subject": "x", "links": [bad]},
+            headers=bearer(tokens.officer),
+        )
+        assert r.status_code == 422 and words in r.json()["detail"], r.text
