@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from app.areas import units
 from app.areas.models import AdminLevel
 from app.auth.dependencies import CallerDep
+from app.auth.scopes import read_scope
 from app.db import SessionDep
 from app.params import OnlyDeclaredParams
 from app.timestamps import local_today
@@ -75,5 +76,20 @@ async def list_counterparts(
         str | None, Query(max_length=40, description="Those facing this Vietnamese province")
     ] = None,
 ) -> JSONResponse:
-    found = await units.list_counterparts(session, country=country, facing=facing)
+    found = await units.list_counterparts(
+        session, country=country, facing=facing, scope=read_scope(caller)
+    )
     return JSONResponse({"counterpart_units": found})
+
+
+@router.get(
+    "/counterpart-units/{counterpart}",
+    summary="A unit across the line, the gates that name it and the talks held with it",
+    dependencies=[OnlyDeclaredParams],
+)
+async def get_counterpart(
+    counterpart: Annotated[str, Path(max_length=40, examples=["quang-tay"])],
+    session: SessionDep,
+    caller: CallerDep,
+) -> JSONResponse:
+    return JSONResponse(await units.get_counterpart(session, counterpart, scope=read_scope(caller)))

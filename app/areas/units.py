@@ -135,20 +135,70 @@ async def border_lengths(session: AsyncSession, province: str, *, on: date) -> l
     return [plain_row(r) for r in rows.mappings()]
 
 
+# A gate or a step of talks names its counterpart as the reports write it ("Văn phòng Ngoại
+# vụ Quảng Tây", "huyện Nà Po (Trung Quốc)"): it concerns the unit whose Vietnamese name it
+# contains. Steps are read in their incident's province (`:scope`, NULL for all).
+_NAMES = "position(c.name_vi IN {text}) > 0"
+_TALKS = f"""
+FROM incident_steps s JOIN incidents i ON i.id = s.incident_id
+WHERE s.counterpart IS NOT NULL AND {_NAMES.format(text="s.counterpart")}
+  AND (CAST(:scope AS text) IS NULL OR i.province_code = :scope)"""
+_COUNTERPART = f"""
+SELECT c.code, c.country, c.level, c.name_vi, c.name_local, c.name_en,
+       c.parent_code AS parent, c.facing, c.source,
+       coalesce((SELECT array_agg(g.code ORDER BY g.code) FROM crossings g
+                 WHERE g.other_side_unit IS NOT NULL
+                   AND {_NAMES.format(text="g.other_side_unit")}), '{{}}') AS crossings,
+       (SELECT count(*)::int {_TALKS}) AS talks,
+       (SELECT max(s.happened_on) {_TALKS}) AS last_talk_on
+FROM counterpart_units c
+"""  # noqa: S608
+
+
 async def list_counterparts(
-    session: AsyncSession, *, country: str | None, facing: str | None
+    session: AsyncSession, *, country: str | None, facing: str | None, scope: str | None
 ) -> list[dict[str, Any]]:
+    """The units across the line, each with the gates that name it and the talks with it
+    (steps of the caller's province's cases) counted."""
     rows = await session.execute(
         text(
-            """
-            SELECT c.code, c.country, c.level, c.name_vi, c.name_local, c.name_en,
-                   c.parent_code AS parent, c.facing, c.source
-            FROM counterpart_units c
+            _COUNTERPART
+            + """
             WHERE (CAST(:country AS text) IS NULL OR c.country = :country)
               AND (CAST(:facing AS text) IS NULL OR :facing = ANY(c.facing))
             ORDER BY c.country, c.level DESC, c.code
             """
         ),
-        {"country": country, "facing": facing},
+        {"country": country, "facing": facing, "scope": scope},
     )
     return [plain_row(r) for r in rows.mappings()]
+
+
+async def get_counterpart(session: AsyncSession, code: str, *, scope: str | None) -> dict[str, Any]:
+    """A unit across the line with the talks held with it, newest first."""
+    row = (
+        (
+            await session.execute(
+                text(_COUNTERPART + " WHERE c.code = :code"), {"code": code, "scope": scope}
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no counterpart unit {code!r}")
+    found = plain_row(row)
+    talks = await session.execute(
+        text(
+            f"""
+            SELECT s.id AS step_id, s.incident_id, s.kind, s.happened_on, s.level,
+                   s.counterpart, s.place, s.summary
+            FROM counterpart_units c, LATERAL (SELECT s.* {_TALKS}) s
+            WHERE c.code = :code
+            ORDER BY s.happened_on DESC, s.id
+            """  # noqa: S608
+        ),
+        {"scope": scope, "code": code},
+    )
+    found["talks_with"] = [plain_row(r) for r in talks.mappings()]
+    return found

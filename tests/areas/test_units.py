@@ -253,3 +253,28 @@ async def test_a_station_reporter_reports_in_the_stations_area(
             assert "unknown station" in refused.detail
         else:
             raise AssertionError(f"{wrong} was accepted")
+
+
+async def test_talks_with_a_unit_across_the_line_stay_in_their_province(
+    client, tokens: Tokens
+) -> None:
+    """Cao Bằng 2023: huyện Nà Po (Trung Quốc) repaired marker 615, a case of Cao Bằng's;
+    Lạng Sơn 2020: notes to Văn phòng Ngoại vụ Quảng Tây, cases of Lạng Sơn's."""
+
+    async def counterpart(code: str, token: str) -> dict[str, Any]:
+        r = await client.get(f"/api/v1/counterpart-units/{code}", headers=bearer(token))
+        assert r.status_code == 200, r.text
+        found: dict[str, Any] = r.json()
+        return found
+
+    na_po = await counterpart("na-po", tokens.officer_other)
+    assert na_po["talks"] == len(na_po["talks_with"]) >= 1
+    assert all("Nà Po" in t["counterpart"] for t in na_po["talks_with"])
+    assert (await counterpart("na-po", tokens.officer))["talks_with"] == []
+    guangxi = await counterpart("quang-tay", tokens.officer)
+    assert guangxi["talks"] >= 1 and "huu-nghi" in guangxi["crossings"]
+    assert (await counterpart("quang-tay", tokens.officer_other))["talks"] == 0
+    everyone = await counterpart("quang-tay", tokens.analyst)
+    assert everyone["talks"] == guangxi["talks"]  # all of them are Lạng Sơn's
+    r = await client.get("/api/v1/counterpart-units/nowhere", headers=bearer(tokens.analyst))
+    assert r.status_code == 404

@@ -135,6 +135,7 @@ SAMPLE_PATH_VALUES = {
     "{sha256}": "0" * 64,
     "{province}": "lang-son",
     "{unit_code}": "lang-son",
+    "{counterpart}": "quang-tay",
     "{year}": "2020",
     "{request_id}": "5b0c7a1e-0000-4000-8000-00000000abd0",
     "{document_id}": "5b0c7a1e-0000-4000-8000-00000000abd1",

@@ -60,7 +60,6 @@ NO_INCIDENT_DATA = {
     # The register of units: reference data, as the markers.
     "/api/v1/units",
     "/api/v1/units/{unit_code}",
-    "/api/v1/counterpart-units",
     "/api/v1/webhooks",  # admin only
     "/api/v1/webhooks/{sub_id}/deliveries",  # admin only
     "/ogc",
@@ -93,6 +92,8 @@ CHECKED = {
     "/api/v1/approvals",
     "/api/v1/approvals/{request_id}",
     "/api/v1/crossings/{crossing_id}",
+    "/api/v1/counterpart-units",
+    "/api/v1/counterpart-units/{counterpart}",
     "/api/v1/documents",
     "/api/v1/documents/{document_id}",
     "/api/v1/documents/{document_id}/file",
@@ -182,7 +183,12 @@ async def test_no_read_leaks_another_provinces_event(
     assert mine.status_code == national.status_code == 201, mine.text + national.text
     step = await client.post(
         f"/api/v1/incidents/{ident}/steps",
-        json={"kind": "note_sent", "happened_on": "2024-05-11", "document_id": mine.json()["id"]},
+        json={
+            "kind": "note_sent",
+            "happened_on": "2024-05-11",
+            "document_id": mine.json()["id"],
+            "counterpart": "Văn phòng Ngoại vụ Quảng Tây",
+        },
         headers=insider,
     )
     approval = await client.post(
@@ -210,6 +216,7 @@ async def test_no_read_leaks_another_provinces_event(
         (f"/api/v1/approvals/{approval.json()['id']}", None),
         ("/api/v1/reports/provinces/lang-son/2024", None),
         (f"/api/v1/crossings/{gate}", None),
+        ("/api/v1/counterpart-units/quang-tay", None),
     ]:
         outside, inside = await leaks(path, params)
         assert inside, f"the check cannot see the case through {path} {params}"
