@@ -19,6 +19,14 @@ UNIT_REACH_M = 5_000.0
 EDGE_SLACK_DEGREES = 1e-7
 
 
+def reach_box(geom: str, reach: str = ":reach") -> str:
+    """SQL: a box in degrees holding everything within `reach` metres of `geom`, for the
+    spatial index to drop far units before any geodesic distance (a degree of longitude
+    shrinks with latitude, hence the cosine, a degree nearer the pole; 10 % margin)."""
+    return f"""ST_Expand({geom}, {reach} * 1.1 / (111320.0 * cos(radians(least(89.0,
+      greatest(abs(ST_YMin({geom})), abs(ST_YMax({geom}))) + 1.0)))))"""
+
+
 def valid_on(day: str, alias: str = "u") -> str:
     """SQL: unit `alias` is valid on `day` (an SQL date expression)."""
     return f"{alias}.valid_from <= {day} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {day})"
@@ -31,23 +39,22 @@ def unit_at(
     day: str,
     gtype: str = "'POINT'",
     reach: str = ":reach",
-    reach_box: str | None = None,
+    box: str | None = None,
     within: str = "TRUE",
 ) -> str:
     """SQL for the code of the unit of `level` (a level name from the code, never input)
     that `geom` (an SQL expression, SRID 4326) lies in on `day` (an SQL date), by the rule
     above. `gtype` is the geometry's GeometryType (points skip the share overlays, which
-    are nothing for them); `reach` binds UNIT_REACH_M; `reach_box`, when the caller has it,
-    is a box in degrees holding everything within reach (lets the index drop far units
-    before the geodesic distances, which cost most of the rule); `within` narrows the
-    candidates (a commune among the district's)."""
+    are nothing for them); `reach` binds UNIT_REACH_M; `box` is reach_box(geom) when the
+    caller computed it once for several levels (else it is computed here); `within`
+    narrows the candidates (a commune among the district's)."""
     valid = f"u.level = '{level}' AND {valid_on(day)} AND {within}"
     share = f"""CASE WHEN {gtype} IN ('POINT', 'MULTIPOINT') THEN 0
                    ELSE ST_Area(ST_Intersection(u.geom, {geom})::geography) END DESC,
               CASE WHEN {gtype} IN ('POINT', 'MULTIPOINT') THEN 0
                    ELSE ST_Length(ST_Intersection(u.geom, {geom})::geography) END DESC,
               u.code"""
-    boxed = f"AND u.geom && {reach_box}" if reach_box else ""
+    boxed = f"AND u.geom && {box or reach_box(geom, reach)}"
     return f"""coalesce(
     (SELECT u.code FROM admin_units u
      WHERE {valid} AND ST_Intersects(u.geom, {geom})

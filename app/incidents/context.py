@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.areas.placement import UNIT_REACH_M, unit_at, valid_on
+from app.areas.placement import UNIT_REACH_M, reach_box, unit_at, valid_on
 from app.db import cached_text
 from app.timestamps import LOCAL_TIME_ZONE
 
@@ -36,7 +36,7 @@ DEGREE_SLACK = 1.15
 def _unit_at(level: str, within: str = "TRUE") -> str:
     """The unit of `level` valid on the event's day, by the one placement rule."""
     return unit_at(
-        level, geom="l.g", day="l.day", gtype="l.gtype", reach_box="l.reach_box", within=within
+        level, geom="l.g", day="l.day", gtype="l.gtype", box="l.reach_box", within=within
     )
 
 
@@ -77,11 +77,8 @@ located AS MATERIALIZED (
          -- Else off the piece of the line nearest the event (a piece has a few dozen
          -- vertices; the whole line, hundreds).
          ELSE ST_InterpolatePoint(near.mpart, ST_ClosestPoint(near.part, t.g)) END AS m,
-    -- A box in degrees holding everything within the unit reach: lets the GiST index of
-    -- admin_units drop far units before the costly geodesic distance (a degree of
-    -- longitude shrinks with latitude, hence the cosine; 10 % margin).
-    ST_Expand(t.g, :reach * 1.1 / (111320.0 * cos(radians(least(89.0,
-      greatest(abs(ST_YMin(t.g)), abs(ST_YMax(t.g))) + 1.0))))) AS reach_box
+    -- Computed once for the three levels the event is placed at (placement.reach_box).
+    {reach_box("t.g")} AS reach_box
   FROM target t,
   -- The nearest piece of the line in geodesic metres. Geodesic distances cost most of
   -- this statement, so only the pieces that could be nearest get one: those within
