@@ -76,6 +76,13 @@ REPAIR_STATUS_COLOURS = {
     "cancelled": "ff9a9a9a",
 }
 DISPUTE_STATE_COLOURS = {"open": "ffb000d0", "under_talks": "ff0c8cf5", "settled": "ff9a9a9a"}
+# Units: outlines from dark (province) to light (commune), stations in blue.
+UNIT_LEVEL_COLOURS = {
+    "province": "ff333333",
+    "district": "ff666666",
+    "commune": "ff999999",
+    "station": "ffb4782c",
+}
 UNKNOWN_COLOUR = "ff9a9a9a"
 
 
@@ -151,6 +158,11 @@ LOOKS: dict[str, KmlLook] = {
     ),
     "disputed_areas": _by_colour(
         "dispute", "state", DISPUTE_STATE_COLOURS, "a.code || ' ' || coalesce(a.location, '')"
+    ),
+    "admin_units": KmlLook(
+        "a.name_vi || ' (' || a.level || ')'",
+        "'unit-' || a.level",
+        "".join(_style(f"unit-{level}", colour) for level, colour in UNIT_LEVEL_COLOURS.items()),
     ),
     "survey_areas": _by_colour(
         "area", "finding", SURVEY_FINDING_COLOURS, "a.survey || ' ' || a.finding"

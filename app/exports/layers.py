@@ -5,8 +5,10 @@ of its endpoint."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from app.areas.placement import valid_on
 from app.auth.caller import Caller
 from app.incidents.queries import IncidentFilter, where_clause
 from app.layers import LAYERS
@@ -46,6 +48,17 @@ def layer_query(layer: Layer, where: str, params: dict[str, Any]) -> LayerQuery:
 def incidents(f: IncidentFilter, caller: Caller) -> LayerQuery:
     params: dict[str, Any] = {}
     return layer_query(LAYERS["incidents"], where_clause(f, caller, params), params)
+
+
+def units(levels: list[str], on: date | None) -> LayerQuery:
+    """The register of units, of these levels (all when none), valid `on` a day (every
+    version when None)."""
+    params: dict[str, Any] = {"levels": levels, "on": on}
+    where = (
+        "(cardinality(CAST(:levels AS text[])) = 0 OR u.level = ANY(:levels)) "
+        f"AND (CAST(:on AS date) IS NULL OR {valid_on('CAST(:on AS date)')})"
+    )
+    return layer_query(LAYERS["districts"], where, params)
 
 
 def on_border(

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
+from app.areas.models import AdminLevel
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.dependencies import CallerDep
@@ -131,6 +132,23 @@ async def export_incidents(
     format: ExportFormat = "geojson",
 ) -> Response:
     return await _export(request, session, caller, layers.incidents(filters, caller), format)
+
+
+@router.get(
+    "/units",
+    summary="Provinces, districts, communes and stations as GeoJSON, CSV, GPKG, KML",
+    dependencies=[OnlyDeclaredParams],
+)
+async def export_units(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    level: Annotated[list[AdminLevel] | None, Query()] = None,
+    on: Annotated[date | None, Query(description="Only the units valid that day")] = None,
+    format: ExportFormat = "geojson",
+) -> Response:
+    chosen = layers.units([lv.value for lv in level or []], on)
+    return await _export(request, session, caller, chosen, format)
 
 
 @router.get(

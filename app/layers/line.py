@@ -137,12 +137,20 @@ json_build_object('type', 'Feature', 'id', u.id,
     'source', u.source))
 """,
     fields=(
-        Field("code", "string", "u.code", tile=True),
-        Field("level", "string", "u.level", tile=True),
-        Field("name_vi", "string", "u.name_vi", queryable=False, tile=True),
-        Field("province", "string", "u.province_code", tile=True),
-        Field("parent", "string", "u.parent_code", tile=True),
+        Field("id", "number", "u.id", queryable=False, export=True),
+        Field("code", "string", "u.code", tile=True, export=True),
+        Field("level", "string", "u.level", tile=True, export=True),
+        Field("name_vi", "string", "u.name_vi", queryable=False, tile=True, export=True),
+        Field("province", "string", "u.province_code", tile=True, export=True),
+        Field("parent", "string", "u.parent_code", tile=True, export=True),
+        Field("valid_from", "date", "u.valid_from", export=True),
+        Field("valid_to", "date", "u.valid_to", export=True),
+        Field("document", "string", "u.document", queryable=False, export=True),
+        Field("source", "string", "u.source", queryable=False, export=True),
     ),
     datetime="u.valid_from::timestamptz",
     tiles=Tiles(simplify=True, drawn_from=("admin_units",)),
+    export=Export(
+        "admin_units", order="u.province_code NULLS FIRST, u.level, u.code, u.valid_from"
+    ),
 )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyogrio
+import shapely
 from shapely.geometry import Point, shape
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -278,3 +280,30 @@ async def test_talks_with_a_unit_across_the_line_stay_in_their_province(
     assert everyone["talks"] == guangxi["talks"]  # all of them are Lạng Sơn's
     r = await client.get("/api/v1/counterpart-units/nowhere", headers=bearer(tokens.analyst))
     assert r.status_code == 404
+
+
+async def test_the_units_export_reads_back_in_gdal(client, tokens: Tokens, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The communes of 1 Jul 2025 as a GeoPackage, as QGIS would open it."""
+    r = await client.get(
+        "/api/v1/exports/units",
+        params={"level": "commune", "on": "2025-07-01", "format": "gpkg"},
+        headers=bearer(tokens.analyst),
+    )
+    assert r.status_code == 200, r.text
+    path = tmp_path / "units.gpkg"
+    path.write_bytes(r.content)
+    info = pyogrio.read_info(path)
+    assert info["driver"] == "GPKG" and info["features"] == 2
+    _, _, geometry, fields = pyogrio.raw.read(path)
+    columns = list(info["fields"])
+    assert {str(v) for v in fields[columns.index("code")]} == {"xa-loc-binh", "xa-mau-son"}
+    assert {str(v) for v in fields[columns.index("document")]} == {
+        "Nghị quyết 1672/NQ-UBTVQH15 năm 2025"
+    }
+    assert all(shapely.from_wkb(g).geom_type == "MultiPolygon" for g in geometry)
+    kml = await client.get(
+        "/api/v1/exports/units",
+        params={"level": "station", "format": "kml"},
+        headers=bearer(tokens.analyst),
+    )
+    assert kml.status_code == 200 and "Đồn Biên phòng Tân Thanh (station)" in kml.text

@@ -60,6 +60,7 @@ NO_INCIDENT_DATA = {
     # The register of units: reference data, as the markers.
     "/api/v1/units",
     "/api/v1/units/{unit_code}",
+    "/api/v1/exports/units",
     "/api/v1/webhooks",  # admin only
     "/api/v1/webhooks/{sub_id}/deliveries",  # admin only
     "/ogc",
