@@ -265,3 +265,48 @@ async def test_map_draws_grouped_incidents_and_zooms_into_them(
         await asyncio.sleep(0.1)
     assert now == pytest.approx(zoom + 2, abs=0.01)
     assert await page.is_hidden("#details")  # a group zooms in; it opens no one incident
+
+
+async def _search(page: Page, text: str) -> str:
+    """Type `text` into the search box, submit, and wait for the answer and the flight."""
+    await page.fill("#search-text", text)
+    await page.click("#search button[type=submit]")
+    for _ in range(300):
+        said = await page.text_content("#search-result") or ""
+        if said and said != "Đang tìm…":
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"no answer for {text!r}")
+    await _then_idle(page, "")
+    return said
+
+
+async def test_search_finds_places_as_officers_name_them(
+    live_server: str, tokens: Tokens, browser: Browser
+) -> None:
+    """A marker code as documents write it, a chainage, a range, a gate and a commune: each
+    flies there and is drawn; the place is the one the API gives."""
+    import httpx
+
+    base = live_server.removesuffix("/ogc")
+    page = await _signed_in(browser, base, tokens.analyst)
+    async with httpx.AsyncClient(base_url=base, auth=("map", tokens.analyst)) as api:
+        marker = (await api.get("/api/v1/borders/VN-CN/markers/1088/2")).json()
+    lon, lat = marker["geometry"]["coordinates"]
+
+    assert await _search(page, "mốc 1088/2") == "Mốc 1088/2 (VN-CN)"
+    [point] = await _rendered(page, "found-point")
+    found_lon, found_lat = point["geometry"]["coordinates"]
+    assert abs(found_lon - lon) < 1e-4 and abs(found_lat - lat) < 1e-4
+    centre = await _evaluate(page, "window.bordermark.map.getCenter().toArray()")
+    assert abs(centre[0] - lon) < 0.01 and abs(centre[1] - lat) < 0.01
+
+    assert (await _search(page, "1248+470")).startswith("Mốc 1248+470")
+    assert await _search(page, "1042-1053/1") == "Đoạn 1042-1053/1 (VN-CN)"
+    assert await _rendered(page, "found-line")
+    assert await _search(page, "tan thanh") == "Cửa khẩu Tân Thanh – Pò Chài"
+    assert await _search(page, "Mẫu Sơn") == "xã Mẫu Sơn (commune)"
+    assert await _rendered(page, "found-area")
+    assert await _search(page, "Atlantis") == "Không tìm thấy: Atlantis"
+    assert await _rendered(page, "found-point") == []

@@ -2,6 +2,7 @@
 // served by the service itself), a filter panel, a layer switch and incident details.
 // Data is written into the page with textContent only (never innerHTML).
 import { Map, Marker, NavigationControl } from "/map/vendor/maplibre-gl/maplibre-gl.mjs";
+import { foundLayers, foundSource, wireSearch } from "/map/static/search.js";
 
 const TOKEN_KEY = "bordermark.token";
 const LAYER_GROUPS = {
@@ -73,6 +74,7 @@ function style() {
       patrols: vector("patrols"),
       "marker-repairs": vector("marker-repairs"),
       "disputed-areas": vector("disputed-areas"),
+      found: foundSource,
       incidents: vector("incidents", incidentQuery()),
     },
     layers: [
@@ -189,6 +191,8 @@ function style() {
           "circle-stroke-width": 2,
         },
       },
+      // What the search found, above everything.
+      ...foundLayers(),
     ],
   };
 }
@@ -317,6 +321,7 @@ function start() {
     input.addEventListener("change", switchLayers);
   }
   loadCategories().catch((error) => console.error(error));
+  wireSearch(map, api, el("search"), el("search-text"), el("search-result"));
 }
 
 async function signIn(token) {
