@@ -310,3 +310,48 @@ async def test_search_finds_places_as_officers_name_them(
     assert await _rendered(page, "found-area")
     assert await _search(page, "Atlantis") == "Không tìm thấy: Atlantis"
     assert await _rendered(page, "found-point") == []
+
+
+async def test_the_panel_speaks_vietnamese_in_vietnam_time_with_a_legend(
+    live_server: str, tokens: Tokens, browser: Browser
+) -> None:
+    """Issue 26: details in raw ISO UTC and English; no legend for categories or markers."""
+    import httpx
+
+    base = live_server.removesuffix("/ogc")
+    page = await _signed_in(browser, base, tokens.analyst)
+    async with httpx.AsyncClient(base_url=base, auth=("map", tokens.analyst)) as api:
+        incidents = (await api.get("/api/v1/incidents", params={"limit": 1})).json()
+        categories = (await api.get("/api/v1/incident-categories")).json()
+    [incident] = incidents["features"]
+    await _evaluate(page, f"window.bordermark.open('{incident['id']}')")
+    await page.wait_for_selector("#details:not([hidden])", timeout=10_000)
+    terms = await page.locator("#details-fields dt").all_text_contents()
+    values = await page.locator("#details-fields dd").all_text_contents()
+    shown = dict(zip(terms, values, strict=True))
+    # The event's instant in Vietnam (UTC+7), as an officer writes it, computed here.
+    from datetime import datetime, timedelta, timezone
+
+    when = datetime.fromisoformat(incident["properties"]["occurred_at"])
+    local = when.astimezone(timezone(timedelta(hours=7)))
+    assert local.strftime("%d/%m/%Y") in shown["Thời điểm"]
+    assert local.strftime("%H:%M") in shown["Thời điểm"]
+    assert "T" not in shown["Thời điểm"] and "+00:00" not in shown["Thời điểm"]
+    names = {c["code"]: c["name_vi"] for c in categories}
+    assert shown["Loại"] == names[incident["properties"]["category"]]
+    # The legend is read off the paint: each category's swatch has the colour it is drawn in.
+    legend = await _evaluate(
+        page,
+        """[...document.querySelectorAll('#legend-categories li')].map(li =>
+             [li.textContent.trim(), getComputedStyle(li.querySelector('.swatch')).backgroundColor])""",
+    )
+    paint = await _evaluate(
+        page, "window.bordermark.map.getPaintProperty('incidents-point', 'circle-color')"
+    )
+    drawn = dict(zip(paint[2:-1:2], paint[3:-1:2], strict=True))
+    by_name = dict(legend)
+    for code, colour in drawn.items():
+        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert by_name[names.get(code, code)] == f"rgb({red}, {green}, {blue})"
+    markers = await page.locator("#legend-markers li").all_text_contents()
+    assert any("nguyên vẹn" in m for m in markers) and any("có nguy cơ" in m for m in markers)

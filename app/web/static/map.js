@@ -3,6 +3,9 @@
 // Data is written into the page with textContent only (never innerHTML).
 import { Map, Marker, NavigationControl } from "/map/vendor/maplibre-gl/maplibre-gl.mjs";
 import { foundLayers, foundSource, wireSearch } from "/map/static/search.js";
+import {
+  CONDITION_VI, SEVERITY_VI, SIDE_VI, STATUS_VI, localTime, named,
+} from "/map/static/words.js";
 
 const TOKEN_KEY = "bordermark.token";
 const LAYER_GROUPS = {
@@ -27,9 +30,11 @@ const CLOSED = ["in", ["get", "status"], ["literal", ["resolved", "dismissed"]]]
 const MARKER_LABEL_ZOOM = 11;
 const MAX_MARKER_LABELS = 300;
 
-const state = { token: sessionStorage.getItem(TOKEN_KEY), map: null, labels: [] };
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY), map: null, labels: [], categories: {},
+};
 // Tests (and the curious) can reach the map and know when it is ready.
-window.bordermark = { state, ready: false };
+window.bordermark = { state, ready: false, open: (id) => openIncident(id) };
 
 function api(path) {
   return fetch(path, { headers: { Authorization: `Bearer ${state.token}` } }).then((r) => {
@@ -250,7 +255,8 @@ function show(fields, history, title) {
   items.replaceChildren();
   for (const entry of history) {
     const li = document.createElement("li");
-    li.textContent = [entry.at, entry.action, entry.actor, entry.note].filter(Boolean).join(" · ");
+    li.textContent = [localTime(entry.at), entry.action, entry.actor, entry.note]
+      .filter(Boolean).join(" · ");
     items.append(li);
   }
 }
@@ -262,11 +268,12 @@ async function openIncident(id) {
   ]);
   const p = incident.properties;
   const fields = [
-    ["id", incident.id], ["category", p.category], ["status", p.status], ["severity", p.severity],
-    ["occurred", p.occurred_at], ["place", p.location_ref || p.chainage_ref || ""],
-    ["nearest marker", p.nearest_marker], ["chainage", p.chainage_ref], ["district", p.district],
-    ["side", p.side], ["zones", (p.zones || []).join(", ")],
-    ["description", p.description],
+    ["Loại", named(state.categories, p.category)], ["Trạng thái", named(STATUS_VI, p.status)],
+    ["Mức độ", named(SEVERITY_VI, p.severity)], ["Thời điểm", localTime(p.occurred_at)],
+    ["Vị trí", p.location_ref || p.chainage_ref || ""], ["Mốc gần nhất", p.nearest_marker],
+    ["Lý trình", p.chainage_ref], ["Tỉnh", p.province], ["Huyện", p.district],
+    ["Xã", p.commune], ["Phía", named(SIDE_VI, p.side)], ["Vùng", (p.zones || []).join(", ")],
+    ["Mô tả", p.description], ["Mã", incident.id],
   ];
   show(fields, history.history || [], p.title);
   el("details").dataset.incident = incident.id;
@@ -276,11 +283,49 @@ async function loadCategories() {
   const categories = await api("/api/v1/incident-categories");
   const select = el("category");
   for (const c of categories) {
+    state.categories[c.code] = c.name_vi;
     const option = document.createElement("option");
     option.value = c.code;
     option.textContent = `${c.name_vi} (${c.code})`;
     select.append(option);
   }
+  if (state.map.isStyleLoaded()) drawLegend();
+  else state.map.once("load", drawLegend);
+}
+
+// The legend is read off the layers' own paint (the match expressions), so it cannot
+// disagree with what is drawn.
+function swatches(expression) {
+  const pairs = [];
+  for (let i = 2; i < expression.length - 1; i += 2) {
+    for (const value of [].concat(expression[i])) pairs.push([value, expression[i + 1]]);
+  }
+  return pairs;
+}
+
+function legendRow(colour, text, shape) {
+  const row = document.createElement("li");
+  const swatch = document.createElement("span");
+  swatch.className = `swatch ${shape}`;
+  swatch.style.background = colour;
+  row.append(swatch, ` ${text}`);
+  return row;
+}
+
+function drawLegend() {
+  const incidents = el("legend-categories");
+  incidents.replaceChildren();
+  for (const [code, colour] of swatches(CATEGORY_COLOURS)) {
+    incidents.append(legendRow(colour, named(state.categories, code), "dot"));
+  }
+  incidents.append(legendRow(CATEGORY_COLOURS[CATEGORY_COLOURS.length - 1], "loại khác", "dot"));
+  const markers = el("legend-markers");
+  markers.replaceChildren();
+  const paint = state.map.getPaintProperty("markers", "circle-color");
+  for (const [code, colour] of swatches(paint)) {
+    markers.append(legendRow(colour, named(CONDITION_VI, code), "dot"));
+  }
+  markers.append(legendRow(paint[paint.length - 1], "hư hỏng, xê dịch, mất", "dot"));
 }
 
 function start() {
@@ -342,7 +387,7 @@ el("login").addEventListener("submit", (event) => {
   const message = el("login-error");
   message.hidden = true;
   signIn(el("token").value.trim()).catch((error) => {
-    message.textContent = `Token refused (${error.message})`;
+    message.textContent = `Token không được chấp nhận (${error.message})`;
     message.hidden = false;
   });
 });
