@@ -22,6 +22,57 @@ _templates = Environment(
     lstrip_blocks=True,
 )
 
+# Numbers in properties are metres, kilometres or shares: two decimals say enough.
+DECIMALS = 2
+
+
+def shown(value: Any) -> str:
+    """A property's value as a reader wants it, not as Python prints it: lists joined,
+    objects as `key: value` without their empty members, booleans as yes/no, floats
+    rounded, nothing for null (issue 26: `['jointly_agreed']`, `{'unit': None}`, `False`)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{DECIMALS}f}".rstrip("0").rstrip(".")
+    if isinstance(value, list):
+        return ", ".join(shown(v) for v in value)
+    if isinstance(value, dict):
+        parts = [(k, shown(v)) for k, v in value.items()]
+        return "; ".join(f"{k}: {v}" for k, v in parts if v != "")
+    return str(value)
+
+
+def where(geometry: dict[str, Any] | None) -> str:
+    """Where a feature is: a point's lon, lat; else its type, vertex count and box."""
+    if not geometry:
+        return ""
+    coordinates: list[list[float]] = []
+
+    def walk(c: Any) -> None:
+        if c and isinstance(c[0], int | float):
+            coordinates.append(c)
+        else:
+            for part in c:
+                walk(part)
+
+    walk(geometry.get("coordinates") or [])
+    if geometry.get("type") == "Point" and coordinates:
+        lon, lat = coordinates[0][:2]
+        return f"Point {lon:.6f}, {lat:.6f}"
+    if not coordinates:
+        return str(geometry.get("type", ""))
+    xs, ys = [c[0] for c in coordinates], [c[1] for c in coordinates]
+    return (
+        f"{geometry.get('type')}, {len(coordinates)} vertices, "
+        f"{min(xs):.5f}, {min(ys):.5f} – {max(xs):.5f}, {max(ys):.5f}"
+    )
+
+
+_templates.filters["shown"] = shown
+_templates.filters["where"] = where
+
 
 def _quality(accept: str) -> dict[str, float]:
     found: dict[str, float] = {}

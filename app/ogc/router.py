@@ -240,14 +240,28 @@ async def items(
     return raw_geojson(collection_body(features, tail), headers={"Content-Crs": f"<{out.uri}>"})
 
 
+# What a reader looks for first in a row, when the layer has it.
+_LEADING = ("title", "name", "code", "category", "kind", "status", "state")
+
+
+def ordered_columns(layer: Layer, features: list[dict[str, Any]]) -> list[str]:
+    """The properties present, in the layer's declared order (its name, then what it is),
+    then any others as they come; not in the order the database stores them."""
+    present: list[str] = []
+    for feature in features:
+        for name in feature.get("properties") or {}:
+            if name not in present:
+                present.append(name)
+    declared = [f.name for f in layer.fields]
+    first = [n for n in _LEADING if n in present]
+    rest = [n for n in declared if n in present and n not in first]
+    return first + rest + [n for n in present if n not in first and n not in rest]
+
+
 def _items_html(
     layer: Layer, features: list[dict[str, Any]], links: list[dict[str, str]], matched: int | None
 ) -> Response:
-    columns: list[str] = []
-    for feature in features:
-        for name in feature.get("properties") or {}:
-            if name not in columns:
-                columns.append(name)
+    columns = ordered_columns(layer, features)
     return render(
         "items.html",
         f"{layer.title}: items",
@@ -277,7 +291,11 @@ async def item(
     found["links"] = feature_links(request, fmt, layer)
     if fmt == "html":
         return render(
-            "item.html", f"{layer.title}: {feature_id}", feature=found, links=found["links"]
+            "item.html",
+            f"{layer.title}: {feature_id}",
+            feature=found,
+            columns=ordered_columns(layer, [found]),
+            links=found["links"],
         )
     body = json.dumps(found, ensure_ascii=False)
     if out.geojson_member:
