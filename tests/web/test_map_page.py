@@ -355,3 +355,37 @@ async def test_the_panel_speaks_vietnamese_in_vietnam_time_with_a_legend(
         assert by_name[names.get(code, code)] == f"rgb({red}, {green}, {blue})"
     markers = await page.locator("#legend-markers li").all_text_contents()
     assert any("nguyên vẹn" in m for m in markers) and any("có nguy cơ" in m for m in markers)
+
+
+async def test_marker_labels_never_collide_nor_cover_incidents(
+    live_server: str, tokens: Tokens, browser: Browser
+) -> None:
+    """Issue 26: at zoom 11 around 1095 the codes ran together ("1095 96 97 098")."""
+    base = live_server.removesuffix("/ogc")
+    page = await _signed_in(browser, base, tokens.analyst)
+    for zoom in (11, 13):
+        await _then_idle(
+            page, f"window.bordermark.map.jumpTo({{center: [106.69, 22.0], zoom: {zoom}}})"
+        )
+        boxes = await _evaluate(
+            page,
+            """[...document.querySelectorAll('.marker-label')].map(n => {
+                 const r = n.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""",
+        )
+        assert boxes, f"no label at zoom {zoom}"
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                assert apart, f"labels overlap at zoom {zoom}: {a} {b}"
+        dots = await _evaluate(
+            page,
+            """window.bordermark.map.queryRenderedFeatures({layers: ['incidents-point']})
+                 .map(f => { const p = window.bordermark.map.project(f.geometry.coordinates);
+                             return [p.x, p.y]; })""",
+        )
+        for x, y in dots:
+            assert not any(b[0] < x < b[2] and b[1] < y < b[3] for b in boxes), (x, y)
+    # Up close every marker in view has room for its label.
+    rendered = {f["properties"]["code"] for f in await _rendered(page, "markers")}
+    labels = set(await page.locator(".marker-label").all_text_contents())
+    assert labels <= rendered and len(labels) >= len(rendered) // 2

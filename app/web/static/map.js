@@ -222,16 +222,54 @@ function switchLayers() {
 
 // Marker codes as HTML labels: the page has no glyph server (no internet base map), and
 // MapLibre's symbol layers need one; a few hundred DOM labels at high zoom are cheap.
+// A label's box on screen, above its marker (anchor bottom, perhaps lifted 10 px by the
+// CSS): the text's width in the label's font, its 2 px paddings, 2 px of air around it.
+const MEASURE = document.createElement("canvas").getContext("2d");
+function labelBox(point, code) {
+  MEASURE.font = "11px system-ui, sans-serif";
+  const half = MEASURE.measureText(code).width / 2 + 4;
+  return [point.x - half, point.y - 28, point.x + half, point.y + 2];
+}
+
+function overlaps(a, b) {
+  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
+// Main markers before auxiliary ones (1095 before 1095/1), then in code order.
+function labelPriority(code) {
+  return /[/(]/.test(code) ? 1 : 0;
+}
+
+// Marker codes placed without collisions (issue 26: "1095 96 97 098" at z11): a label
+// that would overlap one already placed, or an incident drawn on screen, is left out;
+// zooming in makes room for it.
 function labelMarkers() {
   for (const label of state.labels) label.remove();
   state.labels = [];
   const map = state.map;
   if (map.getZoom() < MARKER_LABEL_ZOOM || map.getLayoutProperty("markers", "visibility") === "none") return;
+  const incidents = map.getLayoutProperty("incidents-point", "visibility") === "none"
+    ? [] : map.queryRenderedFeatures({ layers: ["incidents-point"] });
+  const taken = incidents.map((f) => {
+    const p = map.project(f.geometry.coordinates);
+    return [p.x - 9, p.y - 9, p.x + 9, p.y + 9];
+  });
   const seen = new Set();
+  const candidates = [];
   for (const feature of map.queryRenderedFeatures({ layers: ["markers"] })) {
     const code = feature.properties.code;
-    if (seen.has(code) || seen.size >= MAX_MARKER_LABELS) continue;
+    if (seen.has(code)) continue;
     seen.add(code);
+    candidates.push(feature);
+  }
+  candidates.sort((a, b) => labelPriority(a.properties.code) - labelPriority(b.properties.code)
+    || a.properties.code.localeCompare(b.properties.code, "en", { numeric: true }));
+  for (const feature of candidates) {
+    if (state.labels.length >= MAX_MARKER_LABELS) break;
+    const code = feature.properties.code;
+    const box = labelBox(map.project(feature.geometry.coordinates), code);
+    if (taken.some((other) => overlaps(box, other))) continue;
+    taken.push(box);
     const node = document.createElement("div");
     node.className = "marker-label";
     node.textContent = code;
