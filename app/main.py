@@ -45,6 +45,7 @@ from app.incidents.context import recompute_border
 from app.incidents.router import router as incidents_router
 from app.inspections.router import router as inspections_router
 from app.markers.router import router as markers_router
+from app.offline.router import router as offline_router
 from app.ogc.router import router as ogc_router
 from app.openapi_doc import install as install_openapi
 from app.openapi_doc import operation_id
@@ -230,6 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         patrols_router,
         disputes_router,
         units_router,
+        offline_router,
         documents_router,
         exports_router,
         events_router,

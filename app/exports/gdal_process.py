@@ -21,9 +21,11 @@ def append_batch(
     layer: str,
     driver: str,
     append: bool,
+    new_file: bool = True,
 ) -> int:
     """Append `rows` (tuples of the `names` columns, `wkb` among them) to the layer at
-    `path`, or create it (`append` false; no rows: an empty layer)."""
+    `path`, or create it (`append` false; no rows: an empty layer), in a new file or, with
+    `new_file` false, beside the layers the file holds."""
     from pyogrio.raw import write as ogr_write
 
     if rows:
@@ -36,7 +38,7 @@ def append_batch(
         field_data = [np.array([], dtype=object) for _ in columns]
     # GeoPackage 1.2: what GDAL 3.6 (QGIS 3.22 on Debian) reads without a warning; the
     # GDAL in pyogrio's wheel would write 1.4, which 3.6 says it "may only partially" read.
-    options = {"VERSION": "1.2"} if driver == "GPKG" and not append else {}
+    options = {"VERSION": "1.2"} if driver == "GPKG" and not append and new_file else {}
     ogr_write(
         path, geometry, field_data, columns, layer=layer, driver=driver,
         geometry_type="Unknown", crs="EPSG:4326", encoding="UTF-8", append=append,

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import date
 from typing import Annotated, Literal
@@ -91,15 +89,7 @@ async def _run_export(
     except writers.ClientGone:
         return Response(status_code=499)  # nobody reads it; the log says what happened
     slot.close()  # the file is written: its connection is back in the pool
-    size = await asyncio.to_thread(os.path.getsize, path)
-    return StreamingResponse(
-        writers.file_chunks(path),
-        media_type=driver.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{stem}.{driver.suffix}"',
-            "Content-Length": str(size),
-        },
-    )
+    return await writers.file_response(path, driver, f"{stem}.{driver.suffix}")
 
 
 def _stream(

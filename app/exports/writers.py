@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from fastapi.responses import StreamingResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -255,6 +256,20 @@ async def file_chunks(path: str, chunk_bytes: int = 256 * 1024) -> AsyncIterator
         handle.close()
 
 
+async def file_response(path: str, driver: Driver, filename: str) -> StreamingResponse:
+    """A written file as a download: its length known, its name given, unlinked as it goes
+    (file_chunks)."""
+    size = await asyncio.to_thread(os.path.getsize, path)
+    return StreamingResponse(
+        file_chunks(path),
+        media_type=driver.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Length": str(size),
+        },
+    )
+
+
 async def ogr_file(
     sessionmaker: async_sessionmaker[AsyncSession],
     attrs_sql: str,
@@ -265,21 +280,26 @@ async def ogr_file(
     driver: Driver,
     directory: str | None = None,
     abandoned: Callable[[], Awaitable[bool]] | None = None,
+    into: str | None = None,
 ) -> str:
-    """Write the rows to a new GeoPackage file through GDAL; returns its path. The rows are
-    read here, each batch handed whole to the worker process that converts and appends it
-    (gdal_process.py). Between batches `abandoned` is asked whether the client has gone:
-    then the file is removed and ClientGone raised."""
+    """Write the rows to a new GeoPackage file through GDAL, or as one more layer of the
+    file `into`; returns its path. The rows are read here, each batch handed whole to the
+    worker process that converts and appends it (gdal_process.py). Between batches
+    `abandoned` is asked whether the client has gone: then the file is removed and
+    ClientGone raised."""
     from app.exports.gdal_process import append_batch
 
-    fd, path = tempfile.mkstemp(suffix=f".{driver.suffix}", dir=directory)
-    os.close(fd)
-    os.unlink(path)  # GDAL creates it
+    if into is None:
+        fd, path = tempfile.mkstemp(suffix=f".{driver.suffix}", dir=directory)
+        os.close(fd)
+        os.unlink(path)  # GDAL creates it
+    else:
+        path = into
 
     async def append(names: list[str], rows: list[tuple[Any, ...]]) -> None:
         batch = functools.partial(
             append_batch, path=path, names=names, rows=rows, columns=columns, layer=layer,
-            driver=driver.name, append=written > 0,
+            driver=driver.name, append=written > 0, new_file=into is None,
         )  # fmt: skip
         await asyncio.get_running_loop().run_in_executor(_gdal_pool(), batch)
 

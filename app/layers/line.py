@@ -18,11 +18,13 @@ BORDERS = Layer(
     key="b.code",
     feature=BORDER_FEATURE.replace(":with_geometry", "TRUE"),
     fields=(
-        Field("code", "string", "b.code", tile=True),
-        Field("name_en", "string", "b.name_en", queryable=False, tile=True),
-        Field("name_vi", "string", "b.name_vi", queryable=False, tile=True),
+        Field("code", "string", "b.code", tile=True, export=True),
+        Field("name_en", "string", "b.name_en", queryable=False, tile=True, export=True),
+        Field("name_vi", "string", "b.name_vi", queryable=False, tile=True, export=True),
     ),
     tiles=Tiles(simplify=True, drawn_from=("borders",)),
+    # Written into offline packages (app/offline); no export endpoint of its own.
+    export=Export("border_lines", order="b.code"),
 )
 
 MARKERS = Layer(

@@ -95,6 +95,7 @@ CHECKED = {
     "/api/v1/crossings/{crossing_id}",
     "/api/v1/counterpart-units",
     "/api/v1/counterpart-units/{counterpart}",
+    "/api/v1/offline/{unit_code}.gpkg",
     "/api/v1/documents",
     "/api/v1/documents/{document_id}",
     "/api/v1/documents/{document_id}/file",
@@ -218,6 +219,7 @@ async def test_no_read_leaks_another_provinces_event(
         ("/api/v1/reports/provinces/lang-son/2024", None),
         (f"/api/v1/crossings/{gate}", None),
         ("/api/v1/counterpart-units/quang-tay", None),
+        ("/api/v1/offline/lang-son.gpkg", None),
     ]:
         outside, inside = await leaks(path, params)
         assert inside, f"the check cannot see the case through {path} {params}"
