@@ -58,11 +58,18 @@ def incident_tile_sql(source: str, columns: str, where: str, params: dict[str, A
         " * :units_per_m / :cell)"
     )
     in_tile = f"i.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AND {where}"
-    # Lines and areas simplified to a pixel, as in the other layers.
-    mvt_geom = (
-        "ST_AsMVTGeom(ST_Simplify(ST_Transform(i.geom, 3857), :pixel),"
-        " ST_TileEnvelope(:z, :x, :y), :extent, 64, true)"
-    )
+    # Lines and areas simplified to a pixel, as in the other layers; one under a pixel at
+    # this zoom (a 30 m fence at z8) would snap to nothing on the tile's grid and is drawn
+    # as a point where it lies instead (issue 26: short line incidents vanished at z8).
+    # Points, most incidents, go as they are. One CASE, no subquery: measured cheaper.
+    envelope = "ST_TileEnvelope(:z, :x, :y), :extent, 64, true"
+    metric = "ST_Transform(i.geom, 3857)"
+    mvt_geom = f"""CASE
+      WHEN ST_Dimension(i.geom) = 0 THEN ST_AsMVTGeom({metric}, {envelope})
+      WHEN (ST_Dimension(i.geom) = 1 AND ST_Length({metric}) < :pixel)
+        OR (ST_Dimension(i.geom) = 2 AND ST_Area({metric}) < :pixel * :pixel)
+      THEN ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(i.geom), 3857), {envelope})
+      ELSE ST_AsMVTGeom(ST_Simplify({metric}, :pixel), {envelope}) END"""
     return f"""
     WITH dense AS (
       SELECT count(*) > :max_features AS yes

@@ -121,3 +121,30 @@ async def test_tilejson_and_bad_tiles(client, tokens: Tokens) -> None:
         await client.get("/tiles/markers/23/0/0.mvt", headers=bearer(tokens.analyst))
     ).status_code == 422
     assert (await client.get("/tiles/markers/1/0/0.mvt")).status_code == 401
+
+
+async def test_a_short_fence_stays_visible_at_low_zoom(client, tokens: Tokens) -> None:
+    """Issue 26: a 30 m fence is under one tile unit at z8 (about 38 m) and vanished; it is
+    drawn as a point there, and as its line up close."""
+    lon, lat = await off_line(client, tokens.admin, "1089+300", 20, "VN")
+    fence = {"type": "LineString", "coordinates": [[lon, lat], [lon + 0.0003, lat]]}  # ~31 m
+    created = await client.post(
+        "/api/v1/incidents", json=feature(geometry=fence), headers=bearer(tokens.admin)
+    )
+    assert created.status_code == 201, created.text
+    ident = created.json()["id"]
+
+    async def drawn(z: int) -> str | None:
+        r = await _tile(client, tokens, "incidents", lon, lat, z)
+        if r.status_code == 204:
+            return None
+        found = [
+            f["geometry"]["type"]
+            for f in mapbox_vector_tile.decode(r.content)["incidents"]["features"]
+            if f["properties"]["id"] == ident
+        ]
+        return found[0] if found else None
+
+    assert await drawn(8) == "Point"
+    assert await drawn(6) == "Point"
+    assert await drawn(16) == "LineString"
