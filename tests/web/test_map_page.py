@@ -389,3 +389,29 @@ async def test_marker_labels_never_collide_nor_cover_incidents(
     rendered = {f["properties"]["code"] for f in await _rendered(page, "markers")}
     labels = set(await page.locator(".marker-label").all_text_contents())
     assert labels <= rendered and len(labels) >= len(rendered) // 2
+
+
+async def test_the_map_draws_the_units_of_its_day(
+    live_server: str, tokens: Tokens, browser: Browser
+) -> None:
+    """Cao Bằng merged districts on 1 Feb 2020: one district per place on the map's day,
+    not every version on top of one another."""
+    base = live_server.removesuffix("/ogc")
+    page = await _signed_in(browser, base, tokens.analyst)
+    await _then_idle(page, "window.bordermark.map.jumpTo({center: [106.3, 22.75], zoom: 8})")
+
+    async def drawn() -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for f in await _rendered(page, "districts-fill"):
+            found.setdefault(f["properties"]["code"], set()).add(f["properties"]["valid_from"])
+        return found
+
+    latest = await drawn()
+    assert "tra-linh" not in latest and latest["trung-khanh"] == {"2020-02-01"}
+    await _then_idle(
+        page,
+        """const until = document.getElementById("until"); until.value = "2019-06-01";
+           until.dispatchEvent(new Event("change"))""",
+    )
+    before = await drawn()
+    assert "tra-linh" in before and before["trung-khanh"] == {"2000-01-01"}

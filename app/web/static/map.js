@@ -86,15 +86,17 @@ function style() {
       { id: "background", type: "background", paint: { "background-color": "#eef1f4" } },
       {
         id: "districts-fill", type: "fill", source: "districts", "source-layer": "districts",
-        filter: ["==", ["get", "level"], "district"],
+        filter: unitsOn(unitDay(), ["district"]),
         paint: { "fill-color": "#ffffff", "fill-opacity": 0.6 },
       },
       {
         id: "districts-line", type: "line", source: "districts", "source-layer": "districts",
-        // Communes and stations overlap the districts: not drawn until the map picks units by
-        // date (issue 26).
-        filter: ["in", ["get", "level"], ["literal", ["province", "district"]]],
-        paint: { "line-color": "#9aa5b1", "line-width": ["match", ["get", "level"], "province", 1.5, 0.6] },
+        // The units valid on the map's day (stations overlap them and are not drawn).
+        filter: unitsOn(unitDay(), ["province", "district", "commune"]),
+        paint: {
+          "line-color": "#9aa5b1",
+          "line-width": ["match", ["get", "level"], "province", 1.5, "district", 0.8, 0.4],
+        },
       },
       {
         id: "segments", type: "line", source: "segments", "source-layer": "segments",
@@ -202,9 +204,27 @@ function style() {
   };
 }
 
+// The day whose units the map draws: the filter's "to" day, else the last day districts
+// existed (they ended on 1 Jul 2025), so that each place shows one district, not the
+// versions of every year on top of one another.
+const LAST_DISTRICT_DAY = "2025-06-30";
+function unitDay() {
+  const chosen = document.getElementById("until");
+  return (chosen && chosen.value) || LAST_DISTRICT_DAY;
+}
+
+function unitsOn(day, levels) {
+  return ["all",
+    ["in", ["get", "level"], ["literal", levels]],
+    ["<=", ["get", "valid_from"], day],
+    ["any", ["!", ["has", "valid_to"]], [">", ["get", "valid_to"], day]]];
+}
+
 function refreshIncidents() {
   // Layers first: a layout change made after setTiles() cancels the source's reload
   // (seen with MapLibre 6.17). No status ticked means "show none", not "no filter".
+  state.map.setFilter("districts-fill", unitsOn(unitDay(), ["district"]));
+  state.map.setFilter("districts-line", unitsOn(unitDay(), ["province", "district", "commune"]));
   switchLayers();
   state.map.getSource("incidents").setTiles([tileUrl("incidents", incidentQuery())]);
 }
