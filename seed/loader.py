@@ -11,7 +11,6 @@ Everything placed here is ILLUSTRATIVE, not survey data:
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from app.borders.service import (
 from app.geo.marker_codes import MarkerCode, parse_marker_code
 from app.markers.service import rebuild_segments
 from app.text import fold
+from seed.incidents import read_csv
 
 DATA = Path(__file__).parent / "data"
 ILLUSTRATIVE = "illustrative: generated for the demo, not survey data"
@@ -74,11 +74,6 @@ class BorderSpec:
     main_markers: str  # "anchors", a count to space evenly, or "0"
 
 
-def _read_csv(name: str) -> list[dict[str, str]]:
-    with (DATA / name).open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def border_specs() -> dict[str, BorderSpec]:
     return {
         row["border"]: BorderSpec(
@@ -89,7 +84,7 @@ def border_specs() -> dict[str, BorderSpec]:
             row["vn_side"],
             row["main_markers"],
         )
-        for row in _read_csv("borders.csv")
+        for row in read_csv("borders.csv")
     }
 
 
@@ -112,7 +107,7 @@ class DemoMarker:
 
 async def _anchor_measures(session: AsyncSession, border_id: int) -> list[tuple[int, float]]:
     anchors = []
-    for row in _read_csv("vn-cn-marker-anchors.csv"):
+    for row in read_csv("vn-cn-marker-anchors.csv"):
         m = (
             await session.execute(
                 text(
@@ -214,7 +209,7 @@ async def _insert_markers(session: AsyncSession, border_id: int, markers: list[D
 
 
 async def _load_breach_rules(session: AsyncSession, ids: dict[str, int]) -> None:
-    for row in _read_csv("breach-rules.csv"):
+    for row in read_csv("breach-rules.csv"):
         await session.execute(
             text(
                 """
@@ -257,7 +252,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
                 accuracy=props.get("accuracy"),
             ),
         )
-    for row in _read_csv("zones.csv"):
+    for row in read_csv("zones.csv"):
         await upsert_zone(
             session,
             border_id=ids[row["border"]],
@@ -275,7 +270,7 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     await load_demo_admin_units(session)
     await _load_breach_rules(session, ids)
     extras = [
-        (r["code"], r["basis"]) for r in _read_csv("extra-markers.csv") if r["border"] == "VN-CN"
+        (r["code"], r["basis"]) for r in read_csv("extra-markers.csv") if r["border"] == "VN-CN"
     ]
     main = interpolate_main(await _anchor_measures(session, ids["VN-CN"]))
     await _insert_markers(session, ids["VN-CN"], plan_markers(main, extras))

@@ -21,6 +21,11 @@ from app.text import fold
 # under a kilometre a province.
 LINE_PIECE_M = 1_000.0
 
+# The units of these levels (`:levels`, all when empty) valid on a day (`:on`, every version
+# when NULL): the register's list and its export.
+OF_LEVELS_ON = f"""(cardinality(CAST(:levels AS text[])) = 0 OR u.level = ANY(:levels))
+  AND (CAST(:on AS date) IS NULL OR {valid_on("CAST(:on AS date)")})"""
+
 _COLUMNS = """u.code, u.level, u.name_vi, u.name_ascii, u.parent_code AS parent,
   u.province_code AS province, u.valid_from, u.valid_to, u.document, u.source,
   round((ST_Area(u.geom::geography) / 1e6)::numeric, 1) AS area_km2"""
@@ -40,8 +45,7 @@ async def list_units(
         text(
             f"""
             SELECT {_COLUMNS} FROM admin_units u
-            WHERE (cardinality(CAST(:levels AS text[])) = 0 OR u.level = ANY(:levels))
-              AND (CAST(:on AS date) IS NULL OR {valid_on("CAST(:on AS date)")})
+            WHERE {OF_LEVELS_ON}
               AND (CAST(:province AS text) IS NULL OR u.code = :province
                    OR u.province_code = :province)
               AND (CAST(:name AS text) IS NULL

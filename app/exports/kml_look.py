@@ -159,10 +159,8 @@ LOOKS: dict[str, KmlLook] = {
     "disputed_areas": _by_colour(
         "dispute", "state", DISPUTE_STATE_COLOURS, "a.code || ' ' || coalesce(a.location, '')"
     ),
-    "admin_units": KmlLook(
-        "a.name_vi || ' (' || a.level || ')'",
-        "'unit-' || a.level",
-        "".join(_style(f"unit-{level}", colour) for level, colour in UNIT_LEVEL_COLOURS.items()),
+    "admin_units": _by_colour(
+        "unit", "level", UNIT_LEVEL_COLOURS, "a.name_vi || ' (' || a.level || ')'"
     ),
     "survey_areas": _by_colour(
         "area", "finding", SURVEY_FINDING_COLOURS, "a.survey || ' ' || a.finding"

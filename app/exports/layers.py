@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.areas.placement import valid_on
+from app.areas.units import OF_LEVELS_ON
 from app.auth.caller import Caller
 from app.incidents.queries import IncidentFilter, where_clause
 from app.layers import LAYERS
@@ -53,12 +53,7 @@ def incidents(f: IncidentFilter, caller: Caller) -> LayerQuery:
 def units(levels: list[str], on: date | None) -> LayerQuery:
     """The register of units, of these levels (all when none), valid `on` a day (every
     version when None)."""
-    params: dict[str, Any] = {"levels": levels, "on": on}
-    where = (
-        "(cardinality(CAST(:levels AS text[])) = 0 OR u.level = ANY(:levels)) "
-        f"AND (CAST(:on AS date) IS NULL OR {valid_on('CAST(:on AS date)')})"
-    )
-    return layer_query(LAYERS["districts"], where, params)
+    return layer_query(LAYERS["districts"], OF_LEVELS_ON, {"levels": levels, "on": on})
 
 
 def on_border(

@@ -11,6 +11,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.placement import valid_on
 from app.audit.service import record
 from app.auth.caller import Caller
 from app.auth.models import Role
@@ -59,9 +60,8 @@ async def _unit(session: AsyncSession, body: PatrolCreate) -> str:
     found = (
         await session.execute(
             text(
-                "SELECT name_vi, province_code FROM admin_units WHERE code = :code "
-                "AND level = 'station' AND valid_from <= :day "
-                "AND (valid_to IS NULL OR valid_to > :day)"
+                "SELECT u.name_vi, u.province_code FROM admin_units u WHERE u.code = :code "  # noqa: S608
+                f"AND u.level = 'station' AND {valid_on(':day')}"
             ),
             {"code": body.station, "day": day},
         )
