@@ -4,11 +4,13 @@ than one per token (exports/slots.py), against a real `bordermark serve` process
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.conftest import Tokens, bearer
 from tests.faults.conftest import FaultDatabase, Service
@@ -17,9 +19,15 @@ LONG_TEXT = "repeat('x', 4000)"
 COPIES = 5_000  # of a 4 kB incident: 20 MB of GeoJSON, far past the sockets' buffers
 
 
+@pytest.fixture(scope="module")
+def bulky_db(fault_db: FaultDatabase) -> FaultDatabase:
+    """The module's database with copies of one incident with a long description, so that
+    an export outlasts what the kernel buffers for a client that does not read."""
+    asyncio.run(_bulk_up(fault_db.url))
+    return fault_db
+
+
 async def _bulk_up(url: str) -> None:
-    """Copies of one incident with a long description, so that an export outlasts what the
-    kernel buffers for a client that does not read (this module's database is its own)."""
     conn = await asyncpg.connect(url)
     try:
         columns = await conn.fetchval(
@@ -36,14 +44,13 @@ async def _bulk_up(url: str) -> None:
 
 
 async def test_slow_export_readers_leave_the_summaries_a_connection(
-    fault_db: FaultDatabase, tokens: Tokens, tmp_path
+    bulky_db: FaultDatabase, tokens: Tokens, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     """Exports that their clients read slowly hold bulk connections: at most one fewer
     than the pool's (here two of three) and one per token. A third reader is told the
     service is busy (503, Retry-After), a second export of the same token 429, and the
     district summary and its XLSX still answer. A reader that leaves frees its slot."""
-    await _bulk_up(fault_db.url)
-    svc = Service(fault_db.url, tmp_path / "service.log")
+    svc = Service(bulky_db.url, tmp_path / "service.log")
     await asyncio.to_thread(svc.start)
     try:
         async with httpx.AsyncClient(base_url=svc.base, timeout=60) as http:
@@ -102,15 +109,14 @@ def _within(seconds: float, condition: Callable[[], bool]) -> bool:
 
 
 async def test_a_geopackage_whose_client_leaves_stops_and_leaves_no_file(
-    fault_db: FaultDatabase, tokens: Tokens, tmp_path
+    bulky_db: FaultDatabase, tokens: Tokens, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     """GDAL's file is written batch by batch; a client that leaves stops it between two
     batches, and no temporary file stays behind (sent or not, a file's name is gone once
     it is written). The token's slot is free again for its next export."""
-    await _bulk_up(fault_db.url)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    svc = Service(fault_db.url, tmp_path / "service.log", extra_env={"TMPDIR": str(scratch)})
+    svc = Service(bulky_db.url, tmp_path / "service.log", extra_env={"TMPDIR": str(scratch)})
     await asyncio.to_thread(svc.start)
     try:
         async with httpx.AsyncClient(base_url=svc.base, timeout=120) as http:
@@ -137,5 +143,43 @@ async def test_a_geopackage_whose_client_leaves_stops_and_leaves_no_file(
             assert not any(scratch.iterdir())
         log = (tmp_path / "service.log").read_text()
         assert '"status": 499' in log or '"status":499' in log, log[-3000:]
+    finally:
+        await asyncio.to_thread(svc.stop)
+
+
+async def test_a_slow_download_outlasts_the_statement_timeout(
+    bulky_db: FaultDatabase, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The export's COPY lasts as long as its client takes to read it. A reader that
+    pauses with 20 MB still to come holds PostgreSQL blocked on its socket for longer than
+    the bulk statement timeout (0.5 s here); the download still arrives whole. (PostgreSQL
+    cancels a COPY paced by its client once the data outgrows the sockets' buffers, so
+    without the export's own `statement_timeout = 0` this download is cut.)"""
+    svc = Service(
+        bulky_db.url,
+        tmp_path / "service.log",
+        extra_env={"BORDERMARK_DB_BULK_STATEMENT_TIMEOUT_MS": "500"},
+    )
+    await asyncio.to_thread(svc.start)
+    try:
+        async with httpx.AsyncClient(base_url=svc.base, timeout=60) as http:
+            body = bytearray()
+            async with http.stream(
+                "GET",
+                "/api/v1/exports/incidents",
+                params={"format": "geojson"},
+                headers=bearer(tokens.admin),
+            ) as response:
+                assert response.status_code == 200
+                async for chunk in response.aiter_bytes():
+                    if not body:
+                        await asyncio.sleep(3)  # six timeouts' worth, PostgreSQL blocked
+                    body += chunk
+        conn = await asyncpg.connect(bulky_db.url)
+        try:
+            stored = await conn.fetchval("SELECT count(*) FROM incidents")
+        finally:
+            await conn.close()
+        assert len(json.loads(body)["features"]) == stored > COPIES
     finally:
         await asyncio.to_thread(svc.stop)
