@@ -511,3 +511,46 @@ async def test_sse_pushes_a_live_event_of_the_type_asked(
     got = _events(body.decode())
     assert [e["event"] for e in got] == ["incident.transitioned"]
     assert got[0]["data"]["data"]["id"] == created.json()["id"]
+
+
+async def test_a_hanging_receiver_does_not_hold_back_writes(
+    scratch_url: str, tokens: Tokens, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Deliveries run in the served app's own worker, apart from the requests: while the
+    worker waits on a receiver that accepts and never answers, reports are acknowledged,
+    all of them before that delivery has ended (an order, not a clock)."""
+    from tests.conftest import app_on, serving
+
+    opened, ended = asyncio.Event(), asyncio.Event()
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        opened.set()
+        await reader.read()  # until the worker gives up and closes (its 10 s timeout)
+        ended.set()
+        writer.close()
+
+    hung = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = hung.sockets[0].getsockname()[1]
+    app = app_on(scratch_url, tmp_path, webhook_worker=True, webhook_private_targets=True)
+    async with (
+        hung,
+        serving(app) as base,
+        httpx.AsyncClient(base_url=base, headers=bearer(tokens.admin), timeout=30) as http,
+    ):
+        sub = await http.post(
+            "/api/v1/webhooks",
+            json={"url": f"http://127.0.0.1:{port}/hook", "event_types": ["incident.created"]},
+        )
+        assert sub.status_code == 201, sub.text
+        try:
+            first = await http.post("/api/v1/incidents", json=feature(location="VN-CN:1089+340"))
+            assert first.status_code == 201, first.text
+            await asyncio.wait_for(opened.wait(), timeout=30)  # the worker is now held
+            for n in range(10):
+                later = await http.post(
+                    "/api/v1/incidents", json=feature(location=f"VN-CN:1089+{350 + n}")
+                )
+                assert later.status_code == 201, later.text
+            assert not ended.is_set(), "the writes waited for the hung delivery"
+        finally:
+            await http.delete(f"/api/v1/webhooks/{sub.json()['id']}")
