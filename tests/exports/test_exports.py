@@ -387,3 +387,36 @@ async def test_kml_placemarks_are_named_and_styled(
             assert name == name_of(found)
         assert style.startswith("#" + style_of(found)), (style, found["properties"])
         assert style[1:] in styles
+
+
+async def test_every_export_layer_in_kml_is_read_back_by_gdal(
+    client, tokens: Tokens, tmp_path: Path
+) -> None:
+    """Every export the OpenAPI document lists (not the service's own registry), in KML:
+    GDAL's LIBKML driver reads each placemark back, with its id and its geometry where the
+    GeoJSON export puts it."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    layers = sorted(p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/exports/"))
+    assert {"incidents", "markers", "units", "crossings", "disputed-areas"} <= set(layers)
+    read_any = 0
+    for layer in layers:
+        geo = json.loads((await _get(client, tokens, f"/api/v1/exports/{layer}")).content)
+        kml = await _get(client, tokens, f"/api/v1/exports/{layer}", format="kml")
+        assert kml.headers["content-type"] == "application/vnd.google-earth.kml+xml", layer
+        if not geo["features"]:
+            assert b"<Placemark" not in kml.content, layer
+            continue
+        path = tmp_path / f"{layer}.kml"
+        path.write_bytes(kml.content)
+        info = pyogrio.read_info(path)
+        assert info["driver"] == "LIBKML" and info["features"] == len(geo["features"]), layer
+        _, _, geometry, fields = pyogrio.raw.read(path)
+        where = {str(f["id"]): shapely.geometry.shape(f["geometry"]) for f in geo["features"]}
+        ids = [str(v) for v in fields[list(info["fields"]).index("id")]]
+        assert sorted(ids) == sorted(where), layer
+        for feature_id, wkb in zip(ids, geometry, strict=True):
+            read = shapely.force_2d(shapely.from_wkb(wkb))
+            expected = where[feature_id]
+            assert read.equals_exact(expected, tolerance=1e-7), (layer, feature_id)
+        read_any += 1
+    assert read_any >= len(layers) - 1  # the demo holds no patrol
