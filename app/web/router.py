@@ -23,6 +23,7 @@ MEDIA_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".map": "application/json",
     ".png": "image/png",
+    ".geojson": "application/geo+json",
 }
 VENDOR = FilePath(__file__).parent / "vendor"
 # MapLibre runs its worker from a same-origin module file and styles elements from script
@@ -88,6 +89,12 @@ async def maplibre_file(
     request: Request, settings: SettingsDep, name: Annotated[str, Path(max_length=60)]
 ) -> Response:
     return _file(_vendored(settings.map_assets_dir), name)
+
+
+@router.get("/map/vendor/places/{name}")
+async def places_file(name: Annotated[str, Path(max_length=60)]) -> Response:
+    """The countries around Vietnam for the map's shading and names (public domain)."""
+    return _file(_vendored(VENDOR / "places"), name)
 
 
 def _vendored(directory: FilePath) -> FilePath:

@@ -73,6 +73,7 @@ NO_INCIDENT_DATA = {
     "/map",
     "/map/static/{name}",
     "/map/vendor/maplibre-gl/{name}",
+    "/map/vendor/places/{name}",  # Natural Earth countries
     "/",
     "/docs",
     "/docs/assets/{name}",
