@@ -11,7 +11,6 @@ from playwright.async_api import Browser
 from playwright.async_api import Error as PlaywrightError
 
 from tests.conftest import Tokens, app_on, serving
-from tests.web.test_map_page import browser  # noqa: F401 - the fixture
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ async def served(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]: 
 
 
 async def test_landing_page_then_ogc_pages_after_one_sign_in(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     served: str,
     tokens: Tokens,
 ) -> None:
@@ -46,7 +45,7 @@ async def test_landing_page_then_ogc_pages_after_one_sign_in(
     await context.close()
 
 
-async def test_without_sign_in_the_browser_is_asked(browser: Browser, served: str) -> None:  # noqa: F811
+async def test_without_sign_in_the_browser_is_asked(browser: Browser, served: str) -> None:
     """Chromium takes the Basic challenge as a sign-in prompt; headless, with nobody to
     answer it, the navigation ends in its "invalid credentials" error."""
     context = await browser.new_context()

@@ -13,7 +13,6 @@ from playwright.async_api import Browser, Request, Route
 
 from app.main import create_app
 from tests.conftest import Tokens, app_on, serving
-from tests.web.test_map_page import browser  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.usefixtures("browser")
 
@@ -24,7 +23,7 @@ async def served(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]: 
         yield base
 
 
-async def test_docs_render_offline_under_their_csp(browser: Browser, served: str) -> None:  # noqa: F811
+async def test_docs_render_offline_under_their_csp(browser: Browser, served: str) -> None:
     origin = urlsplit(served).netloc
     outside: list[str] = []
     problems: list[str] = []

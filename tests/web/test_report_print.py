@@ -10,7 +10,6 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.conftest import Tokens, app_on, serving
-from tests.web.test_map_page import browser  # noqa: F401 - the fixture
 
 
 @pytest.fixture
@@ -19,7 +18,7 @@ async def served(database: tuple[str, Tokens], tmp_path) -> AsyncIterator[str]: 
         yield base
 
 
-async def test_lang_son_2020_prints(browser: Browser, served: str, tokens: Tokens) -> None:  # noqa: F811
+async def test_lang_son_2020_prints(browser: Browser, served: str, tokens: Tokens) -> None:
     context = await browser.new_context(
         http_credentials={"username": "so-ngoai-vu", "password": tokens.officer}
     )

@@ -1,7 +1,8 @@
 // The officer's map: vector tiles from this service drawn with MapLibre GL JS (from npm,
 // served by the service itself), a filter panel, a layer switch and incident details.
 // Data is written into the page with textContent only (never innerHTML).
-import { Map, Marker, NavigationControl } from "/map/vendor/maplibre-gl/maplibre-gl.mjs";
+import { Map, NavigationControl } from "/map/vendor/maplibre-gl/maplibre-gl.mjs";
+import { placeLabels } from "/map/static/labels.js";
 import { foundLayers, foundSource, wireSearch } from "/map/static/search.js";
 import {
   CONDITION_VI, SEVERITY_VI, SIDE_VI, STATUS_VI, localTime, named,
@@ -9,8 +10,10 @@ import {
 
 const TOKEN_KEY = "bordermark.token";
 const LAYER_GROUPS = {
+  countries: ["countries-fill", "countries-line"],
   districts: ["districts-fill", "districts-line"],
-  segments: ["segments"],
+  stations: ["stations-line"],
+  segments: ["segments-recent", "segments-before", "segments"],
   markers: ["markers"],
   crossings: ["crossings"],
   surveys: ["survey-areas"],
@@ -19,16 +22,39 @@ const LAYER_GROUPS = {
   disputes: ["disputed-areas-fill", "disputed-areas-point"],
   incidents: ["incidents-area", "incidents-line", "incidents-point"],
 };
+// One palette for categories, the line's clearing age and the markers' conditions, chosen
+// so that every pair stays apart (CAM02-UCS distance at least 8) for normal vision and the
+// three full colour blindnesses as colorspacious simulates them (tests/web: the palette
+// test reads the colours back from the running map). Mostly Okabe-Ito's and Paul Tol's.
 const CATEGORY_COLOURS = [
   "match", ["get", "category"],
-  "fence", "#e41a1c", "excavation", "#984ea3", "construction", "#ff7f00",
-  "marker_damage", "#a65628", "marker_at_risk", "#f781bf", "surveillance_equipment", "#377eb8",
-  "aerial_flight", "#4daf4a", "fire", "#d95f02", "illegal_crossing", "#1b9e77",
-  "#555555",
+  "fence", "#ee6677", "excavation", "#a6761d", "construction", "#7570b3",
+  "marker_damage", "#aa3377", "marker_at_risk", "#cc79a7", "surveillance_equipment", "#66ccee",
+  "aerial_flight", "#f0e442", "fire", "#762a83", "illegal_crossing", "#009e73",
+  "#bbbbbb",
 ];
+// The line by how long since it was cleared: colour and dashes (a second cue that needs no
+// colour vision): solid under a year, dashed up to three, dotted older or never.
+const CLEARED_RECENTLY = ["<", ["get", "days_since_cleared"], 365];
+const CLEARED_BEFORE = ["<", ["get", "days_since_cleared"], 1095];
+const LINE_AGE_COLOURS = [
+  "case",
+  ["!", ["has", "days_since_cleared"]], "#882255",
+  CLEARED_RECENTLY, "#1b7837",
+  CLEARED_BEFORE, "#e69f00",
+  "#882255",
+];
+// River-bank pairs: the second marker of a pair or triple ("836(2)", "944/1(3)") is drawn
+// as a ring in its condition's colour, the first filled, so the two banks read apart.
+const SECOND_OF_PAIR = ["any", ["in", "(2)", ["get", "code"]], ["in", "(3)", ["get", "code"]]];
+const CONDITION_COLOURS = [
+  "match", ["get", "condition"],
+  "intact", "#333333",
+  "at_risk", "#f0e442",
+  "#aa3377",
+];
+const UNIT_LEVELS = ["province", "district", "commune", "station"];
 const CLOSED = ["in", ["get", "status"], ["literal", ["resolved", "dismissed"]]];
-const MARKER_LABEL_ZOOM = 11;
-const MAX_MARKER_LABELS = 300;
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY), map: null, labels: [], categories: {},
@@ -71,6 +97,8 @@ function style() {
   return {
     version: 8,
     sources: {
+      // Natural Earth's countries (tools/countries.mjs), served with the map's own files.
+      countries: { type: "geojson", data: `${window.location.origin}/map/vendor/places/countries.geojson` },
       districts: vector("districts"),
       segments: vector("segments"),
       markers: vector("markers"),
@@ -83,11 +111,22 @@ function style() {
       incidents: vector("incidents", incidentQuery()),
     },
     layers: [
-      { id: "background", type: "background", paint: { "background-color": "#eef1f4" } },
+      { id: "background", type: "background", paint: { "background-color": "#dde7ef" } },
       {
+        // Viet Nam light and warm, the neighbours grey: which side is which at a glance.
+        id: "countries-fill", type: "fill", source: "countries",
+        paint: { "fill-color": ["case", ["get", "home"], "#fbf7ea", "#e4e4e0"] },
+      },
+      {
+        id: "countries-line", type: "line", source: "countries",
+        paint: { "line-color": "#8c8c8c", "line-width": 0.6 },
+      },
+      {
+        // Districts lightened; every unit filled (unseen but for districts) so that the
+        // labels can find the unit the view lies in, even where none of its edges shows.
         id: "districts-fill", type: "fill", source: "districts", "source-layer": "districts",
-        filter: unitsOn(unitDay(), ["district"]),
-        paint: { "fill-color": "#ffffff", "fill-opacity": 0.6 },
+        filter: unitsOn(unitDay(), UNIT_LEVELS),
+        paint: { "fill-color": "#ffffff", "fill-opacity": ["match", ["get", "level"], "district", 0.6, 0] },
       },
       {
         id: "districts-line", type: "line", source: "districts", "source-layer": "districts",
@@ -99,31 +138,35 @@ function style() {
         },
       },
       {
+        // Border Guard stations' areas overlap the districts: dashed, off until ticked.
+        id: "stations-line", type: "line", source: "districts", "source-layer": "districts",
+        filter: unitsOn(unitDay(), ["station"]),
+        layout: { visibility: "none" },
+        paint: { "line-color": "#2166ac", "line-width": 1.5, "line-dasharray": [4, 2] },
+      },
+      {
+        id: "segments-recent", type: "line", source: "segments", "source-layer": "segments",
+        filter: ["all", ["has", "days_since_cleared"], CLEARED_RECENTLY],
+        paint: { "line-width": 3, "line-color": LINE_AGE_COLOURS },
+      },
+      {
+        id: "segments-before", type: "line", source: "segments", "source-layer": "segments",
+        filter: ["all", ["has", "days_since_cleared"], ["!", CLEARED_RECENTLY], CLEARED_BEFORE],
+        paint: { "line-width": 3, "line-color": LINE_AGE_COLOURS, "line-dasharray": [3, 1.5] },
+      },
+      {
         id: "segments", type: "line", source: "segments", "source-layer": "segments",
-        paint: {
-          "line-width": 3,
-          "line-color": [
-            "case",
-            ["!", ["has", "days_since_cleared"]], "#d7191c",
-            ["<", ["get", "days_since_cleared"], 365], "#1a9641",
-            ["<", ["get", "days_since_cleared"], 1095], "#fdae61",
-            "#d7191c",
-          ],
-        },
+        filter: ["any", ["!", ["has", "days_since_cleared"]], ["!", CLEARED_BEFORE]],
+        paint: { "line-width": 3, "line-color": LINE_AGE_COLOURS, "line-dasharray": [1, 1] },
       },
       {
         id: "markers", type: "circle", source: "markers", "source-layer": "markers", minzoom: 7,
         paint: {
           "circle-radius": ["interpolate", ["linear"], ["zoom"], 7, 1.5, 12, 4],
-          // Intact markers neutral; the register's other conditions stand out (issue 26: the
-          // test was for "good", a condition the register does not have).
-          "circle-color": [
-            "match", ["get", "condition"],
-            "intact", "#333333",
-            "at_risk", "#fdae61",
-            "#c51b7d",
-          ],
-          "circle-stroke-color": "#ffffff", "circle-stroke-width": 1,
+          // Intact markers quiet; the register's other conditions stand out.
+          "circle-color": ["case", SECOND_OF_PAIR, "#ffffff", CONDITION_COLOURS],
+          "circle-stroke-color": ["case", SECOND_OF_PAIR, CONDITION_COLOURS, "#ffffff"],
+          "circle-stroke-width": ["case", SECOND_OF_PAIR, 1.5, 1],
         },
       },
       {
@@ -194,8 +237,9 @@ function style() {
           "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, ["+", 5, GROUP_GROWTH], 12, ["+", 9, GROUP_GROWTH]],
           "circle-color": CATEGORY_COLOURS,
           "circle-opacity": ["case", CLOSED, 0.4, 1],
-          "circle-stroke-color": ["match", ["get", "severity"], "critical", "#000000", "high", "#333333", "#ffffff"],
-          "circle-stroke-width": 2,
+          // Severity as the ring's weight: a cue that needs no colour vision.
+          "circle-stroke-color": ["match", ["get", "severity"], ["critical", "high"], "#000000", "#444444"],
+          "circle-stroke-width": ["match", ["get", "severity"], "critical", 3, "high", 2, 1],
         },
       },
       // What the search found, above everything.
@@ -223,8 +267,9 @@ function unitsOn(day, levels) {
 function refreshIncidents() {
   // Layers first: a layout change made after setTiles() cancels the source's reload
   // (seen with MapLibre 6.17). No status ticked means "show none", not "no filter".
-  state.map.setFilter("districts-fill", unitsOn(unitDay(), ["district"]));
+  state.map.setFilter("districts-fill", unitsOn(unitDay(), UNIT_LEVELS));
   state.map.setFilter("districts-line", unitsOn(unitDay(), ["province", "district", "commune"]));
+  state.map.setFilter("stations-line", unitsOn(unitDay(), ["station"]));
   switchLayers();
   state.map.getSource("incidents").setTiles([tileUrl("incidents", incidentQuery())]);
 }
@@ -237,64 +282,7 @@ function switchLayers() {
       state.map.setLayoutProperty(id, "visibility", shown ? "visible" : "none");
     }
   }
-  labelMarkers();
-}
-
-// Marker codes as HTML labels: the page has no glyph server (no internet base map), and
-// MapLibre's symbol layers need one; a few hundred DOM labels at high zoom are cheap.
-// A label's box on screen, above its marker (anchor bottom, perhaps lifted 10 px by the
-// CSS): the text's width in the label's font, its 2 px paddings, 2 px of air around it.
-const MEASURE = document.createElement("canvas").getContext("2d");
-function labelBox(point, code) {
-  MEASURE.font = "11px system-ui, sans-serif";
-  const half = MEASURE.measureText(code).width / 2 + 4;
-  return [point.x - half, point.y - 28, point.x + half, point.y + 2];
-}
-
-function overlaps(a, b) {
-  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
-}
-
-// Main markers before auxiliary ones (1095 before 1095/1), then in code order.
-function labelPriority(code) {
-  return /[/(]/.test(code) ? 1 : 0;
-}
-
-// Marker codes placed without collisions (issue 26: "1095 96 97 098" at z11): a label
-// that would overlap one already placed, or an incident drawn on screen, is left out;
-// zooming in makes room for it.
-function labelMarkers() {
-  for (const label of state.labels) label.remove();
-  state.labels = [];
-  const map = state.map;
-  if (map.getZoom() < MARKER_LABEL_ZOOM || map.getLayoutProperty("markers", "visibility") === "none") return;
-  const incidents = map.getLayoutProperty("incidents-point", "visibility") === "none"
-    ? [] : map.queryRenderedFeatures({ layers: ["incidents-point"] });
-  const taken = incidents.map((f) => {
-    const p = map.project(f.geometry.coordinates);
-    return [p.x - 9, p.y - 9, p.x + 9, p.y + 9];
-  });
-  const seen = new Set();
-  const candidates = [];
-  for (const feature of map.queryRenderedFeatures({ layers: ["markers"] })) {
-    const code = feature.properties.code;
-    if (seen.has(code)) continue;
-    seen.add(code);
-    candidates.push(feature);
-  }
-  candidates.sort((a, b) => labelPriority(a.properties.code) - labelPriority(b.properties.code)
-    || a.properties.code.localeCompare(b.properties.code, "en", { numeric: true }));
-  for (const feature of candidates) {
-    if (state.labels.length >= MAX_MARKER_LABELS) break;
-    const code = feature.properties.code;
-    const box = labelBox(map.project(feature.geometry.coordinates), code);
-    if (taken.some((other) => overlaps(box, other))) continue;
-    taken.push(box);
-    const node = document.createElement("div");
-    node.className = "marker-label";
-    node.textContent = code;
-    state.labels.push(new Marker({ element: node, anchor: "bottom" }).setLngLat(feature.geometry.coordinates).addTo(map));
-  }
+  placeLabels(state.map, state.labels);
 }
 
 function show(fields, history, title) {
@@ -379,11 +367,14 @@ function drawLegend() {
   incidents.append(legendRow(CATEGORY_COLOURS[CATEGORY_COLOURS.length - 1], "loại khác", "dot"));
   const markers = el("legend-markers");
   markers.replaceChildren();
-  const paint = state.map.getPaintProperty("markers", "circle-color");
+  // The markers' paint is a case (rings for the second of a pair) around the conditions.
+  const paint = state.map.getPaintProperty("markers", "circle-color")
+    .find((part) => Array.isArray(part) && part[0] === "match");
   for (const [code, colour] of swatches(paint)) {
     markers.append(legendRow(colour, named(CONDITION_VI, code), "dot"));
   }
   markers.append(legendRow(paint[paint.length - 1], "hư hỏng, xê dịch, mất", "dot"));
+  markers.append(legendRow("#ffffff", "mốc thứ hai của cặp, bộ ba: (2), (3)", "dot ring"));
 }
 
 function start() {
@@ -415,7 +406,7 @@ function start() {
     map.on("mouseenter", id, () => (map.getCanvas().style.cursor = "pointer"));
     map.on("mouseleave", id, () => (map.getCanvas().style.cursor = ""));
   }
-  map.on("idle", labelMarkers); // after the tiles of a move have loaded
+  map.on("idle", () => placeLabels(map, state.labels)); // after a move's tiles have loaded
   map.once("idle", () => (window.bordermark.ready = true));
   for (const input of document.querySelectorAll("#filters input, #filters select")) {
     input.addEventListener("change", refreshIncidents);
