@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from app.errors import BadRequest
+from app.ogc.sketch import sketch
 
 Format = Literal["json", "html"]
 FORMATS = {"json": "json", "geojson": "json", "html": "html"}
@@ -72,6 +73,7 @@ def where(geometry: dict[str, Any] | None) -> str:
 
 _templates.filters["shown"] = shown
 _templates.filters["where"] = where
+_templates.filters["sketch"] = sketch
 
 
 def _quality(accept: str) -> dict[str, float]:
