@@ -198,3 +198,66 @@ async def test_the_banks_of_a_pair_read_apart(
     assert second["fill"] == white and second["ring"] != white
     labels = {label["text"] for label in await _labels(page)}
     assert {"836(1)", "836(2)"} <= labels
+
+
+async def test_details_in_words_with_photos_and_an_english_switch(
+    scratch_url: str, tokens: Tokens, browser: Browser, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """An incident's panel gives its context in words (the nearest marker and how far,
+    the zones by their names, the articles it may breach), its photos, links to its OGC
+    page and its GeoJSON, and its history with the document cited; the switch turns the
+    page to English (the service's own English names) and back."""
+    from tests.conftest import app_on, serving
+    from tests.incidents.helpers import feature
+    from tests.incidents.test_attachments import tiny_png
+
+    async with serving(app_on(scratch_url, tmp_path)) as base:
+        async with httpx.AsyncClient(base_url=base, auth=("map", tokens.admin)) as api:
+            body = feature(location="VN-CN:1089+120", category="fence", title="Rào mới ở 1089")
+            created = (await api.post("/api/v1/incidents", json=body)).json()
+            incident_id = created["id"]
+            attached = await api.post(
+                f"/api/v1/incidents/{incident_id}/attachments",
+                files={"file": ("hang-rao.png", tiny_png(7), "image/png")},
+            )
+            assert attached.status_code == 201, attached.text
+            moved = await api.post(
+                f"/api/v1/incidents/{incident_id}/transitions",
+                json={"to": "verified", "document_ref": "Báo cáo số 12/BC-ĐBP"},
+            )
+            assert moved.status_code == 200, moved.text
+            stored = (await api.get(f"/api/v1/incidents/{incident_id}")).json()["properties"]
+            border = (await api.get("/api/v1/borders/VN-CN")).json()["properties"]
+            categories = (await api.get("/api/v1/incident-categories")).json()
+        page = await _signed_in(browser, base, tokens.analyst)
+        await _evaluate(page, f"window.bordermark.open('{incident_id}')")
+        await page.wait_for_selector("#details img.thumbnail[src^='blob:']", timeout=10_000)
+
+        async def panel() -> dict[str, str]:
+            terms = await page.locator("#details-fields dt").all_text_contents()
+            values = await page.locator("#details-fields dd").all_text_contents()
+            return dict(zip(terms, values, strict=True))
+
+        shown = await panel()
+        assert shown["Mốc gần nhất"].startswith(stored["nearest_marker"] + " (")
+        zone_names = {z["code"]: z["name_vi"] for z in border["zones"]}
+        assert stored["zones"] and all(zone_names[z] in shown["Vùng"] for z in stored["zones"])
+        assert stored["breaches"]
+        for breach in stored["breaches"]:
+            assert breach["article"] in shown["Điều khoản có thể vi phạm"]
+        links = await page.locator("#details-fields a").evaluate_all("(a) => a.map(x => x.href)")
+        assert f"{base}/ogc/collections/incidents/items/{incident_id}?f=html" in links
+        history = " ".join(await page.locator("#details-history li").all_text_contents())
+        assert "Báo cáo số 12/BC-ĐBP" in history and "đã xác minh" in history
+
+        # English: the switch, the panel's words, the service's English category name.
+        await page.click("#language")
+        await page.locator("#details-fields dt", has_text="Category").wait_for(timeout=10_000)
+        english = await panel()
+        name_en = {c["code"]: c["name_en"] for c in categories}["fence"]
+        assert english["Category"] == name_en and english["Status"] == "verified"
+        assert await page.text_content("[data-word=legend]") == "Legend"
+        assert await _evaluate(page, "document.documentElement.lang") == "en"
+        await page.click("#language")
+        assert await page.text_content("[data-word=legend]") == "Chú giải"
+        await page.locator("#details-fields dt", has_text="Loại").wait_for(timeout=10_000)

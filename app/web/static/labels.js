@@ -5,6 +5,7 @@
 // stations (when drawn), marker codes, communes. A label that would overlap one already placed, or an incident
 // drawn on screen, is left out (issue 26: "1095 96 97 098" at z11); zooming in makes room.
 import { Marker } from "/map/vendor/maplibre-gl/maplibre-gl.mjs";
+import { currentLanguage } from "/map/static/words.js";
 
 const MARKER_LABEL_ZOOM = 11;
 const MAX_LABELS = 300;
@@ -139,7 +140,8 @@ function candidates(map) {
   if (visible(map, "countries-fill")) {
     for (const area of areasInView(map, "countries-fill", (p) => p.code)) {
       const places = pointsInView(area.geometries, view);
-      if (places.length) found.push({ kind: "country", rank: 0, text: area.properties.name_vi, places });
+      const name = currentLanguage() === "en" ? area.properties.name_en : area.properties.name_vi;
+      if (places.length) found.push({ kind: "country", rank: 0, text: name, places });
     }
   }
   if (visible(map, "districts-fill")) {

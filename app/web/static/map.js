@@ -5,7 +5,7 @@ import { Map, NavigationControl } from "/map/vendor/maplibre-gl/maplibre-gl.mjs"
 import { placeLabels } from "/map/static/labels.js";
 import { foundLayers, foundSource, wireSearch } from "/map/static/search.js";
 import {
-  CONDITION_VI, SEVERITY_VI, SIDE_VI, STATUS_VI, localTime, named,
+  applyWords, currentLanguage, localTime, named, setLanguage, ui, word,
 } from "/map/static/words.js";
 
 const TOKEN_KEY = "bordermark.token";
@@ -57,7 +57,8 @@ const UNIT_LEVELS = ["province", "district", "commune", "station"];
 const CLOSED = ["in", ["get", "status"], ["literal", ["resolved", "dismissed"]]];
 
 const state = {
-  token: sessionStorage.getItem(TOKEN_KEY), map: null, labels: [], categories: {},
+  token: sessionStorage.getItem(TOKEN_KEY), map: null, labels: [], categories: {}, units: {},
+  zones: {}, shown: null,
 };
 // Tests (and the curious) can reach the map and know when it is ready.
 window.bordermark = { state, ready: false, open: (id) => openIncident(id) };
@@ -285,26 +286,69 @@ function switchLayers() {
   placeLabels(state.map, state.labels);
 }
 
+// A details row's value: text, or nodes (links, photos) built here with textContent only.
 function show(fields, history, title) {
   el("details").hidden = false;
   el("details-title").textContent = title;
   const list = el("details-fields");
   list.replaceChildren();
   for (const [name, value] of fields) {
+    if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) continue;
     const dt = document.createElement("dt");
-    dt.textContent = name;
+    dt.textContent = ui(name);
+    dt.dataset.field = name;
     const dd = document.createElement("dd");
-    dd.textContent = value === null || value === undefined ? "" : String(value);
+    if (Array.isArray(value)) dd.append(...value);
+    else dd.textContent = String(value);
     list.append(dt, dd);
   }
   const items = el("details-history");
   items.replaceChildren();
   for (const entry of history) {
     const li = document.createElement("li");
-    li.textContent = [localTime(entry.at), entry.action, entry.actor, entry.note]
+    const moved = entry.changes && entry.changes.status ? word("status", entry.changes.status.to) : entry.action;
+    const cited = entry.document_ref ? `${ui("document")}: ${entry.document_ref}` : null;
+    li.textContent = [localTime(entry.effective_at || entry.at), moved, entry.actor, entry.note, cited]
       .filter(Boolean).join(" · ");
     items.append(li);
   }
+}
+
+function link(href, text) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "noopener";
+  a.textContent = text;
+  return a;
+}
+
+// Photos are fetched with the token (an <img> cannot send it) and shown from blob: URLs.
+function photos(incidentId, attachments) {
+  return (attachments || []).filter((a) => String(a.media_type || "").startsWith("image/")).map((a) => {
+    const img = document.createElement("img");
+    img.className = "thumbnail";
+    img.alt = a.filename || a.sha256;
+    fetch(`/api/v1/incidents/${encodeURIComponent(incidentId)}/attachments/${a.sha256}`, {
+      headers: { Authorization: `Bearer ${state.token}` },
+    }).then((r) => (r.ok ? r.blob() : null)).then((blob) => {
+      if (blob) img.src = URL.createObjectURL(blob);
+    }).catch(() => {});
+    return img;
+  });
+}
+
+async function zonesOf(border) {
+  if (!(border in state.zones)) {
+    const found = await api(`/api/v1/borders/${encodeURIComponent(border)}`).catch(() => null);
+    const zones = (found && (found.properties || found).zones) || [];
+    state.zones[border] = Object.fromEntries(zones.map((z) => [z.code, { vi: z.name_vi, en: z.name_en }]));
+  }
+  return state.zones[border];
+}
+
+function metres(value) {
+  return typeof value === "number" ? `${Math.round(value).toLocaleString("vi-VN")} ${ui("metres")}` : null;
 }
 
 async function openIncident(id) {
@@ -313,30 +357,65 @@ async function openIncident(id) {
     api(`/api/v1/incidents/${encodeURIComponent(id)}/history`),
   ]);
   const p = incident.properties;
+  const zones = await zonesOf(p.border);
+  const marker = p.nearest_marker ? `${p.nearest_marker} (${metres(p.nearest_marker_distance_m)})` : null;
+  const articles = (p.breaches || []).map((b) => `${b.article}: ${b.summary}`).join("; ");
   const fields = [
-    ["Loại", named(state.categories, p.category)], ["Trạng thái", named(STATUS_VI, p.status)],
-    ["Mức độ", named(SEVERITY_VI, p.severity)], ["Thời điểm", localTime(p.occurred_at)],
-    ["Vị trí", p.location_ref || p.chainage_ref || ""], ["Mốc gần nhất", p.nearest_marker],
-    ["Lý trình", p.chainage_ref], ["Tỉnh", p.province], ["Huyện", p.district],
-    ["Xã", p.commune], ["Phía", named(SIDE_VI, p.side)], ["Vùng", (p.zones || []).join(", ")],
-    ["Mô tả", p.description], ["Mã", incident.id],
+    ["f_category", named(state.categories, p.category)], ["f_status", word("status", p.status)],
+    ["f_severity", word("severity", p.severity)], ["f_when", localTime(p.occurred_at)],
+    ["f_where", p.location_ref || p.chainage_ref], ["f_marker", marker],
+    ["f_chainage", p.chainage_ref], ["f_line", metres(p.distance_to_line_m)],
+    ["f_side", word("side", p.side)], ["f_province", named(state.units, p.province)],
+    ["f_district", named(state.units, p.district)], ["f_commune", named(state.units, p.commune)],
+    ["f_zones", (p.zones || []).map((z) => named(zones, z)).join(", ")], ["f_articles", articles],
+    ["f_description", p.description], ["f_photos", photos(incident.id, p.attachments)],
+    ["f_links", [
+      link(`/ogc/collections/incidents/items/${encodeURIComponent(incident.id)}?f=html`, ui("ogc_item")),
+      document.createTextNode(" · "),
+      link(`/api/v1/incidents/${encodeURIComponent(incident.id)}`, ui("export")),
+    ]],
+    ["f_id", incident.id],
   ];
   show(fields, history.history || [], p.title);
   el("details").dataset.incident = incident.id;
+  state.shown = incident.id;
+}
+
+// Unit codes to names (every version; the latest name wins), for the details panel.
+async function loadUnits() {
+  const found = await api("/api/v1/units");
+  for (const unit of found.units || []) state.units[unit.code] = unit.name_vi;
 }
 
 async function loadCategories() {
   const categories = await api("/api/v1/incident-categories");
-  const select = el("category");
-  for (const c of categories) {
-    state.categories[c.code] = c.name_vi;
-    const option = document.createElement("option");
-    option.value = c.code;
-    option.textContent = `${c.name_vi} (${c.code})`;
-    select.append(option);
-  }
+  for (const c of categories) state.categories[c.code] = { vi: c.name_vi, en: c.name_en };
+  nameCategories();
   if (state.map.isStyleLoaded()) drawLegend();
   else state.map.once("load", drawLegend);
+}
+
+function nameCategories() {
+  const select = el("category");
+  const chosen = new Set([...select.selectedOptions].map((o) => o.value));
+  select.replaceChildren();
+  for (const code of Object.keys(state.categories)) {
+    const option = document.createElement("option");
+    option.value = code;
+    option.selected = chosen.has(code);
+    option.textContent = `${named(state.categories, code)} (${code})`;
+    select.append(option);
+  }
+}
+
+// Vietnamese by default; the switch redraws every word the page shows.
+function switchLanguage() {
+  setLanguage(currentLanguage() === "vi" ? "en" : "vi");
+  applyWords(document);
+  nameCategories();
+  drawLegend();
+  placeLabels(state.map, state.labels);
+  if (state.shown) openIncident(state.shown).catch((error) => console.error(error));
 }
 
 // The legend is read off the layers' own paint (the match expressions), so it cannot
@@ -364,17 +443,17 @@ function drawLegend() {
   for (const [code, colour] of swatches(CATEGORY_COLOURS)) {
     incidents.append(legendRow(colour, named(state.categories, code), "dot"));
   }
-  incidents.append(legendRow(CATEGORY_COLOURS[CATEGORY_COLOURS.length - 1], "loại khác", "dot"));
+  incidents.append(legendRow(CATEGORY_COLOURS[CATEGORY_COLOURS.length - 1], ui("other_category"), "dot"));
   const markers = el("legend-markers");
   markers.replaceChildren();
   // The markers' paint is a case (rings for the second of a pair) around the conditions.
   const paint = state.map.getPaintProperty("markers", "circle-color")
     .find((part) => Array.isArray(part) && part[0] === "match");
   for (const [code, colour] of swatches(paint)) {
-    markers.append(legendRow(colour, named(CONDITION_VI, code), "dot"));
+    markers.append(legendRow(colour, word("condition", code), "dot"));
   }
-  markers.append(legendRow(paint[paint.length - 1], "hư hỏng, xê dịch, mất", "dot"));
-  markers.append(legendRow("#ffffff", "mốc thứ hai của cặp, bộ ba: (2), (3)", "dot ring"));
+  markers.append(legendRow(paint[paint.length - 1], ui("other_conditions"), "dot"));
+  markers.append(legendRow("#ffffff", ui("second_of_pair"), "dot ring"));
 }
 
 function start() {
@@ -415,6 +494,8 @@ function start() {
     input.addEventListener("change", switchLayers);
   }
   loadCategories().catch((error) => console.error(error));
+  loadUnits().catch((error) => console.error(error));
+  el("language").addEventListener("click", switchLanguage);
   wireSearch(map, api, el("search"), el("search-text"), el("search-result"));
 }
 
@@ -436,7 +517,7 @@ el("login").addEventListener("submit", (event) => {
   const message = el("login-error");
   message.hidden = true;
   signIn(el("token").value.trim()).catch((error) => {
-    message.textContent = `Token không được chấp nhận (${error.message})`;
+    message.textContent = `${ui("token_refused")} (${error.message})`;
     message.hidden = false;
   });
 });
@@ -444,4 +525,6 @@ el("logout").addEventListener("click", () => {
   sessionStorage.removeItem(TOKEN_KEY);
   window.location.reload();
 });
+setLanguage(currentLanguage());
+applyWords(document);
 if (state.token) signIn(state.token).catch(() => (el("login").hidden = false));

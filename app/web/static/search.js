@@ -3,6 +3,7 @@
 // Thanh`) or a unit (`Mẫu Sơn`, `Lộc Bình`); fly there and draw the answer. Marker codes
 // and ranges are resolved by the service's chainage endpoint on each border in turn (VN-CN
 // first; `VN-LA:12` names the border), names by its gates and units registers.
+import { ui } from "/map/static/words.js";
 
 const BORDERS = ["VN-CN", "VN-LA", "VN-KH"];
 const EMPTY = { type: "FeatureCollection", features: [] };
@@ -91,7 +92,7 @@ export function wireSearch(map, api, form, input, result) {
     event.preventDefault();
     const text = input.value;
     if (!text.trim()) return;
-    result.textContent = "Đang tìm…";
+    result.textContent = ui("searching");
     let answer = null;
     try {
       answer = looksLikeCode(text) ? await onTheLine(api, text) : await byName(api, text);
@@ -100,7 +101,7 @@ export function wireSearch(map, api, form, input, result) {
     }
     if (!answer) {
       map.getSource("found").setData(EMPTY);
-      result.textContent = `Không tìm thấy: ${text}`;
+      result.textContent = `${ui("not_found")}: ${text}`;
       return;
     }
     map.getSource("found").setData({ type: "FeatureCollection", features: [answer.feature] });
