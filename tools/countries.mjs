@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(new URL("../web/package.json", import.meta.url));
 const { feature } = require("topojson-client");
+const { clipPolygon: clipRing } = await import(require.resolve("lineclip"));
 const topo = JSON.parse(readFileSync(require.resolve("world-atlas/countries-10m.json"), "utf8"));
 
 // ISO 3166 numeric (world-atlas's ids) -> alpha-2 and the names an officer reads.
@@ -18,6 +19,18 @@ const COUNTRIES = {
 };
 // Six decimals (about 0.1 m): the demo lines' own precision.
 const rounded = (c) => (Array.isArray(c[0]) ? c.map(rounded) : c.map((v) => Math.round(v * 1e6) / 1e6));
+// Only the part around Vietnam (all of it, Laos, Cambodia, southern China): the whole of
+// China cost the map 0.4 s to parse at every load. Clipping to a box keeps the vertices
+// inside it as they are, so the shared arcs (the border) stay exact.
+const AROUND = [99.5, 5.0, 112.5, 26.0];
+function clipped(geometry) {
+  const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+  const kept = polygons
+    .map((rings) => rings.map((ring) => clipRing(ring, AROUND)).filter((ring) => ring.length >= 3))
+    .filter((rings) => rings.length)
+    .map((rings) => rings.map((ring) => (ring[0] === ring.at(-1) ? ring : [...ring, ring[0]])));
+  return { type: "MultiPolygon", coordinates: kept };
+}
 
 const features = feature(topo, topo.objects.countries).features
   .filter((f) => COUNTRIES[Number(f.id)])
@@ -27,7 +40,7 @@ const features = feature(topo, topo.objects.countries).features
       type: "Feature",
       id: code,
       properties: { code, name_vi: nameVi, name_en: nameEn, home: code === "VN" },
-      geometry: { type: f.geometry.type, coordinates: rounded(f.geometry.coordinates) },
+      geometry: (({ type, coordinates }) => ({ type, coordinates: rounded(coordinates) }))(clipped(f.geometry)),
     };
   });
 if (features.length !== Object.keys(COUNTRIES).length) throw new Error("a country is missing");

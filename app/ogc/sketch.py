@@ -26,7 +26,10 @@ def _countries() -> list[tuple[str, shapely.Geometry]]:
     if not COUNTRIES.is_file():  # `make web` not run: the feature alone
         return []
     found = json.loads(COUNTRIES.read_text(encoding="utf-8"))["features"]
-    shapes = [(str(f["properties"]["code"]), shape(f["geometry"])) for f in found]
+    # Natural Earth's coasts self-intersect here and there at six decimals: made valid once.
+    shapes = [
+        (str(f["properties"]["code"]), shapely.make_valid(shape(f["geometry"]))) for f in found
+    ]
     for _, geometry in shapes:
         shapely.prepare(geometry)
     return shapes
