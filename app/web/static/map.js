@@ -464,6 +464,7 @@ function start() {
     style: style(),
     center: [105.2, 21.6],
     zoom: 6,
+    hash: true, // the view in the address (#zoom/lat/lon): a link opens the same place
     attributionControl: false,
     transformRequest: (url) =>
       url.startsWith(window.location.origin) ? { url, headers: { Authorization: `Bearer ${state.token}` } } : { url },
