@@ -198,6 +198,23 @@ async def test_the_banks_of_a_pair_read_apart(
     assert second["fill"] == white and second["ring"] != white
     labels = {label["text"] for label in await _labels(page)}
     assert {"836(1)", "836(2)"} <= labels
+    # Each is drawn in its condition's colour in the legend: 836(1) intact, 836(2) at risk
+    # (its ring), as the register has them.
+    legend = dict(
+        await _evaluate(
+            page,
+            """[...document.querySelectorAll('#legend-markers li')].map(li =>
+                 [li.textContent.trim(), getComputedStyle(li.querySelector('.swatch')).backgroundColor])""",
+        )
+    )
+    conditions = {code: f["properties"]["condition"] for code, f in pair.items()}
+    assert conditions == {"836(1)": "intact", "836(2)": "at_risk"}
+
+    def css(colour: dict[str, float]) -> str:
+        return "rgb({}, {}, {})".format(*(round(colour[c] * 255) for c in "rgb"))
+
+    assert legend["nguyên vẹn"] == css(first["fill"])
+    assert legend["có nguy cơ"] == css(second["ring"])
 
 
 async def test_details_in_words_with_photos_and_an_english_switch(
