@@ -278,3 +278,34 @@ async def test_details_in_words_with_photos_and_an_english_switch(
         await page.click("#language")
         assert await page.text_content("[data-word=legend]") == "Chú giải"
         await page.locator("#details-fields dt", has_text="Loại").wait_for(timeout=10_000)
+
+
+async def test_a_short_line_incident_is_drawn_at_zoom_8(
+    scratch_url: str, tokens: Tokens, browser: Browser, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26: short line incidents vanished at z8. A 30 m fence (a twentieth of a
+    pixel there) is drawn, as a point, beside a demo line drawn as a line."""
+    from tests.conftest import app_on, serving
+    from tests.incidents.helpers import feature
+
+    async with serving(app_on(scratch_url, tmp_path)) as base:
+        async with httpx.AsyncClient(base_url=base, auth=("map", tokens.admin)) as api:
+            start = await off_line(api, tokens.admin, "1089+500", 50, "VN")
+            end = await off_line(api, tokens.admin, "1089+530", 50, "VN")
+            short = feature(
+                geometry={"type": "LineString", "coordinates": [list(start), list(end)]},
+                category="fence",
+                title="Rào 30 m",
+            )
+            created = await api.post("/api/v1/incidents", json=short)
+            assert created.status_code == 201, created.text
+        page = await _signed_in(browser, base, tokens.analyst)
+        await _then_idle(page, f"window.bordermark.map.jumpTo({{center: {list(start)}, zoom: 8}})")
+        drawn = await _evaluate(
+            page,
+            """window.bordermark.map.queryRenderedFeatures(
+                 {layers: ['incidents-line', 'incidents-point']})
+               .map(f => [f.properties.id, f.layer.id])""",
+        )
+        assert [created.json()["id"], "incidents-point"] in drawn
+        assert any(layer == "incidents-line" for _, layer in drawn)  # longer ones as lines
