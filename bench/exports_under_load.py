@@ -38,6 +38,7 @@ from scale_reports_exports import (  # noqa: E402
     private_cluster,
     rss_kb,
     serve,
+    service_env,
 )
 from sitting import append_run  # noqa: E402
 
@@ -123,14 +124,7 @@ def main() -> None:
     ]
     with private_cluster() as (url, root):
         asyncio.run(prepare(url, args.rows))
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "BORDERMARK_ENV": "test",
-            "BORDERMARK_WEBHOOK_WORKER": "false",
-            "BORDERMARK_RATE_LIMIT_PER_S": "0",
-            "BORDERMARK_DATA_DIR": str(root / "data"),
-        }
+        env = service_env(url, root)
         auth = {"Authorization": f"Bearer {token(env)}"}
         port = free_port()
         base = f"http://127.0.0.1:{port}"

@@ -28,7 +28,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from exports_under_load import token  # noqa: E402
-from scale_reports_exports import free_port, prepare, private_cluster, serve  # noqa: E402
+from scale_reports_exports import (  # noqa: E402
+    free_port,
+    prepare,
+    private_cluster,
+    serve,
+    service_env,
+)
 from sitting import append_run  # noqa: E402
 
 # (what it is, the request): QGIS opens a layer with limit=10, counts it with limit=1.
@@ -80,14 +86,7 @@ def main() -> None:
     ]
     with private_cluster() as (url, root):
         asyncio.run(prepare(url, args.rows))
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "BORDERMARK_ENV": "test",
-            "BORDERMARK_WEBHOOK_WORKER": "false",
-            "BORDERMARK_RATE_LIMIT_PER_S": "0",
-            "BORDERMARK_DATA_DIR": str(root / "data"),
-        }
+        env = service_env(url, root)
         auth = {"Authorization": f"Bearer {token(env)}"}
         port = free_port()
         server = serve(env, port)

@@ -31,7 +31,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from exports_under_load import token  # noqa: E402
 from playwright.async_api import Browser, async_playwright  # noqa: E402
-from scale_reports_exports import free_port, prepare, private_cluster, serve  # noqa: E402
+from scale_reports_exports import (  # noqa: E402
+    free_port,
+    prepare,
+    private_cluster,
+    serve,
+    service_env,
+)
 from sitting import append_run  # noqa: E402
 
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -103,10 +109,9 @@ async def measure(base: str, key: str, rounds: int) -> list[str]:
             for label, values in (await load_times(browser, base, key, rounds)).items():
                 lines.append(row(f"navigation to drawn, {label}", values))
             pans, counts = await pan_times(browser, base, key, rounds * 2)
+            tiles = statistics.median(counts)
             lines.append(
-                f"| pan 600 px at z12 over Hữu Nghị, to drawn ({statistics.median(counts):.0f} "
-                f"tiles each) | {pans[0]:.0f} | {statistics.median(pans[1:]):.0f} "
-                f"| {min(pans[1:]):.0f}-{max(pans[1:]):.0f} |"
+                row(f"pan 600 px at z12 over Hữu Nghị, to drawn ({tiles:.0f} tiles each)", pans)
             )
         finally:
             await browser.close()
@@ -130,14 +135,7 @@ def main() -> None:
                   "", "| what | cold | warm median | warm min-max |", "|---|---|---|---|"]  # fmt: skip
         with private_cluster() as (url, root):
             asyncio.run(prepare(url, rows))
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "BORDERMARK_ENV": "test",
-                "BORDERMARK_WEBHOOK_WORKER": "false",
-                "BORDERMARK_RATE_LIMIT_PER_S": "0",
-                "BORDERMARK_DATA_DIR": str(root / "data"),
-            }
+            env = service_env(url, root)
             port = free_port()
             server = serve(env, port)
             try:

@@ -130,6 +130,19 @@ async def summary_rounds(url: str, rounds: int) -> list[float]:
     return seconds
 
 
+def service_env(url: str, root: Path) -> dict[str, str]:
+    """The environment `serve` runs the service in for a bench on `url`: test settings,
+    no webhook worker, no rate limit, its data under `root`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BORDERMARK_ENV": "test",
+        "BORDERMARK_WEBHOOK_WORKER": "false",
+        "BORDERMARK_RATE_LIMIT_PER_S": "0",
+        "BORDERMARK_DATA_DIR": str(root / "data"),
+    }
+
+
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """`bordermark serve` in a process of its own, once it answers /healthz."""
     server = subprocess.Popen(
