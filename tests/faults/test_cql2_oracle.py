@@ -30,6 +30,18 @@ from tests.faults.conftest import Service
 # `make fuzz` raises it (BORDERMARK_FUZZ_EXAMPLES), as for the other generators.
 EXAMPLES = int(os.environ.get("BORDERMARK_FUZZ_EXAMPLES", "5"))
 
+
+def through_the_service(examples: int) -> settings:
+    """Hypothesis's settings for examples each answered by a real request: no deadline,
+    and no shrinking (each shrink step is a request): a failure is reported as found."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 # An expression: its cql2-text, and its value on a feature (True, False, or None for
 # SQL's unknown).
 Truth = bool | None
@@ -172,12 +184,7 @@ def population(service: Service, tokens: Tokens) -> list[dict[str, Any]]:
     return population
 
 
-@settings(
-    max_examples=max(60, EXAMPLES * 30),
-    deadline=None,
-    phases=[Phase.explicit, Phase.generate],  # each shrink step is a request: report as found
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@through_the_service(max(60, EXAMPLES * 30))
 @given(expr=expressions)
 def test_filters_match_an_independent_evaluation(
     service: Service, tokens: Tokens, population: list[dict[str, Any]], expr: Expr
@@ -229,12 +236,7 @@ def incidents(service: Service, tokens: Tokens) -> list[tuple[str, datetime]]:
     return found
 
 
-@settings(
-    max_examples=max(60, EXAMPLES * 30),
-    deadline=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@through_the_service(max(60, EXAMPLES * 30))
 @given(data=st.data())
 def test_temporal_filters_match_allens_relations(
     service: Service, tokens: Tokens, incidents: list[tuple[str, datetime]], data: st.DataObject
@@ -334,12 +336,7 @@ def _literal(data: st.DataObject, points: list[tuple[float, float]]) -> shapely.
     return shapely.geometry.Polygon([a, (a[0] + dx, a[1]), (a[0], a[1] + dy)])
 
 
-@settings(
-    max_examples=max(80, EXAMPLES * 40),
-    deadline=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@through_the_service(max(80, EXAMPLES * 40))
 @given(data=st.data())
 def test_spatial_operators_match_shapely(
     service: Service,
