@@ -19,6 +19,7 @@ COUNTRIES = Path(__file__).resolve().parent.parent / "web/vendor/places/countrie
 WIDTH, HEIGHT = 360, 240
 MIN_SPAN_DEG = 0.02  # about 2 km: a point is shown with its surroundings
 HOME = "VN"
+Frame = tuple[float, float, float, float]  # west, south, east, north
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +36,7 @@ def _countries() -> list[tuple[str, shapely.Geometry]]:
     return shapes
 
 
-def _frame(geometry: shapely.Geometry) -> tuple[float, float, float, float]:
+def _frame(geometry: shapely.Geometry) -> Frame:
     """The feature's box, grown by a third and to the minimum span, in the SVG's shape."""
     west, south, east, north = geometry.bounds
     cx, cy = (west + east) / 2, (south + north) / 2
@@ -43,9 +44,6 @@ def _frame(geometry: shapely.Geometry) -> tuple[float, float, float, float]:
     span_y = max((north - south) * 1.3, (east - west) * 1.3 * squash * HEIGHT / WIDTH, MIN_SPAN_DEG)
     span_x = span_y * WIDTH / HEIGHT / squash
     return cx - span_x / 2, cy - span_y / 2, cx + span_x / 2, cy + span_y / 2
-
-
-Frame = tuple[float, float, float, float]
 
 
 def _xy(lon: float, lat: float, frame: Frame) -> tuple[float, float]:

@@ -82,6 +82,9 @@ function inside([x, y], geometries) {
 // where the officer is looking, not at its far-away centroid; nested areas (a country, its
 // province, a district) whose middles coincide each take the next free point.
 const MAX_TRIES = 12;
+// A 9 x 9 grid over a box (shares of its width and height), middle first.
+const GRID = Array.from({ length: 81 }, (_, k) => [Math.floor(k / 9) / 8, (k % 9) / 8])
+  .sort((a, b) => Math.hypot(a[0] - 0.5, a[1] - 0.5) - Math.hypot(b[0] - 0.5, b[1] - 0.5));
 function pointsInView(geometries, view) {
   let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const geometry of geometries) {
@@ -91,14 +94,8 @@ function pointsInView(geometries, view) {
   }
   [w, s, e, n] = [Math.max(w, view[0]), Math.max(s, view[1]), Math.min(e, view[2]), Math.min(n, view[3])];
   if (w >= e || s >= n) return [];
-  const steps = 8;
-  const grid = [];
-  for (let i = 0; i <= steps; i++) {
-    for (let j = 0; j <= steps; j++) grid.push([i / steps, j / steps]);
-  }
-  grid.sort((a, b) => Math.hypot(a[0] - 0.5, a[1] - 0.5) - Math.hypot(b[0] - 0.5, b[1] - 0.5));
   const points = [];
-  for (const [fx, fy] of grid) {
+  for (const [fx, fy] of GRID) {
     const point = [w + (e - w) * fx, s + (n - s) * fy];
     if (inside(point, geometries)) points.push(point);
     if (points.length >= MAX_TRIES) break;

@@ -57,7 +57,7 @@ const UNIT_LEVELS = ["province", "district", "commune", "station"];
 const CLOSED = ["in", ["get", "status"], ["literal", ["resolved", "dismissed"]]];
 
 const state = {
-  token: sessionStorage.getItem(TOKEN_KEY), map: null, labels: [], categories: {}, units: {},
+  token: sessionStorage.getItem(TOKEN_KEY), map: null, labels: [], categories: {}, units: null,
   zones: {}, shown: null,
 };
 // Tests (and the curious) can reach the map and know when it is ready.
@@ -131,7 +131,7 @@ function style() {
       },
       {
         id: "districts-line", type: "line", source: "districts", "source-layer": "districts",
-        // The units valid on the map's day (stations overlap them and are not drawn).
+        // The units valid on the map's day (stations, which overlap them, have their own layer).
         filter: unitsOn(unitDay(), ["province", "district", "commune"]),
         paint: {
           "line-color": "#9aa5b1",
@@ -357,7 +357,7 @@ async function openIncident(id) {
     api(`/api/v1/incidents/${encodeURIComponent(id)}/history`),
   ]);
   const p = incident.properties;
-  const zones = await zonesOf(p.border);
+  const [zones, units] = await Promise.all([zonesOf(p.border), unitNames()]);
   const marker = p.nearest_marker ? `${p.nearest_marker} (${metres(p.nearest_marker_distance_m)})` : null;
   const articles = (p.breaches || []).map((b) => `${b.article}: ${b.summary}`).join("; ");
   const fields = [
@@ -365,8 +365,8 @@ async function openIncident(id) {
     ["f_severity", word("severity", p.severity)], ["f_when", localTime(p.occurred_at)],
     ["f_where", p.location_ref || p.chainage_ref], ["f_marker", marker],
     ["f_chainage", p.chainage_ref], ["f_line", metres(p.distance_to_line_m)],
-    ["f_side", word("side", p.side)], ["f_province", named(state.units, p.province)],
-    ["f_district", named(state.units, p.district)], ["f_commune", named(state.units, p.commune)],
+    ["f_side", word("side", p.side)], ["f_province", named(units, p.province)],
+    ["f_district", named(units, p.district)], ["f_commune", named(units, p.commune)],
     ["f_zones", (p.zones || []).map((z) => named(zones, z)).join(", ")], ["f_articles", articles],
     ["f_description", p.description], ["f_photos", photos(incident.id, p.attachments)],
     ["f_links", [
@@ -381,10 +381,14 @@ async function openIncident(id) {
   state.shown = incident.id;
 }
 
-// Unit codes to names (every version; the latest name wins), for the details panel.
-async function loadUnits() {
-  const found = await api("/api/v1/units");
-  for (const unit of found.units || []) state.units[unit.code] = unit.name_vi;
+// Unit codes to names (every version; the latest name wins), fetched when the details
+// panel first needs them.
+async function unitNames() {
+  if (!state.units) {
+    state.units = api("/api/v1/units").then((found) =>
+      Object.fromEntries((found.units || []).map((unit) => [unit.code, unit.name_vi])));
+  }
+  return state.units;
 }
 
 async function loadCategories() {
@@ -495,7 +499,6 @@ function start() {
     input.addEventListener("change", switchLayers);
   }
   loadCategories().catch((error) => console.error(error));
-  loadUnits().catch((error) => console.error(error));
   el("language").addEventListener("click", switchLanguage);
   wireSearch(map, api, el("search"), el("search-text"), el("search-result"));
 }
