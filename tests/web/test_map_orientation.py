@@ -170,7 +170,8 @@ async def test_the_palette_reads_apart_for_colour_blind_officers(
 async def test_the_banks_of_a_pair_read_apart(
     live_server: str, tokens: Tokens, browser: Browser
 ) -> None:
-    """836(1) and 836(2) stand on either bank of the Quây Sơn, about 50 m apart: the first
+    """836(1) and 836(2) stand on the Chinese and the Vietnamese bank at the Bản Giốc
+    waterfall (seed/data/extra-markers.csv), about 50 m apart: the first
     is drawn filled, the second as a ring in its condition's colour (as MapLibre
     evaluated them), and both are labelled up close."""
     base = live_server.removesuffix("/ogc")
