@@ -12,6 +12,7 @@ from app.areas.units import OF_LEVELS_ON
 from app.auth.caller import Caller
 from app.incidents.queries import IncidentFilter, where_clause
 from app.layers import LAYERS
+from app.layers.kml import KmlLook
 from app.layers.spec import Layer
 
 GEOMETRY_COLUMNS = """,
@@ -26,6 +27,7 @@ class LayerQuery:
     attrs_sql: str
     columns: list[str]
     params: dict[str, Any]
+    kml: KmlLook
 
 
 def layer_query(layer: Layer, where: str, params: dict[str, Any]) -> LayerQuery:
@@ -42,6 +44,7 @@ def layer_query(layer: Layer, where: str, params: dict[str, Any]) -> LayerQuery:
         attrs,
         layer.export_columns(),
         params,
+        layer.export.kml,
     )
 
 

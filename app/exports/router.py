@@ -104,7 +104,12 @@ def _stream(
         stream = writers.csv_stream(sessionmaker, layer.attrs_sql, layer.params, layer.columns)
         return stream, "text/csv; charset=utf-8"
     stream = writers.kml_stream(
-        sessionmaker, layer.attrs_sql, layer.params, layer.columns, layer=layer.name
+        sessionmaker,
+        layer.attrs_sql,
+        layer.params,
+        layer.columns,
+        layer=layer.name,
+        look=layer.kml,
     )
     return stream, writers.KML_MEDIA_TYPE
 

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.exports.copy_stream import json_rows
-from app.exports.kml_look import LOOKS
+from app.layers.kml import KmlLook
 from app.text import spreadsheet_cell
 
 # Rows per fetch. CSV goes out in small batches (larger ones only cost memory, at the same
@@ -91,7 +91,7 @@ def _kml_value(column: str) -> str:
     )
 
 
-def kml_placemarks_sql(attrs_sql: str, columns: list[str], layer: str) -> str:
+def kml_placemarks_sql(attrs_sql: str, columns: list[str], layer: str, look: KmlLook) -> str:
     """One row per feature: its KML Placemark, with no raw control character (XML 1.0
     forbids most; newline, return and tab become character references, which COPY's text
     format would otherwise escape)."""
@@ -103,8 +103,8 @@ def kml_placemarks_sql(attrs_sql: str, columns: list[str], layer: str) -> str:
     )
     # The id and a description are the Placemark's own, where GDAL (and so QGIS) reads the
     # fields of those names and Google Earth shows the description; a name and a style
-    # (kml_look) make it readable on the map. KML orders them: name, description, styleUrl.
-    look = LOOKS[layer]
+    # (the layer's `kml` look) make it readable on the map. KML orders them: name,
+    # description, styleUrl.
     description = (
         'xmlelement(name "description", a.description), ' if "description" in columns else ""
     )
@@ -128,6 +128,7 @@ async def kml_stream(
     columns: list[str],
     *,
     layer: str,
+    look: KmlLook,
 ) -> AsyncGenerator[bytes, None]:
     """A KML document: a Schema naming the columns, a Folder of Placemarks."""
     fields = "".join(
@@ -136,10 +137,10 @@ async def kml_stream(
     opening = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">'
         f'<Document id="root_doc"><Schema name="{layer}" id="{layer}">{fields}</Schema>'
-        f"{LOOKS[layer].styles}"
+        f"{look.styles}"
         f"<Folder><name>{layer}</name>\n"
     ).encode()
-    sql = kml_placemarks_sql(attrs_sql, columns, layer)
+    sql = kml_placemarks_sql(attrs_sql, columns, layer, look)
     async for chunk in json_rows(sessionmaker, sql, params, separator=b"\n"):
         yield opening + chunk
         opening = b""

@@ -5,6 +5,7 @@ geometry: listed by the OGC API, absent from the tiles."""
 from __future__ import annotations
 
 from app.disputes.service import DISPUTE_FEATURE, visibility
+from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
 
 DISPUTED_AREAS = Layer(
@@ -30,5 +31,14 @@ DISPUTED_AREAS = Layer(
     ),
     scope=visibility,
     tiles=Tiles(simplify=True, drawn_from=("disputed_areas", "borders")),
-    export=Export("disputed_areas", order="b.code, d.code"),
+    export=Export(
+        "disputed_areas",
+        order="b.code, d.code",
+        kml=kml.by_colour(
+            "dispute",
+            "state",
+            kml.DISPUTE_STATE_COLOURS,
+            "a.code || ' ' || coalesce(a.location, '')",
+        ),
+    ),
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.auth.caller import Caller
 from app.incidents.queries import IncidentFilter, incident_feature, where_clause
+from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Scope, TileQuery, Tiles
 
 
@@ -87,7 +88,7 @@ INCIDENTS = Layer(
         where=_tile_where,
         dense=True,
     ),
-    export=Export("incidents", order="i.occurred_at DESC, i.id DESC"),
+    export=Export("incidents", order="i.occurred_at DESC, i.id DESC", kml=kml.incident_look()),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.crossings.queries import CROSSING_FEATURE
+from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
 
 CROSSINGS = Layer(
@@ -38,5 +39,9 @@ CROSSINGS = Layer(
         Field("note", "string", "c.note", queryable=False, export=True),
     ),
     tiles=Tiles(simplify=False, drawn_from=("crossings", "borders")),
-    export=Export("crossings", order="b.code, c.code"),
+    export=Export(
+        "crossings",
+        order="b.code, c.code",
+        kml=kml.by_colour("crossing", "status", kml.CROSSING_STATUS_COLOURS, "a.name"),
+    ),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.borders.queries import BORDER_FEATURE
 from app.geojson import COORD_DECIMALS
+from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
 from app.markers.queries import MARKER_FEATURE
 from app.segments.queries import SEGMENT_FEATURE
@@ -24,7 +25,11 @@ BORDERS = Layer(
     ),
     tiles=Tiles(simplify=True, drawn_from=("borders",)),
     # Written into offline packages (app/offline); no export endpoint of its own.
-    export=Export("border_lines", order="b.code"),
+    export=Export(
+        "border_lines",
+        order="b.code",
+        kml=kml.plain("border", "ff2c2cb0", "a.code || coalesce(' ' || a.name_vi, '')"),
+    ),
 )
 
 MARKERS = Layer(
@@ -57,7 +62,13 @@ MARKERS = Layer(
         Field("illustrative", "boolean", "m.illustrative", queryable=False, export=True),
     ),
     tiles=Tiles(simplify=False, drawn_from=("markers", "borders")),
-    export=Export("markers", order="b.code, m.number, m.aux_index, m.bank_index"),
+    export=Export(
+        "markers",
+        order="b.code, m.number, m.aux_index, m.bank_index",
+        kml=kml.by_colour(
+            "marker", "condition", kml.MARKER_CONDITION_COLOURS, "a.border || ' ' || a.code"
+        ),
+    ),
 )
 
 # Segments carry the age of their clearing in tiles (the map colours the line by it).
@@ -119,7 +130,11 @@ SEGMENTS = Layer(
             "clearing_work_kinds",  # which kinds clear
         ),
     ),
-    export=Export("segments", order="b.code, s.start_m"),
+    export=Export(
+        "segments",
+        order="b.code, s.start_m",
+        kml=kml.plain("segment", "ff2c2cb0", "a.border || ' ' || a.\"from\" || '–' || a.\"to\""),
+    ),
 )
 
 DISTRICTS = Layer(
@@ -153,6 +168,10 @@ json_build_object('type', 'Feature', 'id', u.id,
     datetime="u.valid_from::timestamptz",
     tiles=Tiles(simplify=True, drawn_from=("admin_units",)),
     export=Export(
-        "admin_units", order="u.province_code NULLS FIRST, u.level, u.code, u.valid_from"
+        "admin_units",
+        order="u.province_code NULLS FIRST, u.level, u.code, u.valid_from",
+        kml=kml.by_colour(
+            "unit", "level", kml.UNIT_LEVEL_COLOURS, "a.name_vi || ' (' || a.level || ')'"
+        ),
     ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
 from app.patrols.queries import PATROL_FEATURE, visibility
 
@@ -34,5 +35,9 @@ PATROLS = Layer(
     scope=visibility,
     datetime="p.started_at",
     tiles=Tiles(simplify=True, drawn_from=("patrols", "borders")),
-    export=Export("patrols", order="p.started_at, p.id"),
+    export=Export(
+        "patrols",
+        order="p.started_at, p.id",
+        kml=kml.plain("patrol", "ff2c7bb6", "a.unit || ' ' || coalesce(a.route, '')"),
+    ),
 )

@@ -4,6 +4,7 @@ or restorations, each drawn at its marker."""
 from __future__ import annotations
 
 from app.inspections.queries import INSPECTION_FEATURE, REPAIR_FEATURE
+from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
 
 _AT_MARKER = (
@@ -46,7 +47,16 @@ INSPECTIONS = Layer(
     ),
     datetime="x.inspected_on::timestamptz",
     tiles=Tiles(simplify=False, drawn_from=("marker_inspections", "markers", "borders")),
-    export=Export("marker_inspections", order="b.code, m.number, m.code, x.inspected_on, x.id"),
+    export=Export(
+        "marker_inspections",
+        order="b.code, m.number, m.code, x.inspected_on, x.id",
+        kml=kml.by_colour(
+            "inspection",
+            "condition",
+            kml.MARKER_CONDITION_COLOURS,
+            "a.border || ' ' || a.marker || ' ' || a.inspected_on",
+        ),
+    ),
 )
 
 REPAIRS = Layer(
@@ -71,5 +81,14 @@ REPAIRS = Layer(
     ),
     datetime="coalesce(r.done_on, r.planned_on)::timestamptz",
     tiles=Tiles(simplify=False, drawn_from=("marker_repairs", "markers", "borders")),
-    export=Export("marker_repairs", order="b.code, m.number, m.code, r.id"),
+    export=Export(
+        "marker_repairs",
+        order="b.code, m.number, m.code, r.id",
+        kml=kml.by_colour(
+            "repair",
+            "status",
+            kml.REPAIR_STATUS_COLOURS,
+            "a.kind || ' ' || a.border || ' ' || a.marker",
+        ),
+    ),
 )

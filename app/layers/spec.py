@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from app.auth.caller import Caller
 from app.geojson import COORD_DECIMALS
+from app.layers.kml import KmlLook
 
 FieldType = Literal["string", "number", "boolean", "timestamp", "date"]
 # The SQL a layer's scope adds to every WHERE, its values bound into `params`.
@@ -82,6 +83,7 @@ class Export:
 
     name: str  # the file's stem and the audit's entity type
     order: str
+    kml: KmlLook  # its placemarks' names and styles in Google Earth (kml.py)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.auth.caller import Caller
 from app.geojson import COORD_DECIMALS
+from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
 
 
@@ -48,5 +49,11 @@ json_build_object('type', 'Feature', 'id', a.id,
     ),
     scope=_placed,
     tiles=Tiles(simplify=True, drawn_from=("survey_areas", "surveys", "borders")),
-    export=Export("survey_areas", order="b.code, s.code, a.id"),
+    export=Export(
+        "survey_areas",
+        order="b.code, s.code, a.id",
+        kml=kml.by_colour(
+            "area", "finding", kml.SURVEY_FINDING_COLOURS, "a.survey || ' ' || a.finding"
+        ),
+    ),
 )

@@ -8,6 +8,7 @@ from app.approvals.service import APPROVAL_FEATURE
 from app.approvals.service import visibility as approval_visibility
 from app.auth.caller import Caller
 from app.clearing.queries import WORK_FEATURE
+from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
 
 CLEARING_WORKS = Layer(
@@ -38,7 +39,13 @@ CLEARING_WORKS = Layer(
     datetime="coalesce(w.actual_start, w.planned_start)::timestamptz",
     datetime_indexed="coalesce(w.actual_start, w.planned_start)",
     tiles=Tiles(simplify=True, drawn_from=("clearing_works", "borders")),
-    export=Export("clearing_works", order="b.code, w.start_m, w.id"),
+    export=Export(
+        "clearing_works",
+        order="b.code, w.start_m, w.id",
+        kml=kml.by_colour(
+            "work", "status", kml.WORK_STATUS_COLOURS, "a.kind || ' ' || coalesce(a.range, '')"
+        ),
+    ),
 )
 
 

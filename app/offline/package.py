@@ -21,7 +21,7 @@ from app.auth.models import Role
 from app.errors import Forbidden, NotFound
 from app.exports.layers import GEOMETRY_COLUMNS, LayerQuery, layer_query
 from app.incidents.models import OPEN_STATUSES
-from app.layers import LAYERS
+from app.layers import LAYERS, kml
 
 _AREA = "ST_GeomFromWKB(decode(:area, 'hex'), 4326)"
 OPEN = sorted(s.value for s in OPEN_STATUSES)
@@ -76,7 +76,8 @@ def _area(unit: Unit) -> LayerQuery:
         "ORDER BY u.valid_from DESC LIMIT 1"
     )
     columns = ["code", "level", "name_vi", "valid_from", "valid_to", "source"]
-    return LayerQuery("area", "", attrs, columns, {"code": unit.code})
+    area_look = kml.plain("area", "ff333333", "a.name_vi")
+    return LayerQuery("area", "", attrs, columns, {"code": unit.code}, area_look)
 
 
 def _zones(unit: Unit) -> LayerQuery:
@@ -89,7 +90,8 @@ def _zones(unit: Unit) -> LayerQuery:
         f"WHERE ST_Intersects(b.geom, {_AREA}) ORDER BY b.code, z.distance_m"
     )
     columns = ["border", "code", "name_vi", "distance_m", "article"]
-    return LayerQuery("zones", "", attrs, columns, {"area": unit.area_wkb_hex})
+    zone_look = kml.plain("zone", "ffb000d0", "a.border || ' ' || a.name_vi")
+    return LayerQuery("zones", "", attrs, columns, {"area": unit.area_wkb_hex}, zone_look)
 
 
 def package_layers(unit: Unit, caller: Caller) -> list[LayerQuery]:

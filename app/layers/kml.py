@@ -1,7 +1,8 @@
-"""How each exported layer looks in Google Earth and other KML readers: a name for every
-placemark (an incident's title, a marker's code) and a shared style chosen by what a
-reader scans for: an incident's status (colour) and category (icon), a marker's condition,
-a clearing work's status. Without them Google Earth shows unnamed yellow pins.
+"""How each exported layer looks in Google Earth and other KML readers (a layer's
+`Export.kml`): a name for every placemark (an incident's title, a marker's code) and a
+shared style chosen by what a reader scans for: an incident's status (colour) and
+category (icon), a marker's condition, a clearing work's status. Without them Google
+Earth shows unnamed yellow pins.
 
 KML colours are aabbggrr. The icons are Google Earth's own shape set (it ships and caches
 them; other readers fall back to their default pin)."""
@@ -109,7 +110,7 @@ def _keyed(prefix: str, column: str, known: list[str]) -> str:
     return f"'{prefix}-' || CASE WHEN a.{column} IN ({listed}) THEN a.{column} ELSE 'other' END"
 
 
-def _incidents() -> KmlLook:
+def incident_look() -> KmlLook:
     icons = {**CATEGORY_ICONS, "other": OTHER_ICON}
     colours = {**INCIDENT_STATUS_COLOURS, "other": UNKNOWN_COLOUR}
     styles = "".join(
@@ -122,7 +123,7 @@ def _incidents() -> KmlLook:
     return KmlLook("a.title", f"{status} || '-' || {category}", styles)
 
 
-def _by_colour(prefix: str, column: str, colours: dict[str, str], name_sql: str) -> KmlLook:
+def by_colour(prefix: str, column: str, colours: dict[str, str], name_sql: str) -> KmlLook:
     styles = "".join(
         _style(f"{prefix}-{value}", colour)
         for value, colour in {**colours, "other": UNKNOWN_COLOUR}.items()
@@ -130,39 +131,6 @@ def _by_colour(prefix: str, column: str, colours: dict[str, str], name_sql: str)
     return KmlLook(name_sql, _keyed(prefix, column, list(colours)), styles)
 
 
-LOOKS: dict[str, KmlLook] = {
-    "incidents": _incidents(),
-    "markers": _by_colour(
-        "marker", "condition", MARKER_CONDITION_COLOURS, "a.border || ' ' || a.code"
-    ),
-    "segments": KmlLook(
-        "a.border || ' ' || a.\"from\" || '–' || a.\"to\"",
-        "'segment'",
-        _style("segment", "ff2c2cb0"),
-    ),
-    "clearing_works": _by_colour(
-        "work", "status", WORK_STATUS_COLOURS, "a.kind || ' ' || coalesce(a.range, '')"
-    ),
-    "crossings": _by_colour("crossing", "status", CROSSING_STATUS_COLOURS, "a.name"),
-    "patrols": KmlLook(
-        "a.unit || ' ' || coalesce(a.route, '')", "'patrol'", _style("patrol", "ff2c7bb6")
-    ),
-    "marker_inspections": _by_colour(
-        "inspection",
-        "condition",
-        MARKER_CONDITION_COLOURS,
-        "a.border || ' ' || a.marker || ' ' || a.inspected_on",
-    ),
-    "marker_repairs": _by_colour(
-        "repair", "status", REPAIR_STATUS_COLOURS, "a.kind || ' ' || a.border || ' ' || a.marker"
-    ),
-    "disputed_areas": _by_colour(
-        "dispute", "state", DISPUTE_STATE_COLOURS, "a.code || ' ' || coalesce(a.location, '')"
-    ),
-    "admin_units": _by_colour(
-        "unit", "level", UNIT_LEVEL_COLOURS, "a.name_vi || ' (' || a.level || ')'"
-    ),
-    "survey_areas": _by_colour(
-        "area", "finding", SURVEY_FINDING_COLOURS, "a.survey || ' ' || a.finding"
-    ),
-}
+def plain(style_id: str, colour: str, name_sql: str) -> KmlLook:
+    """One style for every placemark of the layer."""
+    return KmlLook(name_sql, f"'{style_id}'", _style(style_id, colour))
