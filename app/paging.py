@@ -8,6 +8,7 @@ when another row exists, all in one round trip.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ class Page:
 
 
 async def fetch_page(
-    session: AsyncSession, page_cte_sql: str, params: dict[str, Any], *, limit: int
+    session: AsyncSession, page_cte_sql: str, params: Mapping[str, Any], *, limit: int
 ) -> Page:
     row = (
         await session.execute(

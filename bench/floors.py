@@ -75,11 +75,9 @@ def service_statement(
     *, limit: int, bbox: list[float] | None = None, cql_text: str | None = None
 ) -> tuple[str, list[Any]]:
     """The service's statement for an items page, with positional parameters for asyncpg."""
-    sql, params = items_page_statement(
-        INCIDENTS, BENCH_CALLER, limit=limit, bbox=bbox, cql_text=cql_text
-    )
-    positional, names = positional_sql(sql)
-    return positional, [params[name] for name in names]
+    page = items_page_statement(INCIDENTS, BENCH_CALLER, limit=limit, bbox=bbox, cql_text=cql_text)
+    positional, names = positional_sql(page.text)
+    return positional, [page.params[name] for name in names]
 
 
 # Beside the 500 m request's floor, a lean query as a reference: the same features,

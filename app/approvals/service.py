@@ -25,6 +25,7 @@ from app.documents.service import cite, documents_citing
 from app.errors import Conflict, InvalidInput, NotFound
 from app.geojson import COORD_DECIMALS
 from app.incidents.location import from_location
+from app.sql import Sql
 
 # The province a place lies in today, for a request given by its location only: the one
 # placement rule.
@@ -217,10 +218,9 @@ FROM approval_requests r JOIN borders b ON b.id = r.border_id
 _VISIBLE = "(CAST(:scope AS text) IS NULL OR r.province_code = :scope)"
 
 
-def visibility(caller: Caller, params: dict[str, Any]) -> str:
+def visibility(caller: Caller) -> Sql:
     """The requests a caller reads, as SQL over `r` (the OGC collection uses it too)."""
-    params["scope"] = read_scope(caller)
-    return _VISIBLE
+    return Sql(_VISIBLE, {"scope": read_scope(caller)})
 
 
 async def get_request(
@@ -269,38 +269,33 @@ async def list_requests(
     limit: int,
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    clauses: list[str] = [_VISIBLE]
-    params: dict[str, Any] = {"limit": limit, "offset": offset, "scope": read_scope(caller)}
+    clauses = [visibility(caller)]
     if province:
-        clauses.append("r.province_code = :province")
-        params["province"] = province
+        clauses.append(Sql("r.province_code = :province", {"province": province}))
     if status:
-        clauses.append("r.status = ANY(:status)")
-        params["status"] = status
+        clauses.append(Sql("r.status = ANY(:status)", {"status": status}))
     if side:
-        clauses.append("r.requested_by_side = :side")
-        params["side"] = side
+        clauses.append(Sql("r.requested_by_side = :side", {"side": side}))
     if year:
-        clauses.append(
+        staged_in_year = (
             "EXISTS (SELECT 1 FROM approval_stages s WHERE s.request_id = r.id "
             "AND extract(year FROM s.happened_on) = :year)"
         )
-        params["year"] = year
+        clauses.append(Sql(staged_in_year, {"year": year}))
     if work_id:
-        clauses.append("r.work_id = :work")
-        params["work"] = work_id
-    where = " AND ".join(clauses)
+        clauses.append(Sql("r.work_id = :work", {"work": work_id}))
+    where = Sql.all(clauses)
     total = (
         await session.execute(
-            text(f"SELECT count(*) FROM approval_requests r WHERE {where}"),  # noqa: S608
-            params,
+            text(f"SELECT count(*) FROM approval_requests r WHERE {where.text}"),  # noqa: S608
+            where.params,
         )
     ).scalar_one()
     rows = await session.execute(
         text(
-            _REQUEST_SQL + f" WHERE {where} ORDER BY submitted_on DESC NULLS LAST, r.id "
+            _REQUEST_SQL + f" WHERE {where.text} ORDER BY submitted_on DESC NULLS LAST, r.id "
             "LIMIT :limit OFFSET :offset"
         ),
-        params,
+        where.bind(limit=limit, offset=offset).params,
     )
     return [plain_row(r._mapping) for r in rows], int(total)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query
 
 from app.chainage.service import resolve_prefixed_range
 from app.db import SessionDep
+from app.sql import Sql
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,11 @@ class NearStretch:
     geojson: str  # the stretch's line
     within_m: float
 
-    def clause(self, geom: str, params: dict[str, Any]) -> str:
-        """SQL: `geom` lies within `within_m` of the stretch (geodesic metres)."""
-        params.update(stretch=self.geojson, within_m=self.within_m)
-        return (
-            f"ST_DWithin(({geom})::geography, ST_GeomFromGeoJSON(:stretch)::geography, :within_m)"
+    def clause(self, geom: str) -> Sql:
+        """`geom` lies within `within_m` of the stretch (geodesic metres)."""
+        return Sql(
+            f"ST_DWithin(({geom})::geography, ST_GeomFromGeoJSON(:stretch)::geography, :within_m)",
+            {"stretch": self.geojson, "within_m": self.within_m},
         )
 
 

@@ -14,6 +14,7 @@ from app.db import plain_row
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
 from app.paging import Page, fetch_page
+from app.sql import Sql
 
 # Union of intervals by PostgreSQL multiranges: overlapping completions count once.
 _COMPLETED_M = """
@@ -65,52 +66,52 @@ class WorkFilter:
 async def list_works(
     session: AsyncSession, f: WorkFilter, *, limit: int, after: list[Any] | None
 ) -> Page:
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
+    clauses: list[Sql] = []
     if f.border:
-        clauses.append("b.code = :border")
-        params["border"] = f.border.upper()
+        clauses.append(Sql("b.code = :border", {"border": f.border.upper()}))
     if f.kinds:
-        clauses.append("w.kind = ANY(:kinds)")
-        params["kinds"] = f.kinds
+        clauses.append(Sql("w.kind = ANY(:kinds)", {"kinds": f.kinds}))
     if f.statuses:
-        clauses.append("w.status = ANY(:statuses)")
-        params["statuses"] = f.statuses
+        clauses.append(Sql("w.status = ANY(:statuses)", {"statuses": f.statuses}))
     if f.province:
-        clauses.append("w.province_codes ? :province")
-        params["province"] = f.province
+        clauses.append(Sql("w.province_codes ? :province", {"province": f.province}))
     if f.year is not None:
+        started = "coalesce(w.actual_start, w.planned_start)"
         clauses.append(
-            "coalesce(extract(year FROM coalesce(w.actual_start, w.planned_start))::int, "
-            "w.approval_year) = :year"
+            Sql(
+                f"coalesce(extract(year FROM {started})::int, w.approval_year) = :year",
+                {"year": f.year},
+            )
         )
-        params["year"] = f.year
     if f.stretch is not None:
+        border, start_m, end_m = f.stretch
         clauses.append(
-            "b.code = :stretch_border "
-            "AND w.start_m <= CAST(:stretch_end AS float8) + CAST(:within_m AS float8) "
-            "AND w.end_m >= CAST(:stretch_start AS float8) - CAST(:within_m AS float8)"
-        )
-        params.update(
-            stretch_border=f.stretch[0],
-            stretch_start=f.stretch[1],
-            stretch_end=f.stretch[2],
-            within_m=f.within_m,
+            Sql(
+                "b.code = :stretch_border "
+                "AND w.start_m <= CAST(:stretch_end AS float8) + CAST(:within_m AS float8) "
+                "AND w.end_m >= CAST(:stretch_start AS float8) - CAST(:within_m AS float8)",
+                {
+                    "stretch_border": border,
+                    "stretch_start": start_m,
+                    "stretch_end": end_m,
+                    "within_m": f.within_m,
+                },
+            )
         )
     if after is not None:
-        clauses.append("(b.code, w.start_m, w.id) > (:k0, :k1, CAST(:k2 AS uuid))")
-        params.update(k0=after[0], k1=after[1], k2=after[2])
-    where = " AND ".join(clauses) or "TRUE"
+        keys = dict(zip(["k0", "k1", "k2"], after, strict=True))
+        clauses.append(Sql("(b.code, w.start_m, w.id) > (:k0, :k1, CAST(:k2 AS uuid))", keys))
+    where = Sql.all(clauses)
     sql = f"""
     WITH page AS (
       SELECT {WORK_FEATURE} AS feature, json_build_array(b.code, w.start_m, w.id) AS sort_key,
              row_number() OVER (ORDER BY b.code, w.start_m, w.id) AS rn
       FROM clearing_works w JOIN borders b ON b.id = w.border_id
-      WHERE {where}
+      WHERE {where.text}
       ORDER BY rn LIMIT :limit_plus_one
     )
     """  # noqa: S608
-    return await fetch_page(session, sql, params, limit=limit)
+    return await fetch_page(session, sql, where.params, limit=limit)
 
 
 async def work_feature(session: AsyncSession, work_id: uuid.UUID) -> tuple[str, int]:

@@ -16,6 +16,7 @@ from app.chainage.near import NearStretch
 from app.crossings.models import OPEN_STATES
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
+from app.sql import Sql
 
 # A crossing's status on a day: its latest change effective by then (none before its first).
 STATUS_ON = """(SELECT h.status FROM crossing_status_changes h
@@ -79,34 +80,28 @@ class CrossingFilter:
     near: NearStretch | None = None  # only those near this stretch
 
 
-def where_clause(f: CrossingFilter, params: dict[str, Any]) -> str:
+def where_clause(f: CrossingFilter) -> Sql:
     """Crossings are the line's register, as markers are: every token reads them all."""
-    clauses = ["TRUE"]
+    clauses: list[Sql] = []
     if f.border:
-        clauses.append("b.code = :border")
-        params["border"] = f.border.upper()
+        clauses.append(Sql("b.code = :border", {"border": f.border.upper()}))
     if f.province:
-        clauses.append("c.province_code = :province")
-        params["province"] = f.province
+        clauses.append(Sql("c.province_code = :province", {"province": f.province}))
     if f.levels:
-        clauses.append("c.level = ANY(:levels)")
-        params["levels"] = list(f.levels)
+        clauses.append(Sql("c.level = ANY(:levels)", {"levels": list(f.levels)}))
     if f.statuses:
-        clauses.append("c.status = ANY(:statuses)")
-        params["statuses"] = list(f.statuses)
+        clauses.append(Sql("c.status = ANY(:statuses)", {"statuses": list(f.statuses)}))
     if f.near:
-        clauses.append(f.near.clause("c.geom", params))
+        clauses.append(f.near.clause("c.geom"))
     if f.open_on:
-        clauses.append(f"{STATUS_ON} IN ({OPEN_STATES_SQL})")
-        params["on"] = f.open_on
-    return " AND ".join(clauses)
+        clauses.append(Sql(f"{STATUS_ON} IN ({OPEN_STATES_SQL})", {"on": f.open_on}))
+    return Sql.all(clauses)
 
 
 async def list_crossings(session: AsyncSession, f: CrossingFilter) -> dict[str, Any]:
     """A FeatureCollection in border and chainage order; with `open_on`, each feature also
     says its status that day (`status_on`)."""
-    params: dict[str, Any] = {"on": f.open_on}
-    where = where_clause(f, params)
+    where = where_clause(f).bind(on=f.open_on)
     feature = CROSSING_FEATURE
     if f.open_on:
         feature = (
@@ -115,9 +110,9 @@ async def list_crossings(session: AsyncSession, f: CrossingFilter) -> dict[str, 
         )
     sql = (
         f"SELECT coalesce(json_agg(({feature}) ORDER BY b.code, c.code), '[]')::text "  # noqa: S608
-        f"FROM crossings c JOIN borders b ON b.id = c.border_id WHERE {where}"
+        f"FROM crossings c JOIN borders b ON b.id = c.border_id WHERE {where.text}"
     )
-    features = (await session.execute(text(sql), params)).scalar_one()
+    features = (await session.execute(text(sql), where.params)).scalar_one()
     return {"type": "FeatureCollection", "features": json.loads(features)}
 
 

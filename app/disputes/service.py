@@ -24,6 +24,7 @@ from app.disputes.models import DisputeState
 from app.errors import Conflict, InvalidInput, NotFound
 from app.geojson import COORD_DECIMALS
 from app.incidents.location import from_location
+from app.sql import Sql
 
 
 class DisputedAreaCreate(BaseModel):
@@ -66,10 +67,9 @@ DISPUTE_FEATURE = f"""json_build_object('type', 'Feature', 'id', d.id,
   'properties', ({_AREA})::jsonb - 'geometry' - 'id')"""
 
 
-def visibility(caller: Caller, params: dict[str, Any]) -> str:
+def visibility(caller: Caller) -> Sql:
     """Disputed areas are read in the caller's province (admins and analysts: all)."""
-    params["scope"] = read_scope(caller)
-    return _VISIBLE
+    return Sql(_VISIBLE, {"scope": read_scope(caller)})
 
 
 async def list_areas(

@@ -25,6 +25,7 @@ from app.documents.models import LinkTarget
 from app.documents.schemas import DocumentCreate, DocumentLinkIn
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.incidents.attachments import StoredFile, register
+from app.sql import Sql, containing
 from app.text import fold
 
 # The table each link target lives in, and its key column.
@@ -315,40 +316,37 @@ async def list_documents(
 ) -> tuple[list[dict[str, Any]], int]:
     """Newest first. `q` matches the folded citation, number, issuer and subject, so
     `cong van 1232` finds `Công văn số 1232/UBND-THNC`."""
-    clauses: list[str] = [_VISIBLE]
-    params: dict[str, Any] = {"limit": limit, "offset": offset, "scope": read_scope(caller)}
+    clauses = [Sql(_VISIBLE, {"scope": read_scope(caller)})]
     if q:
         for n, word in enumerate(fold(q).split()[:8]):
-            clauses.append(f"d.search_text LIKE :w{n}")
-            params[f"w{n}"] = (
-                "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
+            clauses.append(Sql(f"d.search_text LIKE :w{n}", {f"w{n}": containing(word)}))
     if kind:
-        clauses.append("d.kind = :kind")
-        params["kind"] = kind
+        clauses.append(Sql("d.kind = :kind", {"kind": kind}))
     if province:
-        clauses.append("d.province_code = :province")
-        params["province"] = province
+        clauses.append(Sql("d.province_code = :province", {"province": province}))
     if year:
-        clauses.append("extract(year FROM d.issued_on) = :year")
-        params["year"] = year
+        clauses.append(Sql("extract(year FROM d.issued_on) = :year", {"year": year}))
     if target_type is not None:
-        clauses.append(
+        linked = (
             "EXISTS (SELECT 1 FROM document_links l WHERE l.document_id = d.id "  # noqa: S608
             "AND l.target_type = :tt AND (CAST(:tid AS text) IS NULL OR l.target_id = :tid) "
             f"AND {_LINK_VISIBLE})"
         )
-        params.update(tt=target_type.value, tid=target_id.lower() if target_id else None)
-    where = " AND ".join(clauses)
+        target = target_id.lower() if target_id else None
+        clauses.append(Sql(linked, {"tt": target_type.value, "tid": target}))
+    where = Sql.all(clauses)
     total = (
-        await session.execute(text(f"SELECT count(*) FROM documents d WHERE {where}"), params)  # noqa: S608
+        await session.execute(
+            text(f"SELECT count(*) FROM documents d WHERE {where.text}"),  # noqa: S608
+            where.params,
+        )
     ).scalar_one()
     rows = await session.execute(
         text(
-            _DOCUMENT_JSON + f" WHERE {where} "
+            _DOCUMENT_JSON + f" WHERE {where.text} "
             "ORDER BY d.issued_on DESC NULLS LAST, d.id LIMIT :limit OFFSET :offset"
         ),
-        params,
+        where.bind(limit=limit, offset=offset).params,
     )
     return [document_json(r) for r in rows], int(total)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from sqlalchemy import text
@@ -63,7 +63,7 @@ class CopyRowsToJsonList:
 async def json_rows(
     sessionmaker: async_sessionmaker[AsyncSession],
     sql: str,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     separator: bytes = b",",
 ) -> AsyncIterator[bytes]:
     """The rows of `sql` (one JSON column, `:name` parameters) joined by commas (or by

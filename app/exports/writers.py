@@ -14,7 +14,7 @@ import io
 import multiprocessing
 import os
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +50,7 @@ KML_MEDIA_TYPE = "application/vnd.google-earth.kml+xml"
 async def _batches(
     sessionmaker: async_sessionmaker[AsyncSession],
     sql: str,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     size: int = STREAM_BATCH,
 ) -> AsyncIterator[Sequence[Any]]:
     # Its own session: the response outlives the request's dependencies.
@@ -61,7 +61,7 @@ async def _batches(
 
 
 async def geojson_stream(
-    sessionmaker: async_sessionmaker[AsyncSession], feature_sql: str, params: dict[str, Any]
+    sessionmaker: async_sessionmaker[AsyncSession], feature_sql: str, params: Mapping[str, Any]
 ) -> AsyncGenerator[bytes, None]:
     """`feature_sql` selects one column: each row's GeoJSON Feature, built by PostgreSQL's
     JSON functions (see copy_stream.py for why that matters)."""
@@ -124,7 +124,7 @@ def kml_placemarks_sql(attrs_sql: str, columns: list[str], layer: str, look: Kml
 async def kml_stream(
     sessionmaker: async_sessionmaker[AsyncSession],
     attrs_sql: str,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     columns: list[str],
     *,
     layer: str,
@@ -150,7 +150,7 @@ async def kml_stream(
 async def csv_stream(
     sessionmaker: async_sessionmaker[AsyncSession],
     attrs_sql: str,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     columns: list[str],
 ) -> AsyncGenerator[bytes, None]:
     """CSV with a byte-order mark (Excel reads the Vietnamese text right), one row per
@@ -274,7 +274,7 @@ async def file_response(path: str, driver: Driver, filename: str) -> StreamingRe
 async def ogr_file(
     sessionmaker: async_sessionmaker[AsyncSession],
     attrs_sql: str,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     columns: list[str],
     *,
     layer: str,

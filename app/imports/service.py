@@ -273,13 +273,13 @@ async def _differences_from_stored(
 ) -> list[str] | None:
     """None when no incident has the row's id (as the caller may see it: another
     province's is left to `submit`, which refuses it); else the fields that differ."""
-    params: dict[str, Any] = {
-        "id": submission.id,
-        "epsg": epsg,
-        "geometry": json.dumps(submission.geometry) if submission.geometry else None,
-    }
-    sql = _STORED_INCIDENT.format(visible=visibility(caller, params))
-    stored = (await session.execute(text(sql), params)).mappings().first()
+    visible = visibility(caller).bind(
+        id=submission.id,
+        epsg=epsg,
+        geometry=json.dumps(submission.geometry) if submission.geometry else None,
+    )
+    sql = _STORED_INCIDENT.format(visible=visible.text)
+    stored = (await session.execute(text(sql), visible.params)).mappings().first()
     if stored is None:
         return None
     given = submission.properties

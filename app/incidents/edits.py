@@ -159,11 +159,11 @@ async def transition_and_commit(
         if request.duplicate_of == incident_id:
             raise InvalidInput("an incident cannot duplicate itself", field="duplicate_of")
         # Only one the officer may see: another province's id is as unknown as a random one.
-        params: dict[str, Any] = {"d": request.duplicate_of}
+        visible = visibility(caller).bind(d=request.duplicate_of)
         exists = (
             await session.execute(
-                text(f"SELECT 1 FROM incidents i WHERE i.id = :d AND {visibility(caller, params)}"),  # noqa: S608
-                params,
+                text(f"SELECT 1 FROM incidents i WHERE i.id = :d AND {visible.text}"),  # noqa: S608
+                visible.params,
             )
         ).first()
         if exists is None:

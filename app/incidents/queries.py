@@ -22,6 +22,7 @@ from app.errors import NotFound
 from app.geojson import COORD_DECIMALS, envelope_sql
 from app.incidents.models import OPEN_STATUS_LIST_SQL
 from app.paging import Page, fetch_page
+from app.sql import TRUE, Sql, containing
 
 # The properties are the database's own function (migration 6b383289a16b), which also
 # writes the stored features (incident_features): one definition for both. PostgreSQL
@@ -86,12 +87,11 @@ def with_last_property(feature: str, name: str, value: str) -> str:
     return f"""left({feature}, -2) || ',"{name}":' || ({value})::text || '}}}}'"""
 
 
-def visibility(caller: Caller, params: dict[str, Any]) -> str:
+def visibility(caller: Caller) -> Sql:
     """Officers and reporters see their province's incidents; admins and analysts all."""
     if caller.role in (Role.admin, Role.analyst):
-        return "TRUE"
-    params["scope_province"] = caller.province_code
-    return "i.province_code = :scope_province"
+        return TRUE
+    return Sql("i.province_code = :scope_province", {"scope_province": caller.province_code})
 
 
 def require_visible(caller: Caller, province_code: str | None, incident_id: object) -> None:
@@ -134,60 +134,53 @@ class IncidentFilter:
     tags: list[str] = field(default_factory=list)
 
 
-def where_clause(f: IncidentFilter, caller: Caller, params: dict[str, Any]) -> str:
+def where_clause(f: IncidentFilter, caller: Caller) -> Sql:
     # Only fixed fragments; every value is bound.
-    clauses = [visibility(caller, params)]
+    clauses = [visibility(caller)]
     if f.border:
-        clauses.append("b.code = :border")
-        params["border"] = f.border.upper()
+        clauses.append(Sql("b.code = :border", {"border": f.border.upper()}))
     if f.province:
-        clauses.append("i.province_code = :province")
-        params["province"] = f.province
+        clauses.append(Sql("i.province_code = :province", {"province": f.province}))
     if f.district:
-        clauses.append(":district = ANY(i.district_codes)")
-        params["district"] = f.district
+        clauses.append(Sql(":district = ANY(i.district_codes)", {"district": f.district}))
     if f.categories:
-        clauses.append("i.category = ANY(:categories)")
-        params["categories"] = f.categories
+        clauses.append(Sql("i.category = ANY(:categories)", {"categories": f.categories}))
     if f.statuses:
-        clauses.append("i.status = ANY(:statuses)")
-        params["statuses"] = f.statuses
+        clauses.append(Sql("i.status = ANY(:statuses)", {"statuses": f.statuses}))
     if f.severities:
-        clauses.append("i.severity = ANY(:severities)")
-        params["severities"] = f.severities
+        clauses.append(Sql("i.severity = ANY(:severities)", {"severities": f.severities}))
     if f.occurred_since:
-        clauses.append("i.occurred_at >= :since")
-        params["since"] = f.occurred_since
+        clauses.append(Sql("i.occurred_at >= :since", {"since": f.occurred_since}))
     if f.occurred_until:
-        clauses.append("i.occurred_at < :until")
-        params["until"] = f.occurred_until
+        clauses.append(Sql("i.occurred_at < :until", {"until": f.occurred_until}))
     if f.bbox:
-        clauses.append(f"i.geom && {envelope_sql(*f.bbox)}")  # numbers written out: envelope_sql
+        # The numbers are written out (envelope_sql): the planner sees the box.
+        clauses.append(Sql(f"i.geom && {envelope_sql(*f.bbox)}"))
     if f.near is not None:
         clauses.append(
-            "ST_DWithin(i.geom::geography, ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)"
-            "::geography, :within_m)"
+            Sql(
+                "ST_DWithin(i.geom::geography, "
+                "ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)::geography, :within_m)",
+                {"near_lon": f.near[0], "near_lat": f.near[1], "within_m": f.within_m},
+            )
         )
-        params.update(near_lon=f.near[0], near_lat=f.near[1], within_m=f.within_m)
     if f.range_wkb is not None:
         clauses.append(
-            "ST_DWithin(i.geom::geography, ST_GeomFromWKB(decode(:range_wkb, 'hex'), 4326)"
-            "::geography, :range_within_m)"
+            Sql(
+                "ST_DWithin(i.geom::geography, ST_GeomFromWKB(decode(:range_wkb, 'hex'), 4326)"
+                "::geography, :range_within_m)",
+                {"range_wkb": f.range_wkb, "range_within_m": f.within_m},
+            )
         )
-        params.update(range_wkb=f.range_wkb, range_within_m=f.within_m)
     if f.zone:
-        clauses.append("i.zones @> ARRAY[CAST(:zone AS varchar)]")
-        params["zone"] = f.zone
+        clauses.append(Sql("i.zones @> ARRAY[CAST(:zone AS varchar)]", {"zone": f.zone}))
     if f.crosses_line is not None:
-        clauses.append("i.crosses_line = :crosses")
-        params["crosses"] = f.crosses_line
+        clauses.append(Sql("i.crosses_line = :crosses", {"crosses": f.crosses_line}))
     if f.q:
-        clauses.append("i.search_text LIKE :q")
-        params["q"] = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append(Sql("i.search_text LIKE :q", {"q": containing(f.q)}))
     if f.tags:
-        clauses.append("i.tags @> CAST(:tags AS varchar[])")
-        params["tags"] = f.tags
-    return " AND ".join(clauses)
+        clauses.append(Sql("i.tags @> CAST(:tags AS varchar[])", {"tags": f.tags}))
+    return Sql.all(clauses)
 
 
 async def list_incidents(
@@ -195,14 +188,15 @@ async def list_incidents(
 ) -> Page:
     """Newest first, or nearest first when `near` is given (with `distance_m`). Keyset
     paging on (occurred_at, id) or (distance, id): stable while others insert."""
-    params: dict[str, Any] = {}
-    where = where_clause(f, caller, params)
+    where = where_clause(f, caller)
     if f.near is not None:
         point = "ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)::geography"
         distance = f"ST_Distance(i.geom::geography, {point})"
         if after is not None:
-            where += " AND (d, i.id) > (CAST(:k0 AS float8), CAST(:k1 AS uuid))"
-            params.update(k0=after[0], k1=after[1])
+            where &= Sql(
+                "(d, i.id) > (CAST(:k0 AS float8), CAST(:k1 AS uuid))",
+                {"k0": after[0], "k1": after[1]},
+            )
         distance_m = "round(t.d::numeric, 1)"
         stored = stored_feature_of("t.id")
         feature = f"({with_last_property(stored, 'distance_m', distance_m)})::json"
@@ -243,7 +237,7 @@ async def list_incidents(
         ),
         knn AS MATERIALIZED (
           SELECT i.id, i.sphere, d FROM {rows("nearest")}
-          WHERE i.sphere <= :within_m * {SPHERE_SLACK} AND {where}
+          WHERE i.sphere <= :within_m * {SPHERE_SLACK} AND {where.text}
           ORDER BY i.sphere LIMIT :limit_plus_one
         ),
         reach AS MATERIALIZED (
@@ -259,11 +253,11 @@ async def list_incidents(
           SELECT k.id, k.d FROM knn k WHERE (SELECT way = 'knn' FROM reach)
           UNION ALL
           SELECT i.id, d FROM {rows("incidents")}
-          WHERE (SELECT way = 'within' FROM reach) AND {where}
+          WHERE (SELECT way = 'within' FROM reach) AND {where.text}
             AND ST_DWithin(i.geom::geography, {point}, (SELECT metres FROM reach), false)
           UNION ALL
           SELECT i.id, d FROM {rows("incidents")}
-          WHERE (SELECT way = 'all' FROM reach) AND {where}
+          WHERE (SELECT way = 'all' FROM reach) AND {where.text}
         ),
         top AS MATERIALIZED (
           SELECT id, d FROM matched ORDER BY d, id LIMIT :limit_plus_one
@@ -274,19 +268,20 @@ async def list_incidents(
           FROM top t LEFT JOIN incident_features s ON s.incident_id = t.id
         )
         """  # noqa: S608
-        params["near_scan"] = min(
-            max(NEAR_SCAN_MIN, NEAR_SCAN_PER_ROW * (limit + 1)), NEAR_SCAN_MAX
-        )
+        near_scan = min(max(NEAR_SCAN_MIN, NEAR_SCAN_PER_ROW * (limit + 1)), NEAR_SCAN_MAX)
+        where = where.bind(near_scan=near_scan)
     else:
         if after is not None:
-            where += " AND (i.occurred_at, i.id) < (CAST(:k0 AS timestamptz), CAST(:k1 AS uuid))"
-            params.update(k0=after[0], k1=after[1])
+            where &= Sql(
+                "(i.occurred_at, i.id) < (CAST(:k0 AS timestamptz), CAST(:k1 AS uuid))",
+                {"k0": after[0], "k1": after[1]},
+            )
         # The page's keys first, then their stored features: a kilobyte a row through a
         # parallel plan's queue costs more than the plan saves.
         sql = f"""
         WITH keys AS MATERIALIZED (
           SELECT i.id, i.occurred_at FROM incidents i JOIN borders b ON b.id = i.border_id
-          WHERE {where}
+          WHERE {where.text}
           ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit_plus_one
         ),
         page AS (
@@ -296,7 +291,7 @@ async def list_incidents(
           FROM keys k LEFT JOIN incident_features s ON s.incident_id = k.id
         )
         """  # noqa: S608
-    return await fetch_page(session, sql, params, limit=limit)
+    return await fetch_page(session, sql, where.params, limit=limit)
 
 
 async def incident_feature_json(
@@ -310,11 +305,10 @@ async def incident_feature_json(
     With `similar`, the feature also lists them (a top-level "similar", as similar() gives
     them), read by the same statement: every POST answers with both, and a round trip
     costs the service and PostgreSQL more than this read's own work."""
-    params: dict[str, Any] = {"id": incident_id}
-    scope = visibility(caller, params)
+    scope = visibility(caller).bind(id=incident_id)
     listed = (
         f", (SELECT coalesce(json_agg(s.feature::json ORDER BY s.distance, s.id), '[]'::json) "  # noqa: S608
-        f"FROM ({_similar_sql(similar, scope)}) s)::text"
+        f"FROM ({_similar_sql(similar, scope.text)}) s)::text"
         if similar is not None
         else ""
     )
@@ -332,8 +326,8 @@ async def incident_feature_json(
         session,
         f"SELECT {feature}, i.version{listed} FROM incidents i "  # noqa: S608
         f"JOIN borders b ON b.id = i.border_id "
-        f"LEFT JOIN incident_features s ON s.incident_id = i.id WHERE i.id = :id AND {scope}",
-        params,
+        f"LEFT JOIN incident_features s ON s.incident_id = i.id WHERE i.id = :id AND {scope.text}",
+        scope.params,
     )
     if row is None:
         raise NotFound(f"no incident {incident_id}")
@@ -372,9 +366,8 @@ async def similar(
     distance and the days are constants in its text (code and settings, never input), so
     PostgreSQL keeps one generic plan for it. It reads the open incidents' own spatial
     index (ix_incidents_open_geog, whose predicate it repeats)."""
-    params: dict[str, Any] = {"id": incident_id}
-    scope = visibility(caller, params)
-    rows = await fetch_rows(session, _similar_sql(settings, scope), params)
+    scope = visibility(caller).bind(id=incident_id)
+    rows = await fetch_rows(session, _similar_sql(settings, scope.text), scope.params)
     return [json.loads(r[0]) for r in rows]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.geojson import COORD_DECIMALS
+from app.sql import Sql
 
 _DOCUMENT = """CASE WHEN d.id IS NOT NULL THEN json_build_object('id', d.id, 'kind', d.kind,
   'number', d.number, 'issued_on', d.issued_on) END"""
@@ -47,49 +48,43 @@ class RecordFilter:
     year: int | None = None  # inspected in, or repaired (done, else planned) in
 
 
-def _where(f: RecordFilter, day: str, params: dict[str, Any]) -> str:
-    clauses = ["TRUE"]
+def _where(f: RecordFilter, day: str) -> Sql:
+    clauses: list[Sql] = []
     if f.border:
-        clauses.append("b.code = :border")
-        params["border"] = f.border.upper()
+        clauses.append(Sql("b.code = :border", {"border": f.border.upper()}))
     if f.marker:
-        clauses.append("m.code = :marker")
-        params["marker"] = f.marker
+        clauses.append(Sql("m.code = :marker", {"marker": f.marker}))
     if f.province:
-        clauses.append("m.province_code = :province")
-        params["province"] = f.province
+        clauses.append(Sql("m.province_code = :province", {"province": f.province}))
     if f.year is not None:
-        clauses.append(f"extract(year FROM {day})::int = :year")
-        params["year"] = f.year
-    return " AND ".join(clauses)
+        clauses.append(Sql(f"extract(year FROM {day})::int = :year", {"year": f.year}))
+    return Sql.all(clauses)
 
 
-async def _collection(session: AsyncSession, feature: str, source: str, where: str,
-                      order: str, params: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+async def _collection(session: AsyncSession, feature: str, source: str, where: Sql,
+                      order: str) -> dict[str, Any]:  # fmt: skip
     sql = (
         f"SELECT coalesce(json_agg(({feature}) ORDER BY {order}), '[]')::text "  # noqa: S608
         f"FROM {source} JOIN markers m ON m.id = {source.split()[1]}.marker_id "
-        f"JOIN borders b ON b.id = m.border_id WHERE {where}"
+        f"JOIN borders b ON b.id = m.border_id WHERE {where.text}"
     )
-    features = (await session.execute(text(sql), params)).scalar_one()
+    features = (await session.execute(text(sql), where.params)).scalar_one()
     return {"type": "FeatureCollection", "features": json.loads(features)}
 
 
 async def list_inspections(session: AsyncSession, f: RecordFilter) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    where = _where(f, "x.inspected_on", params)
+    where = _where(f, "x.inspected_on")
     return await _collection(
         session, INSPECTION_FEATURE, "marker_inspections x", where,
-        "b.code, m.number, m.aux_index, m.bank_index, x.inspected_on, x.recorded_at", params,
+        "b.code, m.number, m.aux_index, m.bank_index, x.inspected_on, x.recorded_at",
     )  # fmt: skip
 
 
 async def list_repairs(session: AsyncSession, f: RecordFilter) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    where = _where(f, "coalesce(r.done_on, r.planned_on)", params)
+    where = _where(f, "coalesce(r.done_on, r.planned_on)")
     return await _collection(
         session, REPAIR_FEATURE, "marker_repairs r", where,
-        "coalesce(r.done_on, r.planned_on), b.code, m.number", params,
+        "coalesce(r.done_on, r.planned_on), b.code, m.number",
     )  # fmt: skip
 
 

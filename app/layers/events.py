@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from app.auth.caller import Caller
 from app.incidents.queries import IncidentFilter, incident_feature, where_clause
 from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Scope, TileQuery, Tiles
+from app.sql import Sql
 
 
-def _scope(caller: Caller, params: dict[str, Any]) -> str:
-    return where_clause(IncidentFilter(), caller, params)
+def _scope(caller: Caller) -> Sql:
+    return where_clause(IncidentFilter(), caller)
 
 
-def _tile_where(caller: Caller, query: TileQuery, params: dict[str, Any]) -> str:
+def _tile_where(caller: Caller, query: TileQuery) -> Sql:
     chosen = IncidentFilter(statuses=query.statuses, categories=query.categories)
-    where = where_clause(chosen, caller, params)
+    where = where_clause(chosen, caller)
     if query.since:
-        where += " AND i.occurred_at >= CAST(:since AS date)"
-        params["since"] = query.since
+        where &= Sql("i.occurred_at >= CAST(:since AS date)", {"since": query.since})
     if query.until:
-        where += " AND i.occurred_at < CAST(:until AS date) + 1"
-        params["until"] = query.until
+        where &= Sql("i.occurred_at < CAST(:until AS date) + 1", {"until": query.until})
     return where
 
 
@@ -93,8 +91,8 @@ INCIDENTS = Layer(
 
 
 def _of_dimension(scope: Scope, dimension: int) -> Scope:
-    def scoped(caller: Caller, params: dict[str, Any]) -> str:
-        return f"{scope(caller, params)} AND ST_Dimension(i.geom) = {dimension}"
+    def scoped(caller: Caller) -> Sql:
+        return scope(caller) & Sql(f"ST_Dimension(i.geom) = {dimension}")
 
     return scoped
 

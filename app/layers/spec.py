@@ -9,15 +9,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from app.auth.caller import Caller
 from app.geojson import COORD_DECIMALS
 from app.layers.kml import KmlLook
+from app.sql import Sql
 
 FieldType = Literal["string", "number", "boolean", "timestamp", "date"]
-# The SQL a layer's scope adds to every WHERE, its values bound into `params`.
-Scope = Callable[[Caller, dict[str, Any]], str]
+# The SQL a layer's scope adds to every WHERE, with its values.
+Scope = Callable[[Caller], Sql]
 
 _MVT_TYPES = {
     "string": "String",
@@ -70,9 +71,9 @@ class Tiles:
     drawn_from: tuple[str, ...]
     joins: str = ""  # more FROM items the tile's fields read
     extra_fields: dict[str, str] = field(default_factory=dict)  # built by the statement
-    # The WHERE of a tile (its values bound into params), when the layer has filters or a
-    # scope; tiles of a scoped layer are cached per province.
-    where: Callable[[Caller, TileQuery, dict[str, Any]], str] | None = None
+    # The WHERE of a tile, when the layer has filters or a scope; tiles of a scoped layer
+    # are cached per province.
+    where: Callable[[Caller, TileQuery], Sql] | None = None
     # One feature per cell where a tile holds more than the cap (tiles/dense.py).
     dense: bool = False
 

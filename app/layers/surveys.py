@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.auth.caller import Caller
 from app.geojson import COORD_DECIMALS
 from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
+from app.sql import Sql
 
 
-def _placed(caller: Caller, params: dict[str, Any]) -> str:
+def _placed(caller: Caller) -> Sql:
     # Read by every token, as the surveys are; unplaced areas are not features.
-    return "a.geom IS NOT NULL"
+    return Sql("a.geom IS NOT NULL")
 
 
 SURVEY_AREAS = Layer(

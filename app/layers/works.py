@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.approvals.service import APPROVAL_FEATURE
 from app.approvals.service import visibility as approval_visibility
 from app.auth.caller import Caller
 from app.clearing.queries import WORK_FEATURE
 from app.layers import kml
 from app.layers.spec import Export, Field, Layer, Tiles
+from app.sql import Sql
 
 CLEARING_WORKS = Layer(
     id="clearing-works",
@@ -49,9 +48,9 @@ CLEARING_WORKS = Layer(
 )
 
 
-def _placed_approvals(caller: Caller, params: dict[str, Any]) -> str:
+def _placed_approvals(caller: Caller) -> Sql:
     # A feature without geometry would give a QGIS layer a second geometry type.
-    return f"{approval_visibility(caller, params)} AND r.geom IS NOT NULL"
+    return approval_visibility(caller) & Sql("r.geom IS NOT NULL")
 
 
 APPROVALS = Layer(

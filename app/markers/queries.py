@@ -13,6 +13,7 @@ from app.errors import InvalidInput, NotFound
 from app.geo.marker_codes import MarkerCode
 from app.geojson import COORD_DECIMALS, envelope_sql
 from app.paging import Page, fetch_page
+from app.sql import Sql
 
 MARKER_FEATURE = f"""
 json_build_object(
@@ -42,49 +43,72 @@ class MarkerFilter:
     conditions: tuple[str, ...] = ()
 
 
-def _where(f: MarkerFilter, after: list[Any] | None) -> tuple[str, dict[str, Any]]:
-    # Only fixed fragments are joined; every value is a bound parameter.
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    if f.border is not None:
-        clauses.append("b.code = :border")
-        params["border"] = f.border.upper()
-    if (f.from_code or f.to_code) and f.border is None:
+def code_span(
+    start_alias: str,
+    end_alias: str,
+    border: str | None,
+    from_code: MarkerCode | None,
+    to_code: MarkerCode | None,
+) -> list[Sql]:
+    """A border (over `b`) and the markers from `from_code` to `to_code` in the register's
+    order: the row's start marker `start_alias` at or after the one, its end marker
+    `end_alias` at or before the other (a marker list passes `m` for both)."""
+    clauses: list[Sql] = []
+    if border is not None:
+        clauses.append(Sql("b.code = :border", {"border": border.upper()}))
+    if (from_code or to_code) and border is None:
         raise InvalidInput("from/to name markers of one border: give border too", field="border")
-    if f.from_code is not None:
-        clauses.append("(m.number, m.aux_index, m.bank_index) >= (:fn, :fa, :fb)")
-        params.update(fn=f.from_code.number, fa=f.from_code.aux, fb=f.from_code.bank)
-    if f.to_code is not None:
+    if from_code is not None:
+        clauses.append(
+            Sql(
+                f"({start_alias}.number, {start_alias}.aux_index, {start_alias}.bank_index)"
+                " >= (:fn, :fa, :fb)",
+                {"fn": from_code.number, "fa": from_code.aux, "fb": from_code.bank},
+            )
+        )
+    if to_code is not None:
         # `to=836` covers both banks 836(1) and 836(2); `to=836(1)` only the first.
-        clauses.append("(m.number, m.aux_index, m.bank_index) <= (:tn, :ta, :tb)")
-        params.update(tn=f.to_code.number, ta=f.to_code.aux, tb=f.to_code.bank or 9)
+        clauses.append(
+            Sql(
+                f"({end_alias}.number, {end_alias}.aux_index, {end_alias}.bank_index)"
+                " <= (:tn, :ta, :tb)",
+                {"tn": to_code.number, "ta": to_code.aux, "tb": to_code.bank or 9},
+            )
+        )
+    return clauses
+
+
+def _where(f: MarkerFilter, after: list[Any] | None) -> Sql:
+    # Only fixed fragments are joined; every value is a bound parameter.
+    clauses = code_span("m", "m", f.border, f.from_code, f.to_code)
     if f.bbox is not None:
-        clauses.append(f"m.geom && {envelope_sql(*f.bbox)}")  # numbers written out: envelope_sql
+        clauses.append(Sql(f"m.geom && {envelope_sql(*f.bbox)}"))  # numbers: envelope_sql
     if f.conditions:
-        clauses.append("m.condition = ANY(:conditions)")
-        params["conditions"] = list(f.conditions)
+        clauses.append(Sql("m.condition = ANY(:conditions)", {"conditions": list(f.conditions)}))
     if after is not None:
-        clauses.append("(b.code, m.number, m.aux_index, m.bank_index) > (:k0, :k1, :k2, :k3)")
-        params.update(k0=after[0], k1=after[1], k2=after[2], k3=after[3])
-    return (" AND ".join(clauses) or "TRUE"), params
+        keys = dict(zip(["k0", "k1", "k2", "k3"], after, strict=True))
+        clauses.append(
+            Sql("(b.code, m.number, m.aux_index, m.bank_index) > (:k0, :k1, :k2, :k3)", keys)
+        )
+    return Sql.all(clauses)
 
 
 async def list_markers(
     session: AsyncSession, f: MarkerFilter, *, limit: int, after: list[Any] | None
 ) -> Page:
-    where, params = _where(f, after)
+    where = _where(f, after)
     sql = f"""
     WITH page AS (
       SELECT {MARKER_FEATURE} AS feature,
              json_build_array(b.code, m.number, m.aux_index, m.bank_index) AS sort_key,
              row_number() OVER (ORDER BY b.code, m.number, m.aux_index, m.bank_index) AS rn
       FROM markers m JOIN borders b ON b.id = m.border_id
-      WHERE {where}
+      WHERE {where.text}
       ORDER BY rn
       LIMIT :limit_plus_one
     )
     """  # noqa: S608
-    return await fetch_page(session, sql, params, limit=limit)
+    return await fetch_page(session, sql, where.params, limit=limit)
 
 
 async def marker_feature(session: AsyncSession, *, border: str, code: MarkerCode) -> str:

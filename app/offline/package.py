@@ -10,7 +10,6 @@ filter; the area and the zones are written here, having no declaration of their 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from app.errors import Forbidden, NotFound
 from app.exports.layers import GEOMETRY_COLUMNS, LayerQuery, layer_query
 from app.incidents.models import OPEN_STATUSES
 from app.layers import LAYERS, kml
+from app.sql import TRUE, Sql
 
 _AREA = "ST_GeomFromWKB(decode(:area, 'hex'), 4326)"
 OPEN = sorted(s.value for s in OPEN_STATUSES)
@@ -59,14 +59,10 @@ async def find_unit(session: AsyncSession, code: str, caller: Caller) -> Unit:
     return Unit(row.code, row.level, row.province, row.area)
 
 
-def _within(layer_id: str, unit: Unit, extra: str = "TRUE", **params: Any) -> LayerQuery:
+def _within(layer_id: str, unit: Unit, extra: Sql = TRUE) -> LayerQuery:
     layer = LAYERS[layer_id]
-    found = layer_query(
-        layer,
-        f"ST_Intersects({layer.geom}, {_AREA}) AND {extra}",
-        {"area": unit.area_wkb_hex, **params},
-    )
-    return found
+    in_area = Sql(f"ST_Intersects({layer.geom}, {_AREA})", {"area": unit.area_wkb_hex})
+    return layer_query(layer, in_area & extra)
 
 
 def _area(unit: Unit) -> LayerQuery:
@@ -98,8 +94,7 @@ def package_layers(unit: Unit, caller: Caller) -> list[LayerQuery]:
     """The package's layers, in the order QGIS lists them (last drawn on top)."""
     incidents = LAYERS["incidents"]
     assert incidents.scope is not None
-    scope_params: dict[str, Any] = {}
-    in_scope = incidents.scope(caller, scope_params)
+    open_in_scope = Sql("i.status = ANY(:open)", {"open": OPEN}) & incidents.scope(caller)
     return [
         _area(unit),
         _zones(unit),
@@ -107,11 +102,5 @@ def package_layers(unit: Unit, caller: Caller) -> list[LayerQuery]:
         _within("borders", unit),
         _within("markers", unit),
         _within("crossings", unit),
-        _within(
-            "incidents",
-            unit,
-            f"i.status = ANY(:open) AND {in_scope}",
-            open=OPEN,
-            **scope_params,
-        ),
+        _within("incidents", unit, open_in_scope),
     ]

@@ -16,6 +16,7 @@ import cql2
 from app.errors import InvalidInput
 from app.geo.geometry import InvalidGeometry, parse_geometry
 from app.layers.spec import Queryable
+from app.sql import Sql
 
 MAX_NODES = 200
 MAX_DEPTH = 20
@@ -162,9 +163,10 @@ def parse(text_or_json: str, lang: str | None) -> dict[str, Any] | bool:
     return dict(tree)
 
 
-def to_sql(tree: Any, queryables: dict[str, Queryable]) -> tuple[str, dict[str, Any]]:
+def to_sql(tree: Any, queryables: dict[str, Queryable]) -> Sql:
+    """The filter as SQL over the queryables, its literals bound as :cql_N."""
     build = _Build(queryables)
-    return _node(tree, build, 0), build.params
+    return Sql(_node(tree, build, 0), build.params)
 
 
 def _property(arg: Any, build: _Build) -> Queryable:

@@ -18,6 +18,7 @@ from app.layers import collection
 from app.layers.spec import Layer, Queryable
 from app.ogc.cql2_sql import parse, to_sql
 from app.ogc.crs import OutputCrs, output_crs
+from app.sql import Sql
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -30,7 +31,6 @@ ITEMS_PARAMS = {
     "bbox-crs", "sortby", "properties", "f", "count",
 }  # fmt: skip
 # A WHERE fragment and its bound values.
-Condition = tuple[str, dict[str, Any]]
 
 
 async def collection_path(collection_id: Annotated[str, Path(max_length=40)]) -> Layer:
@@ -129,11 +129,10 @@ def _typed(q: Queryable, name: str, raw: str) -> Any:
     return raw
 
 
-def _property_filters(layer: Layer, request: Request) -> Condition | None:
+def _property_filters(layer: Layer, request: Request) -> Sql | None:
     """`?status=reported&category=fence`: equality on queryables (Part 1 /rec/core/fc-filters).
     Any other unknown parameter is a 400, as Part 1 requires."""
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
+    clauses: list[Sql] = []
     queryables = layer.queryables
     for name, raw in request.query_params.multi_items():
         if name in ITEMS_PARAMS:
@@ -146,21 +145,15 @@ def _property_filters(layer: Layer, request: Request) -> Condition | None:
                 f" property filters: {', '.join(allowed)}",
                 extra={"field": name},
             )
-        key = f"eq_{len(params)}"
-        params[key] = _typed(q, name, raw)
-        clauses.append(f"{q.sql} = :{key}")
-    return (" AND ".join(clauses), params) if clauses else None
+        key = f"eq_{len(clauses)}"
+        clauses.append(Sql(f"{q.sql} = :{key}", {key: _typed(q, name, raw)}))
+    return Sql.all(clauses) if clauses else None
 
 
-def merge(*parts: Condition | None) -> Condition | None:
-    """The conditions ANDed, their parameters together (each part names its own)."""
-    present = [p for p in parts if p is not None]
-    if not present:
-        return None
-    params: dict[str, Any] = {}
-    for _, bound in present:
-        params.update(bound)
-    return " AND ".join(f"({sql})" for sql, _ in present), params
+def merge(*parts: Sql | None) -> Sql | None:
+    """The conditions ANDed (a filter's literals are :cql_N, property equalities :eq_N)."""
+    present = [Sql(f"({p.text})", p.params) for p in parts if p is not None]
+    return Sql.all(present) if present else None
 
 
 async def conditions_query(
@@ -173,7 +166,7 @@ async def conditions_query(
     filter_crs: Annotated[
         str | None, Query(alias="filter-crs", description="Only CRS84 (the default)")
     ] = None,
-) -> Condition | None:
+) -> Sql | None:
     """The CQL2 filter and the property equalities, as one condition."""
     if output_crs(filter_crs, "filter-crs").uri != CRS84_URI:
         raise BadRequest(
@@ -220,7 +213,7 @@ async def properties_query(
 
 BboxDep = Annotated[Bbox | None, Depends(bbox_query)]
 DatetimeDep = Annotated[Interval | None, Depends(datetime_query)]
-ConditionsDep = Annotated[Condition | None, Depends(conditions_query)]
+ConditionsDep = Annotated[Sql | None, Depends(conditions_query)]
 SortbyDep = Annotated[str, Depends(sortby_query)]
 PropertiesDep = Annotated[list[str] | None, Depends(properties_query)]
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT)]

@@ -219,7 +219,7 @@ async def items(
         limit = min(limit, HTML_MAX_LIMIT)
     keys = statements.items_where(layer, caller, bbox, when, conditions)
     page = statements.page_statement(layer, out, keys, order, chosen, limit, offset)
-    features, has_next = page_features(await fetch_rows(session, *page), limit)
+    features, has_next = page_features(await fetch_rows(session, page.text, page.params), limit)
     returned = len(features)
     matched: int | None = None
     if not has_next and (returned > 0 or offset == 0):
@@ -284,8 +284,8 @@ async def item(
     f: FormatParam = None,
 ) -> Response:
     fmt = negotiate(request, f)
-    sql, params = statements.feature_statement(layer, out, caller)
-    found = (await session.execute(text(sql), {**params, "fid": feature_id})).scalar_one_or_none()
+    one = statements.feature_statement(layer, out, caller, feature_id)
+    found = (await session.execute(text(one.text), one.params)).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no feature {feature_id!r} in {layer.id}")
     found["links"] = feature_links(request, fmt, layer)

@@ -4,6 +4,7 @@ text are the layer's own declaration and numbers this module produced."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,8 @@ from app.geojson import COORD_DECIMALS, envelope_sql, page_rows_sql
 from app.layers.spec import Layer
 from app.ogc.cql2_sql import parse, to_sql
 from app.ogc.crs import CRS84, OutputCrs
-from app.ogc.params import Bbox, Condition, Interval
+from app.ogc.params import Bbox, Interval
+from app.sql import Sql
 
 # A bbox's keys come from the extent box index (an index-only scan, then a sort) where
 # PostGIS expects at most this many matches, else from the key's own order read until the
@@ -61,10 +63,17 @@ class KeyFilter:
     on the box and the bbox (which of the two finds the keys, PostGIS's estimate decides
     in the statement)."""
 
-    where: str
-    params: dict[str, Any]
-    on_extent_box: str | None = None
+    matching: Sql
+    on_extent_box: str | None = None  # binds the same values as `matching`
     envelope: str | None = None
+
+    @property
+    def where(self) -> str:
+        return self.matching.text
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        return self.matching.params
 
 
 def items_where(
@@ -72,29 +81,25 @@ def items_where(
     caller: Caller,
     bbox: Bbox | None = None,
     when: Interval | None = None,
-    conditions: Condition | None = None,
+    conditions: Sql | None = None,
 ) -> KeyFilter:
-    params: dict[str, Any] = {}
-    clauses = [layer.scope(caller, params)] if layer.scope else []
-    if conditions is not None:  # their parameters are named cql_N and eq_N: no clash
-        clauses.append(conditions[0])
-        params.update(conditions[1])
+    clauses = [layer.scope(caller)] if layer.scope else []
+    if conditions is not None:
+        clauses.append(conditions)
     if when and layer.datetime:
         if when.is_instant:
-            clauses.append(f"{layer.datetime} = :t0")
-            params["t0"] = when.start
+            clauses.append(Sql(f"{layer.datetime} = :t0", {"t0": when.start}))
         else:
             if when.start:
-                clauses.append(f"{layer.datetime} >= :t0")
-                params["t0"] = when.start
+                clauses.append(Sql(f"{layer.datetime} >= :t0", {"t0": when.start}))
             if when.end:
-                clauses.append(f"{layer.datetime} <= :t1")
-                params["t1"] = when.end
+                clauses.append(Sql(f"{layer.datetime} <= :t1", {"t1": when.end}))
     if not bbox:
-        return KeyFilter(" AND ".join(clauses) or "TRUE", params)
+        return KeyFilter(Sql.all(clauses))
     envelope = _envelope(bbox)
+    on_geometry = Sql(f"{layer.geom} && {envelope}")
     if layer.extent_box is None:
-        return KeyFilter(" AND ".join([*clauses, f"{layer.geom} && {envelope}"]), params)
+        return KeyFilter(Sql.all([*clauses, on_geometry]))
     # The bbox's own corners: box(geometry) would read the envelope's stored box, rounded
     # outward to float4 (each feature's extent box holds its own doubles).
     corners = (
@@ -105,9 +110,9 @@ def items_where(
     # The geometry's && lets in points up to a metre outside (float4 boxes); both ways test
     # the extent box too, so they give the same features. The CASE keeps the planner's
     # estimate on the geometry's statistics.
-    exact = f"CASE WHEN {on_box} THEN true ELSE false END"
-    where = " AND ".join([*clauses, f"{layer.geom} && {envelope}", exact])
-    return KeyFilter(where, params, " AND ".join([*clauses, on_box]), envelope)
+    exact = Sql(f"CASE WHEN {on_box} THEN true ELSE false END")
+    by_box = Sql.all([*clauses, Sql(on_box)])
+    return KeyFilter(Sql.all([*clauses, on_geometry, exact]), by_box.text, envelope)
 
 
 def _select_properties(feature: str, chosen: list[str] | None) -> str:
@@ -155,7 +160,7 @@ def page_statement(
     chosen: list[str] | None,
     limit: int,
     offset: int,
-) -> tuple[str, dict[str, Any]]:
+) -> Sql:
     """An items page's one statement and its parameters: the page's features, a row each
     in `order` (UTF-8 bytes), one more than `limit` when more follow (page_features)."""
     if layer.stored and out == CRS84 and chosen is None:
@@ -184,10 +189,8 @@ def page_statement(
         )
         {page_rows_sql(feature)}
         """  # noqa: S608
-    bound = {**keys.params, "limit_plus_one": limit + 1, "offset": offset}
-    if chosen is not None:
-        bound["chosen_properties"] = chosen
-    return sql, bound
+    page_of = Sql(sql, keys.params).bind(limit_plus_one=limit + 1, offset=offset)
+    return page_of if chosen is None else page_of.bind(chosen_properties=chosen)
 
 
 def items_page_statement(
@@ -197,7 +200,7 @@ def items_page_statement(
     limit: int,
     bbox: list[float] | None = None,
     cql_text: str | None = None,
-) -> tuple[str, dict[str, Any]]:
+) -> Sql:
     """What `items` sends for a first page in CRS84 with this bbox and CQL2 text filter;
     the bench runs it directly as the SQL floor of the same request."""
     cql = to_sql(parse(cql_text, None), layer.queryables) if cql_text else None
@@ -210,14 +213,14 @@ def count_statement(layer: Layer, keys: KeyFilter) -> str:
     return f"SELECT count(*) FROM {layer.source_for(keys.where)} WHERE {keys.where}"  # noqa: S608
 
 
-def feature_statement(layer: Layer, out: OutputCrs, caller: Caller) -> tuple[str, dict[str, Any]]:
-    """One feature by its id (`:fid`, text) within the caller's scope."""
+def feature_statement(layer: Layer, out: OutputCrs, caller: Caller, feature_id: str) -> Sql:
+    """One feature by its id within the caller's scope."""
     in_scope = items_where(layer, caller)
     sql = (
         f"SELECT ({geometry_sql(layer, out)})::jsonb FROM {layer.source} "  # noqa: S608
         f"WHERE {in_scope.where} AND {layer.key}::text = :fid"
     )
-    return sql, in_scope.params
+    return Sql(sql, in_scope.params).bind(fid=feature_id)
 
 
 async def spatial_extent(session: AsyncSession, layer: Layer) -> list[float] | None:

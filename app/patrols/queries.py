@@ -15,6 +15,7 @@ from app.auth.caller import Caller
 from app.auth.scopes import read_scope
 from app.chainage.near import NearStretch
 from app.geojson import COORD_DECIMALS
+from app.sql import Sql
 from app.timestamps import LOCAL_TIME_ZONE
 
 # A segment counts as walked by a patrol whose route passes this close to it.
@@ -34,9 +35,10 @@ json_build_object('type', 'Feature', 'id', p.id,
 """  # noqa: S608
 
 
-def visibility(caller: Caller, params: dict[str, Any]) -> str:
-    params["scope"] = read_scope(caller)
-    return "(CAST(:scope AS text) IS NULL OR p.province_code = :scope)"
+def visibility(caller: Caller) -> Sql:
+    return Sql(
+        "(CAST(:scope AS text) IS NULL OR p.province_code = :scope)", {"scope": read_scope(caller)}
+    )
 
 
 @dataclass(frozen=True)
@@ -48,34 +50,30 @@ class PatrolFilter:
     near: NearStretch | None = None  # only routes near this stretch
 
 
-def _where(f: PatrolFilter, caller: Caller, params: dict[str, Any]) -> str:
-    clauses = [visibility(caller, params)]
+def _where(f: PatrolFilter, caller: Caller) -> Sql:
+    clauses = [visibility(caller)]
+    local_day = f"(p.started_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date"
     if f.province:
-        clauses.append("p.province_code = :province")
-        params["province"] = f.province
+        clauses.append(Sql("p.province_code = :province", {"province": f.province}))
     if f.unit:
-        clauses.append("p.unit = :unit")
-        params["unit"] = f.unit
+        clauses.append(Sql("p.unit = :unit", {"unit": f.unit}))
     if f.since:
-        clauses.append(f"(p.started_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date >= :since")
-        params["since"] = f.since
+        clauses.append(Sql(f"{local_day} >= :since", {"since": f.since}))
     if f.until:
-        clauses.append(f"(p.started_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date <= :until")
-        params["until"] = f.until
+        clauses.append(Sql(f"{local_day} <= :until", {"until": f.until}))
     if f.near:
-        clauses.append(f.near.clause("p.geom", params))
-    return " AND ".join(clauses)
+        clauses.append(f.near.clause("p.geom"))
+    return Sql.all(clauses)
 
 
 async def list_patrols(session: AsyncSession, f: PatrolFilter, *, caller: Caller) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    where = _where(f, caller, params)
+    where = _where(f, caller)
     found = await session.execute(
         text(
             f"SELECT coalesce(json_agg(({PATROL_FEATURE}) ORDER BY p.started_at, p.id), "  # noqa: S608
-            f"'[]')::text FROM patrols p JOIN borders b ON b.id = p.border_id WHERE {where}"
+            f"'[]')::text FROM patrols p JOIN borders b ON b.id = p.border_id WHERE {where.text}"
         ),
-        params,
+        where.params,
     )
     return {"type": "FeatureCollection", "features": json.loads(found.scalar_one())}
 
@@ -84,8 +82,7 @@ async def by_unit_and_month(
     session: AsyncSession, f: PatrolFilter, *, caller: Caller
 ) -> list[dict[str, Any]]:
     """Patrols, kilometres walked and markers checked, per unit and local month."""
-    params: dict[str, Any] = {}
-    where = _where(f, caller, params)
+    where = _where(f, caller)
     rows = await session.execute(
         text(
             f"""
@@ -94,11 +91,11 @@ async def by_unit_and_month(
                    count(*) AS patrols, round((sum(p.length_m) / 1000)::numeric, 3) AS km,
                    (SELECT count(*) FROM marker_inspections x
                     WHERE x.patrol_id = ANY(array_agg(p.id))) AS markers_checked
-            FROM patrols p WHERE {where}
+            FROM patrols p WHERE {where.text}
             GROUP BY 1, 2, 3 ORDER BY 1, 3
             """  # noqa: S608
         ),
-        params,
+        where.params,
     )
     return [
         {**r._mapping, "km": float(r.km), "patrols": int(r.patrols),
@@ -112,16 +109,14 @@ async def not_walked(
 ) -> list[dict[str, Any]]:
     """The segments of the caller's province (or `province`) that no patrol ended within
     `days` before `on` has passed within WALKED_WITHIN_M of, with the last day one did."""
-    params: dict[str, Any] = {"on": on, "days": days, "within": WALKED_WITHIN_M,
-                              "province": province}  # fmt: skip
-    scope = visibility(caller, params)
+    scope = visibility(caller).bind(on=on, days=days, within=WALKED_WITHIN_M, province=province)
     rows = await session.execute(
         text(
             f"""
             SELECT s.id, b.code AS border, fm.code || '-' || tm.code AS ref,
                    round(s.length_m::numeric, 1)::float8 AS length_m, fm.province_code AS province,
                    (SELECT max((p.ended_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date)
-                    FROM patrols p WHERE p.border_id = s.border_id AND {scope}
+                    FROM patrols p WHERE p.border_id = s.border_id AND {scope.text}
                       AND (p.ended_at AT TIME ZONE '{LOCAL_TIME_ZONE}')::date <= :on
                       AND ST_DWithin(p.geom::geography, s.geom::geography, :within)
                    ) AS last_walked_on
@@ -133,7 +128,7 @@ async def not_walked(
             ORDER BY b.code, s.start_m
             """  # noqa: S608
         ),
-        params,
+        scope.params,
     )
     out = []
     for r in rows:

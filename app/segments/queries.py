@@ -7,10 +7,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.geo.marker_codes import MarkerCode
 from app.geojson import COORD_DECIMALS
+from app.markers.queries import code_span
 from app.paging import Page, fetch_page
+from app.sql import Sql
 
 SEGMENT_FEATURE = f"""
 json_build_object(
@@ -39,23 +41,11 @@ async def list_segments(
     limit: int,
     after: list[Any] | None,
 ) -> Page:
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    if border is not None:
-        clauses.append("b.code = :border")
-        params["border"] = border.upper()
-    if (from_code or to_code) and border is None:
-        raise InvalidInput("from/to name markers of one border: give border too", field="border")
-    if from_code is not None:
-        clauses.append("(fm.number, fm.aux_index, fm.bank_index) >= (:fn, :fa, :fb)")
-        params.update(fn=from_code.number, fa=from_code.aux, fb=from_code.bank)
-    if to_code is not None:
-        clauses.append("(tm.number, tm.aux_index, tm.bank_index) <= (:tn, :ta, :tb)")
-        params.update(tn=to_code.number, ta=to_code.aux, tb=to_code.bank or 9)
+    clauses = code_span("fm", "tm", border, from_code, to_code)
     if after is not None:
-        clauses.append("(b.code, fm.number, fm.aux_index) > (:k0, :k1, :k2)")
-        params.update(k0=after[0], k1=after[1], k2=after[2])
-    where = " AND ".join(clauses) or "TRUE"
+        keys = dict(zip(["k0", "k1", "k2"], after, strict=True))
+        clauses.append(Sql("(b.code, fm.number, fm.aux_index) > (:k0, :k1, :k2)", keys))
+    where = Sql.all(clauses)
     sql = f"""
     WITH page AS (
       SELECT {SEGMENT_FEATURE} AS feature,
@@ -65,12 +55,12 @@ async def list_segments(
       JOIN borders b ON b.id = s.border_id
       JOIN markers fm ON fm.id = s.from_marker_id
       JOIN markers tm ON tm.id = s.to_marker_id
-      WHERE {where}
+      WHERE {where.text}
       ORDER BY rn
       LIMIT :limit_plus_one
     )
     """  # noqa: S608
-    return await fetch_page(session, sql, params, limit=limit)
+    return await fetch_page(session, sql, where.params, limit=limit)
 
 
 async def segment_feature(session: AsyncSession, segment_id: int) -> str:

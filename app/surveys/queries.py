@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.chainage.near import NearStretch
 from app.errors import NotFound
 from app.geojson import COORD_DECIMALS
+from app.sql import Sql
 
 _SURVEY = """json_build_object('id', s.id, 'code', s.code, 'border', b.code, 'title', s.title,
   'scope', s.scope, 'led_by', s.led_by, 'province', s.province_code,
@@ -42,11 +43,12 @@ async def list_surveys(
     near: NearStretch | None = None,
 ) -> list[Any]:
     """The surveys, and with `near` those with a placed area near that stretch."""
-    params: dict[str, Any] = {"province": province, "border": border, "year": year}
-    nearby = "TRUE"
+    nearby = Sql("TRUE", {"province": province, "border": border, "year": year})
     if near is not None:
-        close = near.clause("a.geom", params)
-        nearby = f"EXISTS (SELECT 1 FROM survey_areas a WHERE a.survey_id = s.id AND {close})"  # noqa: S608
+        close = near.clause("a.geom")
+        nearby = nearby.bind(**close.params) & Sql(
+            f"EXISTS (SELECT 1 FROM survey_areas a WHERE a.survey_id = s.id AND {close.text})"  # noqa: S608
+        )
     found = await session.execute(
         text(
             f"SELECT coalesce(json_agg(({_SURVEY}) ORDER BY s.started_on, s.code), '[]')::text "  # noqa: S608
@@ -56,9 +58,9 @@ async def list_surveys(
             "AND (CAST(:year AS int) IS NULL OR CAST(:year AS int) BETWEEN "
             "extract(year FROM coalesce(s.started_on, s.ended_on)) "
             "AND extract(year FROM coalesce(s.ended_on, s.started_on))) "
-            f"AND {nearby}"
+            f"AND {nearby.text}"
         ),
-        params,
+        nearby.params,
     )
     return list(json.loads(found.scalar_one()))
 

@@ -20,9 +20,9 @@ latest incident, and whose tail is that incident's id."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from app.incidents.models import Severity
+from app.sql import Sql
 
 CELL = 64  # tile units (EXTENT is 4096): 64 cells across a tile
 EARTH_RADIUS_M = 6_378_137.0  # the sphere of EPSG:3857
@@ -47,17 +47,18 @@ def tile_bounds(z: int, x: int, y: int, extent: int) -> dict[str, float]:
     }
 
 
-def incident_tile_sql(source: str, columns: str, where: str, params: dict[str, Any]) -> str:
+def incident_tile_sql(source: str, columns: str, where: Sql) -> Sql:
     """One statement: whether the tile is dense (counting stops at the cap plus one),
-    then either every incident or one per cell. `params` gains the tile's bounds; the
-    caller binds `:max_features`, `:z`, `:x`, `:y`, `:extent`, `:pixel` and `:layer`."""
-    params.update(tile_bounds(params["z"], params["x"], params["y"], params["extent"]), cell=CELL)
+    then either every incident or one per cell. `where` binds `:max_features`, `:z`,
+    `:x`, `:y`, `:extent`, `:pixel` and `:layer`; the statement adds the tile's bounds."""
+    p = where.params
+    bounds = tile_bounds(p["z"], p["x"], p["y"], p["extent"])
     cell_x = f"floor((ST_X(i.geom) * {HALF_WORLD_M} / 180 - :tile_west) * :units_per_m / :cell)"
     cell_y = (
         f"floor((:tile_north - ln(tan(pi() / 4 + radians(ST_Y(i.geom)) / 2)) * {EARTH_RADIUS_M})"
         " * :units_per_m / :cell)"
     )
-    in_tile = f"i.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AND {where}"
+    in_tile = f"i.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AND {where.text}"
     # Lines and areas simplified to a pixel, as in the other layers; one under a pixel at
     # this zoom (a 30 m fence at z8) would snap to nothing on the tile's grid and is drawn
     # as a point where it lies instead (issue 26: short line incidents vanished at z8).
@@ -70,7 +71,7 @@ def incident_tile_sql(source: str, columns: str, where: str, params: dict[str, A
         OR (ST_Dimension(i.geom) = 2 AND ST_Area({metric}) < :pixel * :pixel)
       THEN ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(i.geom), 3857), {envelope})
       ELSE ST_AsMVTGeom(ST_Simplify({metric}, :pixel), {envelope}) END"""
-    return f"""
+    sql = f"""
     WITH dense AS (
       SELECT count(*) > :max_features AS yes
       FROM (SELECT 1 FROM {source} WHERE {in_tile} LIMIT :max_features + 1) capped
@@ -92,3 +93,4 @@ def incident_tile_sql(source: str, columns: str, where: str, params: dict[str, A
     )
     SELECT ST_AsMVT(features.*, :layer, :extent, 'geom') FROM features WHERE geom IS NOT NULL
     """  # noqa: S608
+    return where.bind(**bounds, cell=CELL).around(sql)

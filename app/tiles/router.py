@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -22,7 +22,7 @@ from app.incidents.models import Status
 from app.layers import tile_layer
 from app.layers.spec import Layer, TileQuery
 from app.tiles.cache import TileCache
-from app.tiles.statements import EXTENT, WORLD_M, tile_sql
+from app.tiles.statements import tile_statement
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -58,16 +58,9 @@ async def tile(
     cached = cache.get(key)
     if cached is not None:
         return _tile_response(*cached, if_none_match, cache_status="hit")
-    params: dict[str, Any] = {
-        "z": z,
-        "x": x,
-        "y": y,
-        "layer": layer,
-        "extent": EXTENT,
-        "pixel": WORLD_M / (2**z * 256),
-    }
-    sql = tile_sql(spec, caller, query, params, request.app.state.settings.tile_max_features)
-    data = await fetch_value(session, sql, params)
+    max_features = request.app.state.settings.tile_max_features
+    tile = tile_statement(spec, caller, query, (z, x, y), max_features)
+    data = await fetch_value(session, tile.text, tile.params)
     body = bytes(data or b"")
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     cache.put(key, body, etag)

@@ -248,15 +248,14 @@ async def test_filters_can_use_their_index(db, given: IncidentFilter, index: str
     # The service's own WHERE (queries.where_clause, as the list runs it), not SQL written
     # here: with sequential scans priced out, a plan that still cannot name the index means
     # the service's expression does not match it (e.g. a missing ::geography cast).
-    params: dict[str, object] = {}
-    where = where_clause(given, Caller(token_id=None, name="t", role=Role.analyst), params)
+    where = where_clause(given, Caller(token_id=None, name="t", role=Role.analyst))
     await db.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(
         r[0]
         for r in await db.execute(
             text(f"EXPLAIN SELECT i.id FROM incidents i JOIN borders b ON b.id = i.border_id "
-                 f"WHERE {where}"),
-            params,
+                 f"WHERE {where.text}"),
+            where.params,
         )
     )  # fmt: skip
     assert index in plan, plan

@@ -93,10 +93,10 @@ async def test_the_page_statement_the_bench_runs_is_the_one_items_serves(
     features = served.json()["features"]
     assert 0 < len(features) < 100, "the demo data has some incidents near marker 1089"
     analyst = Caller(token_id=None, name="bench", role=Role.analyst)
-    sql, params = ogc_statements.items_page_statement(
+    statement = ogc_statements.items_page_statement(
         LAYERS["incidents"], analyst, limit=100, bbox=bbox, cql_text=cql_text
     )
-    page, has_next = page_features(await fetch_rows(db, sql, params), 100)
+    page, has_next = page_features(await fetch_rows(db, statement.text, statement.params), 100)
     assert [json.loads(f) for f in page] == features
     assert has_next is False
 
