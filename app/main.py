@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.answers import ServiceStatus
 from app.approvals.router import router as approvals_router
 from app.areas.router import router as units_router
 from app.auth.dependencies import CallerDep
@@ -169,11 +170,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_database_error_handlers(app, retry_after_s=DB_RETRY_AFTER_S)
 
-    @app.get("/healthz", tags=["operations"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="The process is alive",
+        response_model=ServiceStatus,
+    )
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
 
-    @app.get("/readyz", tags=["operations"], summary="The database answers")
+    @app.get(
+        "/readyz", tags=["operations"], summary="The database answers", response_model=ServiceStatus
+    )
     async def readyz(request: Request) -> JSONResponse:
         try:
             async with request.app.state.engine.connect() as conn:

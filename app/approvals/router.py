@@ -8,7 +8,12 @@ from fastapi.responses import JSONResponse
 
 from app.approvals import service
 from app.approvals.models import Side, Stage
-from app.approvals.schemas import ApprovalCreate, StageCreate
+from app.approvals.schemas import (
+    ApprovalCreate,
+    ApprovalRequestDetail,
+    ApprovalRequests,
+    StageCreate,
+)
 from app.auth.dependencies import CallerDep
 from app.db import SessionDep
 from app.params import LimitParam, OnlyDeclaredParams, SettingsDep, page_size
@@ -17,7 +22,12 @@ router = APIRouter(prefix="/api/v1", tags=["approvals"])
 RequestId = Annotated[uuid.UUID, Path(description="The approval request's UUID")]
 
 
-@router.post("/approvals", status_code=201, summary="Record a request for approval of a work")
+@router.post(
+    "/approvals",
+    status_code=201,
+    summary="Record a request for approval of a work",
+    response_model=ApprovalRequestDetail,
+)
 async def create_approval(
     body: ApprovalCreate, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
@@ -33,6 +43,7 @@ async def create_approval(
     "/approvals",
     summary="Requests for approval, newest submission first",
     dependencies=[OnlyDeclaredParams],
+    response_model=ApprovalRequests,
 )
 async def list_approvals(
     settings: SettingsDep,
@@ -64,14 +75,23 @@ async def list_approvals(
     )
 
 
-@router.get("/approvals/{request_id}", summary="One request with its stages and documents")
+@router.get(
+    "/approvals/{request_id}",
+    summary="One request with its stages and documents",
+    response_model=ApprovalRequestDetail,
+)
 async def get_approval(
     request_id: RequestId, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
     return JSONResponse(await service.get_request(session, request_id, caller=caller))
 
 
-@router.post("/approvals/{request_id}/stages", status_code=201, summary="Record the next stage")
+@router.post(
+    "/approvals/{request_id}/stages",
+    status_code=201,
+    summary="Record the next stage",
+    response_model=ApprovalRequestDetail,
+)
 async def add_stage(
     request_id: RequestId, body: StageCreate, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:

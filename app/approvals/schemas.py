@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.answers import Answer
 from app.approvals.models import Side, Stage
+from app.documents.schemas import CitedDocument
 from app.text import CleanText
 
 
@@ -65,3 +67,51 @@ class ApprovalCreate(BaseModel):
         if value.stage is not Stage.submitted:
             raise ValueError("a request starts with its submitted stage")
         return value
+
+
+# What the approval endpoints answer (their response models).
+
+
+class ApprovalRequest(Answer):
+    id: uuid.UUID
+    border: str
+    requested_by_side: Side
+    requester: str | None
+    work_title: str
+    work_kind: str | None
+    location_ref: str | None
+    gate_name: str | None
+    province: str | None
+    status: str  # the latest stage's outcome
+    work_id: uuid.UUID | None
+    incident_id: uuid.UUID | None
+    illustrative: bool
+    note: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    submitted_on: date | None
+    last_on: date | None
+
+
+class ApprovalRequests(Answer):
+    approvals: list[ApprovalRequest]
+    numberMatched: int  # the OGC API's spelling
+    numberReturned: int
+
+
+class ApprovalStage(Answer):
+    stage: Stage
+    happened_on: date
+    body: str | None
+    document_id: uuid.UUID | None
+    note: str | None
+    illustrative: bool
+    recorded_by: str | None
+    recorded_at: datetime
+    document: str | None  # the citation of its document
+
+
+class ApprovalRequestDetail(ApprovalRequest):
+    stages: list[ApprovalStage]  # oldest first
+    documents: list[CitedDocument]

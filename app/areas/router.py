@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from app.areas import units
 from app.areas.models import AdminLevel
+from app.areas.schemas import CounterpartDetail, CounterpartUnits, UnitDetail, Units
 from app.auth.dependencies import CallerDep
 from app.auth.scopes import read_scope
 from app.db import SessionDep
@@ -22,6 +23,7 @@ UnitCode = Annotated[str, Path(max_length=40, description="A unit's code: lang-s
     "/units",
     summary="Provinces, districts, communes and Border Guard stations, with their validity",
     dependencies=[OnlyDeclaredParams],
+    response_model=Units,
 )
 async def list_units(
     session: SessionDep,
@@ -51,6 +53,7 @@ async def list_units(
     "/units/{unit_code}",
     summary="A unit's versions, the units under it, and a province's border lengths",
     dependencies=[OnlyDeclaredParams],
+    response_model=UnitDetail,
 )
 async def get_unit(
     unit_code: UnitCode,
@@ -67,6 +70,7 @@ async def get_unit(
     "/counterpart-units",
     summary="Units across the line: provinces, prefectures and counties of the neighbours",
     dependencies=[OnlyDeclaredParams],
+    response_model=CounterpartUnits,
 )
 async def list_counterparts(
     session: SessionDep,
@@ -86,6 +90,7 @@ async def list_counterparts(
     "/counterpart-units/{counterpart}",
     summary="A unit across the line, the gates that name it and the talks held with it",
     dependencies=[OnlyDeclaredParams],
+    response_model=CounterpartDetail,
 )
 async def get_counterpart(
     counterpart: Annotated[str, Path(max_length=40, examples=["quang-tay"])],

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CallerDep
 from app.cases import breaches, service
-from app.cases.schemas import BreachReviewCreate, StepCreate
+from app.cases.schemas import BreachAssessment, BreachReviewCreate, Step, StepCreate, Steps
 from app.db import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["cases with the other side"])
@@ -20,6 +20,7 @@ IncidentId = Annotated[uuid.UUID, Path(description="The incident's UUID")]
     status_code=201,
     summary="Record a settlement step (note, talks, joint check, ...), optionally moving "
     "the incident as of its day",
+    response_model=Step,
 )
 async def add_step(
     incident_id: IncidentId, body: StepCreate, session: SessionDep, caller: CallerDep
@@ -36,7 +37,11 @@ async def add_step(
     )
 
 
-@router.get("/incidents/{incident_id}/steps", summary="The settlement steps, oldest first")
+@router.get(
+    "/incidents/{incident_id}/steps",
+    summary="The settlement steps, oldest first",
+    response_model=Steps,
+)
 async def list_steps(
     incident_id: IncidentId, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
@@ -51,6 +56,7 @@ async def list_steps(
 @router.get(
     "/incidents/{incident_id}/breaches",
     summary="Every article of the agreement for this category: suggested or not, and why",
+    response_model=BreachAssessment,
 )
 async def get_breaches(
     incident_id: IncidentId, session: SessionDep, caller: CallerDep
@@ -61,6 +67,7 @@ async def get_breaches(
 @router.post(
     "/incidents/{incident_id}/breach-reviews",
     summary="Confirm or reject an article for the incident",
+    response_model=BreachAssessment,
 )
 async def review_breach(
     incident_id: IncidentId, body: BreachReviewCreate, session: SessionDep, caller: CallerDep

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.answers import Answer
 from app.cases.models import Level, StepKind, Verdict
+from app.documents.schemas import CitedDocument
 from app.incidents.models import Status
 from app.text import CleanText
 
@@ -57,3 +59,53 @@ class BreachReviewCreate(BaseModel):
     article: str = Field(min_length=1, max_length=100, examples=["Art. 7(3)"])
     verdict: Verdict
     note: CleanText | None = Field(default=None, max_length=5_000)
+
+
+# What the settlement and breach endpoints answer (their response models).
+
+
+class Step(Answer):
+    id: uuid.UUID
+    kind: StepKind
+    happened_on: date
+    level: Level | None
+    body: str | None
+    counterpart: str | None
+    place: str | None
+    participants: dict[str, list[str]] | None
+    summary: str | None
+    document_id: uuid.UUID | None
+    illustrative: bool
+    recorded_by: str | None
+    recorded_at: datetime
+    documents: list[CitedDocument]
+
+
+class Steps(Answer):
+    id: uuid.UUID
+    steps: list[Step]
+
+
+class Review(Answer):
+    verdict: Verdict
+    note: str | None
+    by: str | None
+    at: datetime
+
+
+class RuleAssessment(Answer):
+    article: str
+    zone: str | None
+    summary: str
+    suggested: bool  # the service found the incident breaches it
+    why: str
+    review: Review | None
+
+
+class BreachAssessment(Answer):
+    id: uuid.UUID
+    category: str
+    nature: str | None
+    rules: list[RuleAssessment]
+    confirmed: list[str]
+    rejected: list[str]

@@ -10,7 +10,7 @@ from app.auth.dependencies import CallerDep
 from app.chainage.near import NearStretchDep
 from app.crossings import queries, service
 from app.crossings.models import CrossingLevel, CrossingStatus
-from app.crossings.schemas import CrossingCreate, LinkIn, StatusChangeIn
+from app.crossings.schemas import Concerns, CrossingCreate, LinkIn, StatusChangeIn
 from app.db import SessionDep
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.params import OnlyDeclaredParams
@@ -85,6 +85,7 @@ async def change_status(
     "/crossings/{crossing_id}/links",
     status_code=201,
     summary="Say that an incident, a work or an approval request concerns it (officer)",
+    response_model=Concerns,
 )
 async def link(
     crossing_id: CrossingId, body: LinkIn, session: SessionDep, caller: CallerDep

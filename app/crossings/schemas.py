@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.answers import Answer
 from app.crossings.models import CrossingLevel, CrossingStatus, DatedBy, Serves
 
 
@@ -54,3 +55,17 @@ class LinkIn(BaseModel):
 
     type: Literal["incident", "clearing_work", "approval"]
     id: str = Field(max_length=40)
+
+
+class Concern(Answer):
+    type: str  # incident | clearing_work | approval
+    id: str
+    title: str | None
+    href: str
+
+
+class Concerns(Answer):
+    """What concerns a crossing (the answer to a new link)."""
+
+    id: int
+    concerns: list[Concern]

@@ -9,6 +9,7 @@ from app.auth.dependencies import CallerDep
 from app.db import SessionDep
 from app.disputes import service
 from app.disputes.models import DisputeState
+from app.disputes.schemas import DisputedAreas, DisputedAreaWithTalks
 from app.params import OnlyDeclaredParams
 
 router = APIRouter(prefix="/api/v1", tags=["disputed areas"])
@@ -18,6 +19,7 @@ AreaId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 @router.get(
     "/disputed-areas",
     summary="Areas where the two sides' views of the line differ",
+    response_model=DisputedAreas,
     dependencies=[OnlyDeclaredParams],
 )
 async def list_areas(
@@ -32,12 +34,21 @@ async def list_areas(
     return JSONResponse({"disputed_areas": found})
 
 
-@router.get("/disputed-areas/{area_id}", summary="A disputed area and the talks about it")
+@router.get(
+    "/disputed-areas/{area_id}",
+    summary="A disputed area and the talks about it",
+    response_model=DisputedAreaWithTalks,
+)
 async def get_area(area_id: AreaId, session: SessionDep, caller: CallerDep) -> JSONResponse:
     return JSONResponse(await service.get_area(session, area_id, caller=caller))
 
 
-@router.post("/disputed-areas", status_code=201, summary="Register a disputed area (officer)")
+@router.post(
+    "/disputed-areas",
+    status_code=201,
+    summary="Register a disputed area (officer)",
+    response_model=DisputedAreaWithTalks,
+)
 async def create_area(
     body: service.DisputedAreaCreate, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
@@ -49,7 +60,11 @@ async def create_area(
     )
 
 
-@router.post("/disputed-areas/{area_id}/state", summary="Move a disputed area (officer)")
+@router.post(
+    "/disputed-areas/{area_id}/state",
+    summary="Move a disputed area (officer)",
+    response_model=DisputedAreaWithTalks,
+)
 async def change_state(
     area_id: AreaId, body: service.StateChange, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:

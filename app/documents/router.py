@@ -10,7 +10,13 @@ from app.auth.dependencies import CallerDep
 from app.db import SessionDep
 from app.documents import service
 from app.documents.models import DocumentKind, LinkTarget
-from app.documents.schemas import DocumentCreate, DocumentLinksAdd
+from app.documents.schemas import (
+    Document,
+    DocumentCreate,
+    DocumentLinksAdd,
+    Documents,
+    LinksAdded,
+)
 from app.errors import NotFound
 from app.incidents import attachments
 from app.params import LimitParam, OnlyDeclaredParams, SettingsDep, page_size
@@ -19,7 +25,12 @@ router = APIRouter(prefix="/api/v1", tags=["documents"])
 DocumentId = Annotated[uuid.UUID, Path(description="The document's UUID")]
 
 
-@router.post("/documents", status_code=201, summary="Register a document (or find it again)")
+@router.post(
+    "/documents",
+    status_code=201,
+    summary="Register a document (or find it again)",
+    response_model=Document,
+)
 async def create_document(
     body: DocumentCreate, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
@@ -35,6 +46,7 @@ async def create_document(
     "/documents",
     summary="Search the documents register, newest first",
     dependencies=[OnlyDeclaredParams],
+    response_model=Documents,
 )
 async def list_documents(
     settings: SettingsDep,
@@ -75,14 +87,22 @@ async def list_documents(
     )
 
 
-@router.get("/documents/{document_id}", summary="One document with the records citing it")
+@router.get(
+    "/documents/{document_id}",
+    summary="One document with the records citing it",
+    response_model=Document,
+)
 async def get_document(
     document_id: DocumentId, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
     return JSONResponse(await service.get_document(session, document_id, caller=caller))
 
 
-@router.post("/documents/{document_id}/links", summary="Cite a document from more records")
+@router.post(
+    "/documents/{document_id}/links",
+    summary="Cite a document from more records",
+    response_model=LinksAdded,
+)
 async def add_links(
     document_id: DocumentId, body: DocumentLinksAdd, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
@@ -97,7 +117,11 @@ async def add_links(
     )
 
 
-@router.put("/documents/{document_id}/file", summary="Attach the scanned document (PDF or image)")
+@router.put(
+    "/documents/{document_id}/file",
+    summary="Attach the scanned document (PDF or image)",
+    response_model=Document,
+)
 async def put_file(
     settings: SettingsDep,
     request: Request,

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.answers import Answer
 from app.documents.citations import parse_citation
 from app.documents.models import Direction, DocumentKind, LinkTarget
 from app.text import CleanText
@@ -59,3 +60,61 @@ class DocumentLinksAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     links: list[DocumentLinkIn] = Field(min_length=1, max_length=200)
+
+
+# What the register answers (its response models).
+
+
+class CitedDocument(Answer):
+    """A document a record cites, with the section it cites."""
+
+    id: uuid.UUID
+    citation: str
+    issuer: str | None
+    subject: str | None
+    section: str | None
+    illustrative: bool
+
+
+class DocumentLink(Answer):
+    target_type: LinkTarget
+    target_id: str
+    section: str | None
+
+
+class DocumentFile(Answer):
+    sha256: str
+    filename: str
+    href: str
+
+
+class Document(Answer):
+    id: uuid.UUID
+    kind: DocumentKind
+    number: str | None
+    issuer: str | None
+    recipient: str | None
+    direction: Direction | None
+    issued_on: date | None
+    subject: str | None
+    province: str | None
+    illustrative: bool
+    note: str | None
+    version: int
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    links: list[DocumentLink]  # the records citing it, as the caller may read them
+    citation: str
+    file: DocumentFile | None
+
+
+class Documents(Answer):
+    documents: list[Document]
+    numberMatched: int  # the OGC API's spelling
+    numberReturned: int
+
+
+class LinksAdded(Answer):
+    added: int
+    document: Document

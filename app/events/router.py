@@ -17,6 +17,7 @@ from app.db import SessionDep
 from app.errors import InvalidInput
 from app.events import subscriptions
 from app.events.feed import Feed
+from app.events.schemas import Deliveries, NewSubscription, Subscription, Subscriptions
 from app.params import SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["events and webhooks"])
@@ -52,7 +53,12 @@ class SubscriptionPatch(BaseModel):
     active: bool
 
 
-@router.post("/webhooks", status_code=201, summary="Subscribe a URL to events (admin)")
+@router.post(
+    "/webhooks",
+    status_code=201,
+    summary="Subscribe a URL to events (admin)",
+    response_model=NewSubscription,
+)
 async def create_subscription(
     caller: AdminDep, body: SubscriptionCreate, session: SessionDep, settings: SettingsDep
 ) -> JSONResponse:
@@ -71,12 +77,16 @@ async def create_subscription(
     return JSONResponse(created, status_code=201)
 
 
-@router.get("/webhooks", summary="Subscriptions (admin)")
+@router.get("/webhooks", summary="Subscriptions (admin)", response_model=Subscriptions)
 async def list_subscriptions(session: SessionDep, caller: AdminDep) -> JSONResponse:
     return JSONResponse({"webhooks": await subscriptions.list_all(session)})
 
 
-@router.patch("/webhooks/{sub_id}", summary="Enable or disable a subscription (admin)")
+@router.patch(
+    "/webhooks/{sub_id}",
+    summary="Enable or disable a subscription (admin)",
+    response_model=Subscription,
+)
 async def patch_subscription(
     sub_id: Annotated[uuid.UUID, Path()],
     caller: AdminDep,
@@ -101,7 +111,11 @@ async def delete_subscription(
     return Response(status_code=204)
 
 
-@router.get("/webhooks/{sub_id}/deliveries", summary="The delivery log of a subscription (admin)")
+@router.get(
+    "/webhooks/{sub_id}/deliveries",
+    summary="The delivery log of a subscription (admin)",
+    response_model=Deliveries,
+)
 async def deliveries(
     sub_id: Annotated[uuid.UUID, Path()],
     session: SessionDep,

@@ -16,6 +16,7 @@ from app.auth.scopes import require_role
 from app.db import SessionDep
 from app.errors import InvalidInput, PayloadTooLarge
 from app.imports.reader import UnreadableFile, file_info, read_rows
+from app.imports.schemas import ImportResult
 from app.imports.service import import_rows
 from app.params import CrsParam, SettingsDep, epsg_param
 
@@ -24,7 +25,11 @@ SUFFIXES = {".geojson", ".json", ".csv", ".gpkg"}
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
 
-@router.post("/markers:import", summary="Import markers from GeoJSON, CSV or GeoPackage (admin)")
+@router.post(
+    "/markers:import",
+    summary="Import markers from GeoJSON, CSV or GeoPackage (admin)",
+    response_model=ImportResult,
+)
 async def import_markers(
     settings: SettingsDep,
     request: Request,

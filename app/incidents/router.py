@@ -17,7 +17,7 @@ from app.geo.geometry import count_positions
 from app.geojson import (
     raw_geojson,
 )
-from app.incidents import attachments, edits, intake, queries
+from app.incidents import attachments, edits, intake, queries, schemas
 from app.incidents.coalesce import SubmissionCoalescer
 from app.incidents.filters import IncidentFilterDep, list_cursor
 from app.incidents.models import IncidentCategory
@@ -111,7 +111,11 @@ async def submit_incident(
     )
 
 
-@router.post("/incidents:batch", summary="Sync up to 500 incidents; one result per item, in order")
+@router.post(
+    "/incidents:batch",
+    summary="Sync up to 500 incidents; one result per item, in order",
+    response_model=schemas.BatchResult,
+)
 async def submit_batch(
     settings: SettingsDep,
     request: Request,
@@ -151,7 +155,11 @@ async def submit_batch(
     return JSONResponse({"results": [r.as_json() for r in results], "counts": counts})
 
 
-@router.get("/incident-categories", summary="The event taxonomy (codes and names)")
+@router.get(
+    "/incident-categories",
+    summary="The event taxonomy (codes and names)",
+    response_model=list[schemas.Category],
+)
 async def list_categories(session: SessionDep, caller: CallerDep) -> list[dict[str, Any]]:
     rows = await session.execute(
         select(IncidentCategory.code, IncidentCategory.name_vi, IncidentCategory.name_en).order_by(
@@ -232,7 +240,11 @@ async def post_transition(
     return await _feature_response(request, session, incident_id, caller)
 
 
-@router.get("/incidents/{incident_id}/history", summary="Every change, oldest first")
+@router.get(
+    "/incidents/{incident_id}/history",
+    summary="Every change, oldest first",
+    response_model=schemas.History,
+)
 async def get_history(
     incident_id: IncidentId, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
@@ -245,7 +257,9 @@ async def get_history(
 
 
 @router.get(
-    "/incidents/{incident_id}/similar", summary="Open incidents of the same category nearby"
+    "/incidents/{incident_id}/similar",
+    summary="Open incidents of the same category nearby",
+    response_model=schemas.Similar,
 )
 async def get_similar(
     settings: SettingsDep,
@@ -261,7 +275,10 @@ async def get_similar(
 
 
 @router.post(
-    "/incidents/{incident_id}/attachments", status_code=201, summary="Upload a photo or PDF"
+    "/incidents/{incident_id}/attachments",
+    status_code=201,
+    summary="Upload a photo or PDF",
+    response_model=schemas.StoredAttachment,
 )
 async def upload_attachment(
     settings: SettingsDep,
@@ -292,7 +309,11 @@ async def upload_attachment(
     return JSONResponse(body, status_code=201 if created else 200)
 
 
-@router.get("/incidents/{incident_id}/attachments", summary="Attachments of an incident")
+@router.get(
+    "/incidents/{incident_id}/attachments",
+    summary="Attachments of an incident",
+    response_model=schemas.Attachments,
+)
 async def list_attachments(
     incident_id: IncidentId, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:

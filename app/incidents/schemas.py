@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.answers import Answer
 from app.incidents.models import Nature, Severity, Status
 from app.text import CleanText, nfc
 
@@ -150,3 +151,74 @@ class BatchRequest(BaseModel):
 
 def occurred_iso(value: datetime) -> str:
     return value.isoformat()
+
+
+# What the incident endpoints answer beside GeoJSON (their response models).
+
+
+class BatchItemResult(Answer):
+    index: int
+    id: str | None  # the feature's client id, when it gave one
+    result: Literal["created", "duplicate", "conflict", "invalid", "forbidden"]
+    problem: dict[str, Any] | None  # an RFC 9457 problem when not stored
+
+
+class BatchResult(Answer):
+    results: list[BatchItemResult]  # one per feature, in the batch's order
+    counts: dict[str, int]  # per result
+
+
+class Category(Answer):
+    code: str
+    name_vi: str
+    name_en: str
+
+
+class HistoryEntry(Answer):
+    at: datetime
+    actor: str | None
+    action: str
+    changes: dict[str, Any] | None
+    note: str | None
+    document_ref: str | None
+    effective_at: datetime
+
+
+class History(Answer):
+    id: uuid.UUID
+    history: list[HistoryEntry]
+
+
+class SimilarIncident(Answer):
+    id: uuid.UUID
+    title: str
+    status: Status
+    occurred_at: datetime
+    category: str
+    distance_m: float
+
+
+class Similar(Answer):
+    id: uuid.UUID
+    similar: list[SimilarIncident]
+
+
+class Attachment(Answer):
+    sha256: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    uploaded_at: datetime
+    uploaded_by: str | None
+
+
+class Attachments(Answer):
+    attachments: list[Attachment]
+
+
+class StoredAttachment(Answer):
+    sha256: str
+    media_type: str
+    size_bytes: int
+    filename: str
+    href: str

@@ -6,11 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from app.answers import Recorded
 from app.auth.dependencies import CallerDep
 from app.db import SessionDep
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.inspections import queries, service
-from app.inspections.schemas import InspectionCreate, RepairCreate
+from app.inspections.schemas import ConditionsOn, InspectionCreate, RepairCreate
 from app.params import OnlyDeclaredParams
 
 router = APIRouter(prefix="/api/v1", tags=["marker inspections and repairs"])
@@ -44,7 +45,12 @@ async def list_inspections(
     return JSONResponse(found, media_type=GEOJSON_MEDIA_TYPE)
 
 
-@router.post("/inspections", status_code=201, summary="Record what an inspection found (officer)")
+@router.post(
+    "/inspections",
+    status_code=201,
+    summary="Record what an inspection found (officer)",
+    response_model=Recorded,
+)
 async def record_inspection(
     body: InspectionCreate, session: SessionDep, caller: CallerDep
 ) -> JSONResponse:
@@ -69,7 +75,12 @@ async def list_repairs(
     return JSONResponse(found, media_type=GEOJSON_MEDIA_TYPE)
 
 
-@router.post("/repairs", status_code=201, summary="Record a repair or restoration (officer)")
+@router.post(
+    "/repairs",
+    status_code=201,
+    summary="Record a repair or restoration (officer)",
+    response_model=Recorded,
+)
 async def record_repair(body: RepairCreate, session: SessionDep, caller: CallerDep) -> JSONResponse:
     repair_id, created = await service.record_repair_and_commit(session, caller=caller, body=body)
     return JSONResponse(
@@ -82,6 +93,7 @@ async def record_repair(body: RepairCreate, session: SessionDep, caller: CallerD
     "/reports/marker-conditions",
     summary="Markers counted by condition as of a day (their latest inspection by then)",
     dependencies=[OnlyDeclaredParams],
+    response_model=ConditionsOn,
 )
 async def marker_conditions(
     session: SessionDep,

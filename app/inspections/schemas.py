@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.answers import Answer
 from app.inspections.models import RepairKind, RepairSide, RepairStatus
 from app.markers.models import MarkerCondition
 
@@ -48,3 +49,12 @@ class RepairCreate(MarkerRef):
     document_id: uuid.UUID | None = None
     section: str | None = Field(default=None, max_length=40)
     illustrative: bool = False
+
+
+class ConditionsOn(Answer):
+    """Markers counted by condition as of a day (`not_inspected`: none by then)."""
+
+    on: date
+    province: str | None
+    border: str | None
+    by_condition: dict[str, int]

@@ -26,7 +26,7 @@ from app.geo.crs import CRS84_URI
 from app.geojson import collection_body, page_features, raw_geojson
 from app.layers import LAYERS
 from app.layers.spec import Layer
-from app.ogc import statements
+from app.ogc import schemas, statements
 from app.ogc.crs import SUPPORTED_CRS
 from app.ogc.html import negotiate, render
 from app.ogc.links import base, collection_links, feature_links, link, page_links, self_links
@@ -76,7 +76,7 @@ HTML_MAX_LIMIT = 500
 OAS30_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 
 
-@router.get("", summary="Landing page")
+@router.get("", summary="Landing page", response_model=schemas.Landing)
 async def landing(request: Request, caller: CallerDep, f: FormatParam = None) -> Response:
     fmt = negotiate(request, f)
     here = base(request)
@@ -104,7 +104,7 @@ async def api_definition(request: Request, caller: CallerDep, f: FormatParam = N
     )
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", response_model=schemas.Conformance)
 async def conformance(request: Request, caller: CallerDep, f: FormatParam = None) -> Response:
     fmt = negotiate(request, f)
     links = self_links(request, fmt)
@@ -134,7 +134,7 @@ async def _describe(session: AsyncSession, request: Request, layer: Layer) -> di
     }
 
 
-@router.get("/collections", summary="Collections")
+@router.get("/collections", summary="Collections", response_model=schemas.Collections)
 async def collections(
     request: Request, session: SessionDep, caller: CallerDep, f: FormatParam = None
 ) -> Response:
@@ -146,7 +146,11 @@ async def collections(
     return JSONResponse({"links": links, "collections": described})
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get(
+    "/collections/{collection_id}",
+    summary="One collection",
+    response_model=schemas.Collection,
+)
 async def collection(
     request: Request,
     layer: CollectionDep,

@@ -6,13 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from app.answers import Recorded
 from app.auth.dependencies import CallerDep
 from app.chainage.near import NearStretchDep
 from app.db import SessionDep
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.params import OnlyDeclaredParams
 from app.patrols import queries, service
-from app.patrols.schemas import PatrolCreate
+from app.patrols.schemas import NotPatrolled, PatrolCreate, PatrolReport
 from app.timestamps import local_today
 
 router = APIRouter(prefix="/api/v1", tags=["patrols"])
@@ -39,7 +40,9 @@ async def list_patrols(
     return JSONResponse(found, media_type=GEOJSON_MEDIA_TYPE)
 
 
-@router.post("/patrols", status_code=201, summary="Record a patrol (officer)")
+@router.post(
+    "/patrols", status_code=201, summary="Record a patrol (officer)", response_model=Recorded
+)
 async def record_patrol(body: PatrolCreate, session: SessionDep, caller: CallerDep) -> JSONResponse:
     patrol_id, created = await service.record_and_commit(session, caller=caller, body=body)
     return JSONResponse(
@@ -52,6 +55,7 @@ async def record_patrol(body: PatrolCreate, session: SessionDep, caller: CallerD
     "/reports/patrols",
     summary="Patrols, kilometres walked and markers checked per unit and month",
     dependencies=[OnlyDeclaredParams],
+    response_model=PatrolReport,
 )
 async def patrols_report(
     session: SessionDep, caller: CallerDep, chosen: PatrolFilterDep
@@ -64,6 +68,7 @@ async def patrols_report(
     "/segments/not-patrolled",
     summary="Segments no patrol has walked for N days",
     dependencies=[OnlyDeclaredParams],
+    response_model=NotPatrolled,
 )
 async def not_patrolled(
     session: SessionDep,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from app.answers import Answer
 from app.markers.models import MarkerCondition
 
 
@@ -54,3 +56,30 @@ class PatrolCreate(BaseModel):
         if self.unit is None and self.station is None:
             raise ValueError("a patrol names its unit or its station")
         return self
+
+
+class PatrolMonth(Answer):
+    unit: str
+    province: str | None
+    month: str  # YYYY-MM, local time
+    patrols: int
+    km: float
+    markers_checked: int
+
+
+class PatrolReport(Answer):
+    rows: list[PatrolMonth]
+
+
+class UnwalkedSegment(Answer):
+    id: int
+    border: str
+    ref: str
+    length_m: float
+    province: str
+    last_walked_on: date | None
+
+
+class NotPatrolled(Answer):
+    days: int
+    segments: list[UnwalkedSegment]

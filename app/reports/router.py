@@ -14,6 +14,7 @@ from app.errors import Forbidden, InvalidInput
 from app.reports.formats import table_csv, tables_xlsx
 from app.reports.province import province_report, report_html, report_tables
 from app.reports.queries import ReportQuery
+from app.reports.schemas import DistrictReport, ProvinceYear
 from app.reports.service import district_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -30,7 +31,11 @@ def _scoped_province(caller: Caller, asked: str | None) -> str | None:
     return caller.province_code
 
 
-@router.get("/districts", summary="Per-district summary for a period (JSON, CSV, XLSX)")
+@router.get(
+    "/districts",
+    summary="Per-district summary for a period (JSON, CSV, XLSX)",
+    response_model=DistrictReport,
+)
 async def districts_report(
     session: BulkSessionDep,
     caller: CallerDep,
@@ -79,6 +84,7 @@ async def districts_report(
 @router.get(
     "/provinces/{province}/{year}",
     summary="A province's year laid out like its annual report (JSON, HTML for print, XLSX)",
+    response_model=ProvinceYear,
 )
 async def province_year_report(
     session: BulkSessionDep,

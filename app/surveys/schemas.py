@@ -6,8 +6,11 @@ import uuid
 from datetime import date
 from typing import Any
 
+from geojson_pydantic import Feature, FeatureCollection
+from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.answers import Answer
 from app.surveys.models import Finding, SurveyScope
 
 
@@ -44,3 +47,42 @@ class SurveyCreate(BaseModel):
     section: str | None = Field(default=None, max_length=40)
     notes: str | None = Field(default=None, max_length=4000)
     areas: list[AreaIn] = Field(default_factory=list, max_length=200)
+
+
+class SurveyDocument(Answer):
+    id: uuid.UUID
+    kind: str
+    number: str | None
+    issued_on: date | None
+
+
+class Survey(Answer):
+    id: int
+    code: str
+    border: str
+    title: str
+    scope: SurveyScope
+    led_by: str | None
+    province: str | None
+    started_on: date | None
+    ended_on: date | None
+    document: SurveyDocument | None
+    section: str | None
+    notes: str | None
+    areas_by_finding: dict[str, int]
+
+
+class Surveys(Answer):
+    surveys: list[Survey]
+
+
+class SurveyArea(Feature[Geometry, dict[str, Any]]):
+    """An area of a survey (an unplaced one has a null geometry)."""
+
+
+class SurveyAreas(FeatureCollection[SurveyArea]):
+    pass
+
+
+class SurveyWithAreas(Survey):
+    areas: SurveyAreas

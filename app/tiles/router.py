@@ -22,6 +22,7 @@ from app.incidents.models import Status
 from app.layers import tile_layer
 from app.layers.spec import Layer, TileQuery
 from app.tiles.cache import TileCache
+from app.tiles.schemas import TileJson
 from app.tiles.statements import tile_statement
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
@@ -87,7 +88,7 @@ def _tile_response(
     return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
 
 
-@router.get("/{layer}.json", summary="TileJSON for one layer")
+@router.get("/{layer}.json", summary="TileJSON for one layer", response_model=TileJson)
 async def tilejson(
     layer: Annotated[str, Path(max_length=20)], request: Request, caller: CallerDep
 ) -> JSONResponse:

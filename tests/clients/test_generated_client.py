@@ -73,6 +73,8 @@ async def test_a_generated_client_submits_and_reads_typed(
     get = importlib.import_module(f"{package}.api.incidents.get_incident")
     export = importlib.import_module(f"{package}.api.exports.export_incidents")
     models = importlib.import_module(f"{package}.models")
+    sync = importlib.import_module(f"{package}.api.incidents.submit_batch")
+    history = importlib.import_module(f"{package}.api.incidents.get_history")
 
     tokens = database[1]
     here = await off_line(client, tokens.admin, "1089+300", 20, "VN")
@@ -99,3 +101,12 @@ async def test_a_generated_client_submits_and_reads_typed(
                 assert file.content.startswith(starts)
             refused = await get.asyncio(client=session, incident_id=uuid.uuid4())
             assert isinstance(refused, models.Problem) and refused.status == 404
+            # JSON answers are typed by their response models: the batch's outcome per
+            # item and the incident's history come back as the client's own classes.
+            again_body = models.BatchRequest.from_dict({"features": [body]})
+            batch = await sync.asyncio(client=session, body=again_body)
+            assert isinstance(batch, models.BatchResult)
+            assert [r.result for r in batch.results] == [models.BatchItemResultResult.DUPLICATE]
+            changes = await history.asyncio(client=session, incident_id=incident_id)
+            assert isinstance(changes, models.History)
+            assert [entry.action for entry in changes.history] == ["created"]
