@@ -7,11 +7,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bootstrap postgis test-tools web fuzz soak bench clean-data help
+.PHONY: run test test-cluster lint typecheck bootstrap postgis test-tools web fuzz soak bench clean-data help
 
 help:
 	@echo "make run    bootstrap (venv, PostGIS, database, migrations, demo data, tokens) and serve"
 	@echo "make test   bootstrap, then pytest against a throwaway PostGIS, ruff and mypy --strict"
+	@echo "make test-cluster  the scale-out suite alone (PgBouncer, two instances)"
 	@echo "make fuzz   schemathesis with many examples per operation (EXAMPLES=100)"
 	@echo "make soak   the fault suite ten times larger"
 	@echo "make bench  benchmarks vs tipg and SQL floors (ARGS=--quick for a short run)"
@@ -38,11 +39,13 @@ web: $(WEB_STAMP)
 
 # GDAL's command-line tools (the tests read the OGC API with ogrinfo and ogr2ogr, as
 # QGIS-class clients do), Debian's Chromium (the map page is tested in it; Playwright never
-# downloads a browser) and QGIS 3.22's Python bindings (the tests add every layer in PyQGIS).
+# downloads a browser), QGIS 3.22's Python bindings (the tests add every layer in PyQGIS)
+# and PgBouncer (the scale-out suite pools through it).
 test-tools:
 	@command -v chromium >/dev/null 2>&1 || tools/apt-install chromium
 	@command -v ogrinfo >/dev/null 2>&1 || tools/apt-install gdal-bin
 	@/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || tools/apt-install python3-qgis qgis-providers
+	@test -x /usr/sbin/pgbouncer || tools/apt-install pgbouncer
 
 bootstrap: postgis
 	$(BIN)/bordermark bootstrap
@@ -62,6 +65,10 @@ typecheck: $(STAMP)
 
 test: postgis web test-tools lint typecheck
 	$(BIN)/pytest
+
+# The scale-out suite alone (make test runs it too): PgBouncer, several instances.
+test-cluster: postgis test-tools
+	$(BIN)/pytest tests/cluster -v
 
 # Longer runs of the fault and fuzz suites (make test runs them bounded).
 fuzz: postgis web test-tools

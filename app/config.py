@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     db_bulk_statement_timeout_ms: int = Field(default=600_000, ge=100)
     db_connect_timeout_s: float = Field(default=5.0, gt=0)
     db_pool_timeout_s: float = Field(default=10.0, gt=0)
+    # "transaction": DATABASE_URL is a pooler in transaction mode (PgBouncer, docs/deploy.md):
+    # no prepared statement outlives its transaction and no setting is sent at connect
+    # (each transaction sets its own). "direct": a PostgreSQL server, or a session pooler.
+    db_pool_mode: Literal["direct", "transaction"] = "direct"
+    # A direct connection to the primary (never through the pooler, which cannot carry
+    # LISTEN) for the change notices that keep each instance's token and tile caches
+    # coherent. Unset: DATABASE_URL in direct mode; none in transaction mode (caches off).
+    listen_database_url: str | None = None
 
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=10_000, ge=1)
@@ -171,6 +180,14 @@ class Settings(BaseSettings):
     def libpq_url(self) -> str:
         """The same database as a plain postgresql:// URL (for raw asyncpg connections)."""
         return "postgresql://" + self.sqlalchemy_url().removeprefix("postgresql+asyncpg://")
+
+    def listen_url(self) -> str | None:
+        """Where change notices are heard (a direct connection), or None: caches stay off."""
+        if self.listen_database_url is not None:
+            return "postgresql://" + to_asyncpg_url(self.listen_database_url).removeprefix(
+                "postgresql+asyncpg://"
+            )
+        return self.libpq_url() if self.db_pool_mode == "direct" else None
 
 
 def to_asyncpg_url(url: str) -> str:

@@ -174,6 +174,14 @@ def create_engine(settings: Settings, *, bulk: bool = False) -> AsyncEngine:
     submission needs, and runs under its own, longer statement timeout."""
     size = settings.db_bulk_pool_size if bulk else settings.db_pool_size
     timeout_ms = settings.db_bulk_statement_timeout_ms if bulk else settings.db_statement_timeout_ms
+    session_settings = {
+        "statement_timeout": str(timeout_ms),
+        # PostGIS functions carry high cost estimates, which tip PostgreSQL into
+        # JIT-compiling short queries: seconds of compilation for milliseconds of work.
+        "jit": "off",
+        **({"work_mem": settings.db_bulk_work_mem} if bulk else {}),
+    }
+    pooled = settings.db_pool_mode == "transaction"
     engine = create_async_engine(
         settings.sqlalchemy_url(),
         pool_size=size,
@@ -181,22 +189,39 @@ def create_engine(settings: Settings, *, bulk: bool = False) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_s,
         connect_args={
             "timeout": settings.db_connect_timeout_s,  # an unreachable database fails fast
+            # A transaction pooler hands each transaction whichever server connection is
+            # free: a statement prepared by name in one is unknown in the next. Unnamed
+            # statements live within the transaction that prepares them.
+            **({"statement_cache_size": 0, "prepared_statement_cache_size": 0} if pooled else {}),
             "server_settings": {
                 "application_name": "bordermark-bulk" if bulk else "bordermark",
-                "statement_timeout": str(timeout_ms),
-                # PostGIS functions carry high cost estimates, which tip PostgreSQL into
-                # JIT-compiling short queries: seconds of compilation for milliseconds of work.
-                "jit": "off",
                 # JSON carries timestamps in the session's time zone: UTC, as the stored
                 # incident features are written (migration 6b383289a16b), whatever the
-                # server's default.
+                # server's default. PgBouncer keeps it per client.
                 "timezone": "UTC",
-                **({"work_mem": settings.db_bulk_work_mem} if bulk else {}),
+                # PgBouncer refuses other startup settings: each transaction sets them.
+                **({} if pooled else session_settings),
             },
         },
     )
     event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    if pooled:
+        event.listen(engine.sync_engine, "begin", _transaction_settings(session_settings))
     return engine
+
+
+def _transaction_settings(values: dict[str, str]) -> Callable[[Any], None]:
+    """Through a transaction pooler, the session's settings are set in each transaction
+    (set_config(..., true) is SET LOCAL): one SELECT, which also begins the transaction
+    before any statement of it, so that the raw asyncpg reads (fetch_rows) run in it."""
+    # Names and values are the settings' own (config.py), never a request's.
+    setting = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in values.items())
+    statement = f"SELECT {setting}"
+
+    def set_local(connection: Any) -> None:
+        connection.exec_driver_sql(statement)
+
+    return set_local
 
 
 def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -207,6 +232,29 @@ def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
     connection that dies silently fails its statement with a 503 and is discarded then."""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("the server closed this connection")
+
+
+class PoolerInDirectMode(RuntimeError):
+    """DATABASE_URL leads to a transaction pooler, but the settings say direct."""
+
+
+async def refuse_a_pooler_in_direct_mode(engine: AsyncEngine, settings: Settings) -> None:
+    """PgBouncer refuses the session settings a direct connection sends at connect
+    ("unsupported startup parameter"): refuse to start, naming the settings to set, rather
+    than fail every request. Any other failure is left alone: the database may come later
+    (/readyz says so meanwhile)."""
+    if settings.db_pool_mode != "direct":
+        return
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # only the pooler's refusal stops the start
+        if "unsupported startup parameter" in str(exc):
+            raise PoolerInDirectMode(
+                "DATABASE_URL leads to a connection pooler in transaction mode (PgBouncer): "
+                "set BORDERMARK_DB_POOL_MODE=transaction, and BORDERMARK_LISTEN_DATABASE_URL "
+                "to a direct connection to the primary (docs/deploy.md)"
+            ) from exc
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

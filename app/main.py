@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,7 +28,7 @@ from app.chainage.router import router as chainage_router
 from app.clearing.router import router as clearing_router
 from app.config import Environment, Settings, get_settings
 from app.crossings.router import router as crossings_router
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker, refuse_a_pooler_in_direct_mode
 from app.disputes.router import router as disputes_router
 from app.documents.router import router as documents_router
 from app.errors import (
@@ -68,6 +69,9 @@ from app.web.router import router as web_router
 DB_RETRY_AFTER_S = 5
 
 
+log = logging.getLogger("bordermark.startup")
+
+
 def _freeze_what_start_up_built() -> None:
     """Keep what start-up built (modules, routes, schemas) out of the garbage collector's
     full passes, which otherwise walk all of it and pause whichever request is running.
@@ -88,11 +92,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
             app.state.bulk_engine = create_engine(settings, bulk=True)
             app.state.bulk_sessionmaker = create_sessionmaker(app.state.bulk_engine)
+        await refuse_a_pooler_in_direct_mode(app.state.engine, settings)
         async with contextlib.AsyncExitStack() as stack:
             caches = [app.state.token_cache] + (
                 [app.state.tile_cache] if settings.tile_cache_bytes > 0 else []
             )
-            await stack.enter_async_context(change_notices(caches, settings.libpq_url()))
+            listen_url = settings.listen_url()
+            if listen_url is not None:
+                await stack.enter_async_context(change_notices(caches, listen_url))
+            else:  # never listening: the caches stay off (every token read from the database)
+                log.warning("caches off: BORDERMARK_LISTEN_DATABASE_URL is unset behind a pooler")
             if settings.coalesce_submissions:
                 app.state.coalescer = SubmissionCoalescer(
                     app.state.sessionmaker,
