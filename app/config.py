@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # Over the rate, a request waits for its turn up to this long; only beyond it is it
     # refused (429). One client paging in sequence is slowed, never refused.
     rate_limit_max_delay_s: float = Field(default=2.0, ge=0, le=30)
+    # The instances a load balancer spreads each token's requests over: each counts them
+    # against its share of the rate and burst (1/N), so N instances do not give N times
+    # the limit. Counted per process, not shared: a token kept on one instance gets 1/N.
+    rate_limit_instances: int = Field(default=1, ge=1, le=64)
     # Per client address, for requests with a missing, unknown or revoked token.
     auth_failures_per_minute: float = Field(default=30.0, ge=0)
     # The address clients reach the service at (https://bordermark.example.vn): links and

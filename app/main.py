@@ -149,7 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     # Exports leave one bulk connection to the summaries (exports/slots.py).
     app.state.export_slots = ExportSlots(total=settings.db_bulk_pool_size - 1)
-    app.state.token_limits = TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst)
+    share = settings.rate_limit_instances
+    app.state.token_limits = TokenBuckets(
+        settings.rate_limit_per_s / share, max(1, settings.rate_limit_burst // share)
+    )
     app.state.auth_failure_limits = TokenBuckets(
         settings.auth_failures_per_minute / 60, max(1.0, settings.auth_failures_per_minute)
     )

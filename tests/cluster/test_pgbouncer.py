@@ -204,3 +204,37 @@ async def test_each_transaction_through_the_pooler_has_the_sessions_settings(
                 )
         finally:
             await engine.dispose()
+
+
+async def test_instances_share_a_tokens_rate_limit(
+    fault_db: FaultDatabase, bouncer: EmbeddedBouncer, database: tuple[str, Tokens], tmp_path: Path
+) -> None:
+    """Each of N instances counts a token's requests against 1/N of its limit: two
+    instances behind a round-robin balancer admit the burst once, not twice."""
+    limits = {
+        "BORDERMARK_DB_POOL_MODE": "transaction",
+        "BORDERMARK_LISTEN_DATABASE_URL": fault_db.url,
+        "BORDERMARK_RATE_LIMIT_PER_S": "0.1",
+        "BORDERMARK_RATE_LIMIT_BURST": "6",
+        "BORDERMARK_RATE_LIMIT_MAX_DELAY_S": "0",
+        "BORDERMARK_RATE_LIMIT_INSTANCES": "2",
+    }
+    services = [
+        Service(bouncer.url("faults"), tmp_path / f"limited-{n}.log", extra_env=limits)
+        for n in range(2)
+    ]
+    try:
+        for svc in services:
+            svc.start()
+        headers = bearer(database[1].analyst)
+        async with httpx.AsyncClient(timeout=10) as http:
+            codes = [
+                (
+                    await http.get(f"{services[i % 2].base}/api/v1/borders", headers=headers)
+                ).status_code
+                for i in range(12)
+            ]
+        assert codes.count(200) == 6 and codes[6:] == [429] * 6, codes
+    finally:
+        for svc in services:
+            svc.stop()
