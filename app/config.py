@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -176,14 +177,21 @@ class Settings(BaseSettings):
         return self.database_url is None
 
     def sqlalchemy_url(self) -> str:
-        """The async SQLAlchemy URL: DATABASE_URL (any postgres scheme) or the embedded cluster."""
+        """The async SQLAlchemy URL: DATABASE_URL (any postgres scheme) or the embedded cluster.
+        Several hosts (`h1:5432,h2:5432`, as libpq writes them) become SQLAlchemy's
+        repeated `host=` parameters."""
         if self.database_url is None:
             return f"postgresql+asyncpg://postgres@127.0.0.1:{self.embedded_pg_port}/bordermark"
-        return to_asyncpg_url(self.database_url)
+        return hosts_as_parameters(to_asyncpg_url(self.database_url))
 
     def libpq_url(self) -> str:
-        """The same database as a plain postgresql:// URL (for raw asyncpg connections)."""
-        return "postgresql://" + self.sqlalchemy_url().removeprefix("postgresql+asyncpg://")
+        """The same database as a plain postgresql:// URL (for raw asyncpg connections and
+        the PostgreSQL tools), several hosts kept as libpq and asyncpg read them."""
+        if self.database_url is None:
+            return f"postgresql://postgres@127.0.0.1:{self.embedded_pg_port}/bordermark"
+        return "postgresql://" + to_asyncpg_url(self.database_url).removeprefix(
+            "postgresql+asyncpg://"
+        )
 
     def listen_url(self) -> str | None:
         """Where change notices are heard (a direct connection), or None: caches stay off."""
@@ -204,6 +212,19 @@ def to_asyncpg_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme of {url.split(':')[0]!r}")
+
+
+def hosts_as_parameters(url: str) -> str:
+    """`scheme://user@h1:p1,h2:p2/db?x=y` as `scheme://user@/db?host=h1:p1&host=h2:p2&x=y`:
+    SQLAlchemy's URL names one host in its authority, several as parameters; with
+    `target_session_attrs=read-write` asyncpg then connects to whichever is the primary."""
+    parts = urlsplit(url)
+    user, at, hosts = parts.netloc.rpartition("@")
+    if "," not in hosts:
+        return url
+    named = [("host", host) for host in hosts.split(",")]
+    query = urlencode(named + parse_qsl(parts.query), safe=":")
+    return urlunsplit((parts.scheme, f"{user}{at}", parts.path, query, parts.fragment))
 
 
 def get_settings() -> Settings:

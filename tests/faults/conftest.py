@@ -291,6 +291,14 @@ async def sync_until_acknowledged(
         ledger.replays += attempt
 
 
+async def ready_again(base: str, since: float, within_s: float, what: str) -> None:
+    """Until /readyz answers 200; fail with `what` past `within_s` after `since`."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        while (await http.get("/readyz")).status_code != 200:
+            assert time.monotonic() - since < within_s, what
+            await asyncio.sleep(0.1)
+
+
 async def stored(url: str, run: str) -> tuple[dict[str, int], int]:
     """For one run: how many rows each id has, and how many 'created' history entries."""
     conn = await asyncpg.connect(url)

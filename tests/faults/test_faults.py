@@ -22,6 +22,7 @@ from tests.faults.conftest import (
     Ledger,
     Service,
     incident,
+    ready_again,
     stored,
     storm,
     sync_until_acknowledged,
@@ -232,10 +233,7 @@ async def test_database_outage_is_503_then_recovers_without_restart(
     finally:
         await asyncio.to_thread(fault_db.cluster.start)
     back = time.monotonic()
-    async with httpx.AsyncClient(base_url=service.base, timeout=30) as http:
-        while (await http.get("/readyz")).status_code != 200:
-            assert time.monotonic() - back < 20, "the service did not recover by itself"
-            await asyncio.sleep(0.1)
+    await ready_again(service.base, back, 20, "the service did not recover by itself")
     await asyncio.wait_for(load, timeout=300)
     assert service.process is not None and service.process.pid == pid  # no restart
     rows, created = await stored(fault_db.url, run)
