@@ -189,16 +189,12 @@ class Settings(BaseSettings):
         the PostgreSQL tools), several hosts kept as libpq and asyncpg read them."""
         if self.database_url is None:
             return f"postgresql://postgres@127.0.0.1:{self.embedded_pg_port}/bordermark"
-        return "postgresql://" + to_asyncpg_url(self.database_url).removeprefix(
-            "postgresql+asyncpg://"
-        )
+        return to_libpq_url(self.database_url)
 
     def listen_url(self) -> str | None:
         """Where change notices are heard (a direct connection), or None: caches stay off."""
         if self.listen_database_url is not None:
-            return "postgresql://" + to_asyncpg_url(self.listen_database_url).removeprefix(
-                "postgresql+asyncpg://"
-            )
+            return to_libpq_url(self.listen_database_url)
         return self.libpq_url() if self.db_pool_mode == "direct" else None
 
 
@@ -212,6 +208,11 @@ def to_asyncpg_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme of {url.split(':')[0]!r}")
+
+
+def to_libpq_url(url: str) -> str:
+    """Any postgres scheme as `postgresql://`, hosts and parameters as given."""
+    return "postgresql://" + to_asyncpg_url(url).removeprefix("postgresql+asyncpg://")
 
 
 def hosts_as_parameters(url: str) -> str:

@@ -8,6 +8,7 @@ collides with a system cluster.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -113,10 +114,7 @@ class EmbeddedCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = list(args)
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+        result = subprocess.run(as_postgres(*args), capture_output=True, text=True, check=False)  # noqa: S603
         if check and result.returncode != 0:
             raise EmbeddedClusterError(
                 f"{' '.join(args[:2])} failed ({result.returncode}): {result.stderr.strip()}"
@@ -190,6 +188,65 @@ class EmbeddedCluster:
             self._run(
                 str(self.bin_dir / "pg_ctl"), "-D", str(self.pgdata), "-m", mode, "-w", "stop"
             )
+
+    def kill9(self) -> None:
+        """Kill the postmaster as a crash would; its backends follow it out."""
+        postmaster = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, 9)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(postmaster, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+    def promote(self) -> None:
+        """A standby takes writes (pg_ctl promote, waiting until it does)."""
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.pgdata), "-w", "promote")
+
+
+def as_postgres(*cmd: str) -> list[str]:
+    """The command as the `postgres` user when we are root: initdb, the server, its tools
+    and PgBouncer all refuse to run as root."""
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
+
+
+def start_standby(primary: EmbeddedCluster, root: Path, port: int) -> EmbeddedCluster:
+    """A streaming standby of `primary` (pg_basebackup -R), started on `port`. `-c fast`:
+    by default pg_basebackup waits for a spread checkpoint, minutes on an idle server."""
+    standby = EmbeddedCluster(root=root, port=port, bin_dir=primary.bin_dir)
+    standby._prepare_dirs()
+    standby._run(
+        str(primary.bin_dir / "pg_basebackup"), "-D", str(standby.pgdata), "-R",
+        "-X", "stream", "-c", "fast", "-h", "127.0.0.1", "-p", str(primary.port),
+        "-U", "postgres",
+    )  # fmt: skip
+    standby.start()
+    return standby
+
+
+async def make_synchronous(primary_url: str, within_s: float = 30) -> None:
+    """Wait until a standby streams from the primary, then make it synchronous: from then on
+    the primary acknowledges a commit once the standby has it."""
+    import asyncpg
+
+    conn = await asyncpg.connect(primary_url)
+    deadline = time.monotonic() + within_s
+
+    async def until(sql: str) -> None:
+        while not await conn.fetchval(sql):
+            if time.monotonic() > deadline:
+                raise EmbeddedClusterError(f"no standby within {within_s} s: {sql}")
+            await asyncio.sleep(0.1)
+
+    try:
+        await until("SELECT count(*) FROM pg_stat_replication")
+        await conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        await conn.execute("SELECT pg_reload_conf()")
+        await until("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
+    finally:
+        await conn.close()
 
 
 def embedded_cluster(data_dir: Path, port: int) -> EmbeddedCluster:

@@ -1,7 +1,7 @@
 """A private PgBouncer in transaction pooling mode in front of a local cluster, as the
 scale-out tests (tests/cluster) and the pooler bench (bench/pooler.py) run it: Debian's
-package (1.18), trust authentication on loopback. PgBouncer refuses to run as root, as
-PostgreSQL does: as root it runs as the `postgres` user on a directory it owns."""
+package (1.18), trust authentication on loopback, run as the `postgres` user when we are
+root (embedded_pg.as_postgres)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.embedded_pg import as_postgres
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 
@@ -56,12 +58,11 @@ logfile = {root}/pgbouncer.log
 pidfile = {root}/pgbouncer.pid
 """
     )
-    command = [shutil.which("pgbouncer") or PGBOUNCER, str(root / "pgbouncer.ini")]
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:  # it runs as postgres (as_postgres): its files are postgres's
         shutil.chown(root, "postgres")
         for child in root.iterdir():
             shutil.chown(child, "postgres")
-        command = ["runuser", "-u", "postgres", "--", *command]
+    command = as_postgres(shutil.which("pgbouncer") or PGBOUNCER, str(root / "pgbouncer.ini"))
     process = subprocess.Popen(  # noqa: S603 (our own command line)
         command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )

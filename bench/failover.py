@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,10 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from run import start_process, token  # noqa: E402
-from scale_reports_exports import free_port, prepare  # noqa: E402
+from scale_reports_exports import free_port, prepare, service_env  # noqa: E402
 from sitting import append_run  # noqa: E402
 from writes import post_body  # noqa: E402
 
@@ -38,26 +36,9 @@ from app.embedded_pg import (  # noqa: E402
     EmbeddedClusterError,
     ensure_postgis_installed,
     find_bin_dir,
+    make_synchronous,
+    start_standby,
 )
-
-
-def as_postgres(*cmd: str) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
-
-
-async def make_synchronous(primary_url: str) -> None:
-    conn = await asyncpg.connect(primary_url)
-    try:
-        for _ in range(300):  # 30 s for the standby to connect
-            if await conn.fetchval("SELECT count(*) FROM pg_stat_replication"):
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise RuntimeError("the standby did not connect")
-        await conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
-        await conn.execute("SELECT pg_reload_conf()")
-    finally:
-        await conn.close()
 
 
 async def first_write_after(base: str, admin: str, cut: float) -> float:
@@ -81,30 +62,15 @@ async def first_write_after(base: str, admin: str, cut: float) -> float:
 
 def one_round(root: Path) -> tuple[float, float]:
     """(seconds from the promotion to the first accepted write, from the kill to it)."""
-    bin_dir = find_bin_dir()
-    primary = EmbeddedCluster(root=root / "primary", port=free_port(), bin_dir=bin_dir)
-    standby = EmbeddedCluster(root=root / "standby", port=free_port(), bin_dir=bin_dir)
+    primary = EmbeddedCluster(root=root / "primary", port=free_port(), bin_dir=find_bin_dir())
+    standby: EmbeddedCluster | None = None
     service: subprocess.Popen[bytes] | None = None
     try:
         primary.start()
         asyncio.run(prepare(primary.url("bench").replace("postgresql", "postgresql+asyncpg"), 0))
-        env = {
-            **os.environ, "DATABASE_URL": primary.url("bench"), "BORDERMARK_ENV": "test",
-            "BORDERMARK_WEBHOOK_WORKER": "false", "BORDERMARK_RATE_LIMIT_PER_S": "0",
-            "BORDERMARK_DATA_DIR": str(root / "data"), "BORDERMARK_DB_CONNECT_TIMEOUT_S": "2",
-        }  # fmt: skip
+        env = {**service_env(primary.url("bench"), root), "BORDERMARK_DB_CONNECT_TIMEOUT_S": "2"}
         admin = token(env, "admin")
-        standby.root.mkdir()
-        if os.geteuid() == 0:
-            shutil.chown(standby.root, "postgres", "postgres")
-        subprocess.run(
-            as_postgres(
-                str(bin_dir / "pg_basebackup"), "-D", str(standby.pgdata), "-R", "-X", "stream",
-                "-c", "fast", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
-            ),
-            check=True, capture_output=True,
-        )  # fmt: skip
-        standby.start()
+        standby = start_standby(primary, root / "standby", free_port())
         asyncio.run(make_synchronous(primary.url("postgres")))
         both = (
             f"postgresql://postgres@127.0.0.1:{primary.port},127.0.0.1:{standby.port}"
@@ -117,12 +83,10 @@ def one_round(root: Path) -> tuple[float, float]:
         )
         base = f"http://127.0.0.1:{port}"
         asyncio.run(first_write_after(base, admin, time.monotonic()))  # it writes now
-        postmaster = int((primary.pgdata / "postmaster.pid").read_text().split()[0])
-        os.kill(postmaster, 9)
+        primary.kill9()
         killed = time.monotonic()
         time.sleep(1)
-        promote = [str(bin_dir / "pg_ctl"), "-D", str(standby.pgdata), "-w", "promote"]
-        subprocess.run(as_postgres(*promote), check=True, capture_output=True)
+        standby.promote()
         promoted = time.monotonic()
         after = asyncio.run(first_write_after(base, admin, promoted))
         return after, promoted + after - killed
@@ -130,8 +94,9 @@ def one_round(root: Path) -> tuple[float, float]:
         if service is not None:
             service.kill()
         for cluster in (standby, primary):
-            with contextlib.suppress(EmbeddedClusterError):  # the killed one may be gone
-                cluster.stop(mode="immediate")
+            if cluster is not None:
+                with contextlib.suppress(EmbeddedClusterError):  # the killed one may be gone
+                    cluster.stop(mode="immediate")
 
 
 def main() -> None:

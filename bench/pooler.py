@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import shutil
 import statistics
 import subprocess
@@ -33,7 +32,7 @@ from client import Http  # noqa: E402
 from floors import BBOX_PAGE, dense_bbox  # noqa: E402
 from measure import CONCURRENCY, sustained  # noqa: E402
 from run import start_process, token  # noqa: E402
-from scale_reports_exports import free_port, prepare  # noqa: E402
+from scale_reports_exports import free_port, prepare, service_env  # noqa: E402
 from sitting import append_run  # noqa: E402
 from writes import POST_CONCURRENCY, post_body  # noqa: E402
 
@@ -112,11 +111,7 @@ def main() -> None:
         bouncer = start_bouncer(
             root / "pgbouncer", port=free_port(), backend_port=cluster.port, database="bench"
         )
-        env = {
-            **os.environ, "DATABASE_URL": url, "BORDERMARK_ENV": "test",
-            "BORDERMARK_WEBHOOK_WORKER": "false", "BORDERMARK_RATE_LIMIT_PER_S": "0",
-            "BORDERMARK_DATA_DIR": str(root / "data"),
-        }  # fmt: skip
+        env = service_env(url, root)
         pooled = {
             **env, "DATABASE_URL": bouncer.url("bench"),
             "BORDERMARK_DB_POOL_MODE": "transaction", "BORDERMARK_LISTEN_DATABASE_URL": url,

@@ -47,12 +47,13 @@ def tile_bounds(z: int, x: int, y: int, extent: int) -> dict[str, float]:
     }
 
 
-def incident_tile_sql(source: str, columns: str, where: Sql) -> Sql:
+def incident_tile_sql(
+    source: str, columns: str, where: Sql, tile: tuple[int, int, int], extent: int
+) -> Sql:
     """One statement: whether the tile is dense (counting stops at the cap plus one),
     then either every incident or one per cell. `where` binds `:max_features`, `:z`,
     `:x`, `:y`, `:extent`, `:pixel` and `:layer`; the statement adds the tile's bounds."""
-    p = where.params
-    bounds = tile_bounds(p["z"], p["x"], p["y"], p["extent"])
+    bounds = tile_bounds(*tile, extent)
     cell_x = f"floor((ST_X(i.geom) * {HALF_WORLD_M} / 180 - :tile_west) * :units_per_m / :cell)"
     cell_y = (
         f"floor((:tile_north - ln(tan(pi() / 4 + radians(ST_Y(i.geom)) / 2)) * {EARTH_RADIUS_M})"

@@ -27,7 +27,7 @@ def tile_statement(
     where = where.bind(z=z, x=x, y=y, layer=layer.id, extent=EXTENT, pixel=WORLD_M / (2**z * 256))
     if layer.tiles.dense:
         where = where.bind(max_features=max_features)
-        return incident_tile_sql(layer.source, layer.tile_columns(), where)
+        return incident_tile_sql(layer.source, layer.tile_columns(), where, tile, EXTENT)
     geom = f"ST_Transform({layer.geom}, 3857)"
     if layer.tiles.simplify:
         # One pixel of tolerance: nothing a map at this zoom could show is lost.
